@@ -1,0 +1,110 @@
+// The operations podvsd offers to its API front-ends (the gRPC server today). The daemon's control
+// thread implements them; front-ends only translate. Plain C++ types keep the daemon core free of
+// protobuf and let front-ends be tested without a running switch.
+//
+// Thread safety: every method may be called concurrently from any thread; the implementation
+// serialises them onto the control thread, the only writer of switch state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace podvs {
+
+// A failed call carries a sentence a person can act on; `code` says which gRPC status fits.
+enum class ErrorCode { invalid_argument, not_found, already_exists, resource_exhausted, internal };
+
+struct Error {
+  ErrorCode code = ErrorCode::internal;
+  std::string message;
+};
+
+template <typename T>
+struct Result {
+  std::optional<T> value;
+  Error error;  // meaningful only when !value
+
+  static Result ok(T v) { return Result{std::move(v), {}}; }
+  static Result fail(ErrorCode code, std::string message) {
+    return Result{std::nullopt, Error{code, std::move(message)}};
+  }
+  bool is_ok() const { return value.has_value(); }
+};
+
+struct Empty {};
+
+enum class PortKind { tap, vhost_user, host };
+
+struct PodSpec {
+  std::string id;           // opaque, unique per pod (CNI: the container id)
+  std::string netns;        // path of the pod's network namespace (tap pods)
+  std::string ifname = "eth0";
+  PortKind kind = PortKind::tap;
+  bool vhost_server = false;  // vhost-user: podvsd listens instead of connecting
+  std::string k8s_namespace;
+  std::string k8s_name;
+};
+
+struct PodInfo {
+  PodSpec spec;
+  std::string ip;           // dotted quad, the pod's /32
+  std::string mac;          // aa:bb:cc:dd:ee:ff
+  std::string gateway_ip;   // 169.254.1.1
+  uint32_t mtu = 0;
+  std::string port_name;    // DPDK port name
+  int port_id = -1;         // DPDK port id, -1 while the port is not up
+  std::string socket_path;  // vhost-user only
+  std::string status;       // "up" or a sentence saying what is wrong
+};
+
+struct DropCount {
+  std::string reason;
+  uint64_t packets = 0;
+};
+
+struct PortStats {
+  std::string name;
+  int port_id = -1;
+  PortKind kind = PortKind::tap;
+  std::string pod_id;  // empty for the host port
+  std::string link;    // "up"/"down" as DPDK reports it
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+  int worker = -1;  // worker that polls its rx queue
+  std::vector<DropCount> drops;  // non-zero reasons only
+};
+
+struct WorkerStats {
+  int worker = 0;
+  unsigned lcore = 0;
+  unsigned cpu = 0;
+  uint64_t rx_packets = 0, tx_packets = 0;
+  uint64_t busy_cycles = 0, idle_cycles = 0;
+  double cycles_per_packet = 0;  // busy cycles / packets received
+  uint32_t rx_queues = 0;
+  uint64_t flow_cache_hits = 0, flow_cache_misses = 0;
+};
+
+struct SwitchStats {
+  std::vector<WorkerStats> workers;
+  std::vector<PortStats> ports;
+  std::vector<DropCount> drops;  // summed over ports, non-zero reasons only
+  uint64_t mbufs_total = 0, mbufs_in_use = 0;
+  uint64_t tsc_hz = 0;
+};
+
+class ControlPlane {
+ public:
+  virtual ~ControlPlane() = default;
+  virtual Result<PodInfo> add_pod(const PodSpec& spec) = 0;
+  // Deleting an unknown pod is not an error (CNI DEL must be idempotent): it returns ok.
+  virtual Result<Empty> del_pod(const std::string& id) = 0;
+  virtual Result<PodInfo> get_pod(const std::string& id) = 0;
+  virtual Result<std::vector<PodInfo>> list_pods() = 0;
+  virtual Result<std::vector<PortStats>> list_ports() = 0;
+  virtual Result<SwitchStats> stats() = 0;
+  virtual Result<Empty> clear_stats() = 0;
+};
+
+}  // namespace podvs

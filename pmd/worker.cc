@@ -1,0 +1,90 @@
+#include "pmd/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "vswitch/pipeline.h"
+
+namespace podvs {
+
+Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr* qsbr,
+               const WorkerOptions& options)
+    : index_(index), tables_(tables), qsbr_(qsbr), options_(options),
+      cache_(options.flow_cache_entries) {
+  rxqs_.reserve(RTE_MAX_ETHPORTS);
+}
+
+uint64_t Worker::post(WorkerCommand::Kind kind, RxQueue rxq) {
+  const WorkerCommand cmd{kind, rxq, ++next_seq_};
+  if (!commands_.push(cmd))
+    throw std::runtime_error("worker " + std::to_string(index_) + " command queue is full");
+  return cmd.seq;
+}
+
+void Worker::apply_commands() {
+  WorkerCommand cmd;
+  while (commands_.pop(cmd)) {
+    if (cmd.kind == WorkerCommand::Kind::add_rxq) {
+      if (std::find(rxqs_.begin(), rxqs_.end(), cmd.rxq) == rxqs_.end()) rxqs_.push_back(cmd.rxq);
+    } else {
+      std::erase(rxqs_, cmd.rxq);
+    }
+    rxq_count_.store(static_cast<uint32_t>(rxqs_.size()), std::memory_order_relaxed);
+    applied_seq_.store(cmd.seq, std::memory_order_release);
+  }
+}
+
+bool Worker::poll_once() {
+  apply_commands();
+  const ForwardingTable* table = tables_.current();
+  const uint64_t start = rte_rdtsc();
+  uint32_t received = 0;
+  if (table != nullptr) {
+    cache_.sync(table->version());
+    BurstContext ctx{*table, cache_, tx_, counters_, index_};
+    rte_mbuf* pkts[kBurstSize];
+    for (const RxQueue& q : rxqs_) {
+      const uint64_t burst_start = rte_rdtsc();
+      const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurstSize);
+      if (n == 0) continue;
+      process_burst(q.port, pkts, n, ctx);
+      received += n;
+      counters_.rx_bursts.add(1);
+      counters_.ports[q.port].rx_cycles.add(rte_rdtsc() - burst_start);
+    }
+    tx_.flush_all(*table, index_, counters_);
+  }
+  const uint64_t cycles = rte_rdtsc() - start;
+  if (received != 0) {
+    counters_.rx_packets.add(received);
+    counters_.busy_cycles.add(cycles);
+  } else {
+    counters_.idle_cycles.add(cycles);
+  }
+  return received != 0;
+}
+
+int Worker::run() {
+  rte_rcu_qsbr_thread_register(qsbr_, index_);
+  rte_rcu_qsbr_thread_online(qsbr_, index_);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const bool busy = poll_once();
+    rte_rcu_qsbr_quiescent(qsbr_, index_);
+    empty_polls_ = busy ? 0 : empty_polls_ + 1;
+    if (options_.idle_backoff_polls != 0 && empty_polls_ >= options_.idle_backoff_polls) {
+      const uint64_t sleep_start = rte_rdtsc();
+      rte_delay_us_sleep(options_.idle_backoff_us);
+      counters_.idle_cycles.add(rte_rdtsc() - sleep_start);
+    }
+  }
+  rte_rcu_qsbr_thread_offline(qsbr_, index_);
+  rte_rcu_qsbr_thread_unregister(qsbr_, index_);
+  return 0;
+}
+
+int launch_worker(void* arg) { return static_cast<Worker*>(arg)->run(); }
+
+}  // namespace podvs

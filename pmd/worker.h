@@ -1,0 +1,89 @@
+// A poll-mode worker: one DPDK lcore pinned to a dedicated core, polling the rx queues the
+// control thread assigned to it and running each burst through the pipeline.
+//
+// Control → worker: commands (add/remove an rx queue) travel through a single-producer
+// single-consumer lock-free queue, applied at the top of the poll loop; the worker publishes the
+// sequence number of the last command it applied (release), so the control thread knows when a
+// removed queue will no longer be polled. Worker → readers: counters (see worker_counters.h).
+// Tables: read through ForwardingTableHandle under RCU; the worker reports a quiescent state at
+// the end of every iteration, when it holds no reference to any table or packet.
+#pragma once
+
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstdint>
+#include <vector>
+
+#include "pmd/tx_buffers.h"
+#include "pmd/worker_counters.h"
+#include "vswitch/flow_cache.h"
+#include "vswitch/forwarding_table.h"
+
+namespace podvs {
+
+struct RxQueue {
+  uint16_t port = 0;
+  uint16_t queue = 0;
+  friend bool operator==(const RxQueue&, const RxQueue&) = default;
+};
+
+struct WorkerCommand {
+  enum class Kind : uint8_t { add_rxq, remove_rxq };
+  Kind kind = Kind::add_rxq;
+  RxQueue rxq;
+  uint64_t seq = 0;
+};
+
+struct WorkerOptions {
+  uint32_t flow_cache_entries = 8192;
+  uint32_t idle_backoff_polls = 0;  // 0: never sleep
+  uint32_t idle_backoff_us = 200;
+};
+
+class Worker {
+ public:
+  Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr* qsbr,
+         const WorkerOptions& options);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Control thread side.
+  uint64_t post(WorkerCommand::Kind kind, RxQueue rxq);  // returns the command's sequence number
+  bool applied(uint64_t seq) const { return applied_seq_.load(std::memory_order_acquire) >= seq; }
+  void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+  uint32_t rx_queue_count() const { return rxq_count_.load(std::memory_order_relaxed); }
+  uint16_t index() const { return index_; }
+  const WorkerCounters& counters() const { return counters_; }
+
+  // Worker lcore side: the poll loop, returns when stopped. Launch with launch_worker().
+  int run();
+  // One iteration of the poll loop; run() is a loop over it. Public for tests.
+  bool poll_once();
+
+ private:
+  void apply_commands();
+
+  const uint16_t index_;
+  const ForwardingTableHandle& tables_;
+  rte_rcu_qsbr* const qsbr_;
+  const WorkerOptions options_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> applied_seq_{0};
+  std::atomic<uint32_t> rxq_count_{0};
+  uint64_t next_seq_ = 0;  // control thread only
+  boost::lockfree::spsc_queue<WorkerCommand, boost::lockfree::capacity<256>> commands_;
+
+  // Worker-private state below.
+  std::vector<RxQueue> rxqs_;
+  FlowCache cache_;
+  TxBuffers tx_;
+  uint32_t empty_polls_ = 0;
+  WorkerCounters counters_;
+};
+
+// rte_eal_remote_launch entry point; `arg` is the Worker.
+int launch_worker(void* arg);
+
+}  // namespace podvs

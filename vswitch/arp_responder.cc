@@ -1,0 +1,35 @@
+#include "vswitch/arp_responder.h"
+
+#include <rte_byteorder.h>
+
+namespace podvs {
+namespace {
+
+bool answers_for(rte_be32_t target, uint16_t in_port, const ForwardingTable& table) {
+  if (in_port == table.host_port())
+    return table.in_pod_cidr(target) && target != table.host_ip();
+  return target == table.gateway_ip();
+}
+
+}  // namespace
+
+ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
+                       const ForwardingTable& table) {
+  if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+    return ArpVerdict{false, DropReason::arp_reply_ignored};
+  rte_arp_ipv4& body = arp->arp_data;
+  const rte_be32_t target = body.arp_tip;
+  if (!answers_for(target, in_port, table)) return ArpVerdict{false, DropReason::arp_not_for_us};
+
+  const rte_ether_addr& gw = table.gateway_mac();
+  eth->dst_addr = body.arp_sha;
+  eth->src_addr = gw;
+  arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
+  body.arp_tha = body.arp_sha;
+  body.arp_tip = body.arp_sip;
+  body.arp_sha = gw;
+  body.arp_sip = target;
+  return ArpVerdict{true, DropReason::arp_not_for_us};
+}
+
+}  // namespace podvs

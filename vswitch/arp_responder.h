@@ -1,0 +1,22 @@
+// ARP responder stage: the switch is a router, so it answers ARP itself and never floods. Pods ask
+// for their gateway (169.254.1.1); the node's stack asks, on the host port, for pod addresses.
+// Both get the one virtual gateway MAC.
+#pragma once
+
+#include <rte_arp.h>
+#include <rte_ether.h>
+
+#include "vswitch/drop_reason.h"
+#include "vswitch/forwarding_table.h"
+
+namespace podvs {
+
+struct ArpVerdict {
+  bool reply = false;  // the frame was rewritten in place into a reply for its ingress port
+  DropReason reason = DropReason::arp_not_for_us;  // when !reply
+};
+
+ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
+                       const ForwardingTable& table);
+
+}  // namespace podvs

@@ -1,0 +1,64 @@
+// Exact-match flow cache in front of the route lookup (like OVS's EMC): key = ingress port and
+// IPv4 5-tuple, value = the forwarding decision. Two-way set associative.
+//
+// Concurrency: none. Each worker owns its cache; only that worker reads or writes it. A new
+// forwarding table invalidates every entry at once by bumping the generation, so a cached
+// decision never outlives the table it came from.
+#pragma once
+
+#include <rte_hash_crc.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "vswitch/forwarding_table.h"
+#include "vswitch/packet_parse.h"
+
+namespace podvs {
+
+class FlowCache {
+ public:
+  explicit FlowCache(uint32_t entries);  // a power of two
+
+  // Invalidates all entries when `table_version` differs from the one the cache was filled from.
+  void sync(uint64_t table_version) {
+    if (table_version != table_version_) {
+      table_version_ = table_version;
+      ++generation_;
+    }
+  }
+
+  static uint32_t hash(const FlowKey& key) {
+    uint64_t words[2];
+    __builtin_memcpy(words, &key, sizeof(words));
+    return rte_hash_crc_8byte(words[1], rte_hash_crc_8byte(words[0], 0));
+  }
+
+  const ForwardAction* lookup(const FlowKey& key, uint32_t hash) const {
+    const uint32_t i = hash & mask_ & ~1u;
+    for (uint32_t way = 0; way < 2; ++way) {
+      const Entry& e = entries_[i + way];
+      if (e.generation == generation_ && e.key == key) return &e.action;
+    }
+    return nullptr;
+  }
+
+  void insert(const FlowKey& key, uint32_t hash, const ForwardAction& action);
+
+  uint32_t capacity() const { return static_cast<uint32_t>(entries_.size()); }
+
+ private:
+  struct alignas(32) Entry {
+    FlowKey key;
+    ForwardAction action;
+    uint32_t generation = 0;  // 0 never matches: generations start at 1
+  };
+  static_assert(sizeof(Entry) == 32);
+
+  std::vector<Entry> entries_;
+  uint32_t mask_;
+  uint32_t generation_ = 1;
+  uint64_t table_version_ = 0;
+};
+
+}  // namespace podvs

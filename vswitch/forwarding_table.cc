@@ -1,0 +1,77 @@
+#include "vswitch/forwarding_table.h"
+
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+
+#include <bit>
+#include <cstring>
+
+namespace podvs {
+namespace {
+
+// At most half full so linear probes stay short.
+uint32_t slot_count(size_t routes) { return std::max<uint32_t>(64, std::bit_ceil(routes * 2)); }
+
+uint32_t hash_ip(rte_be32_t ip) { return rte_hash_crc_4byte(ip, 0); }
+
+}  // namespace
+
+rte_ether_addr to_rte(const MacAddr& mac) {
+  rte_ether_addr out;
+  std::memcpy(out.addr_bytes, mac.bytes.data(), RTE_ETHER_ADDR_LEN);
+  return out;
+}
+
+ForwardingTable::ForwardingTable(uint64_t version, const ForwardingConfig& config,
+                                 const std::array<PortEntry, RTE_MAX_ETHPORTS>& ports,
+                                 uint16_t host_port, const std::vector<PodRoute>& pod_routes)
+    : version_(version),
+      ports_(ports),
+      host_port_(host_port),
+      gateway_mac_(to_rte(config.gateway_mac)),
+      gateway_ip_(rte_cpu_to_be_32(config.gateway_ip)),
+      host_ip_(rte_cpu_to_be_32(config.host_ip)),
+      cidr_net_(rte_cpu_to_be_32(config.pod_cidr.network)),
+      cidr_mask_(rte_cpu_to_be_32(config.pod_cidr.mask())),
+      slots_(slot_count(pod_routes.size()), Slot{0, kNoPort}),
+      slot_mask_(static_cast<uint32_t>(slots_.size() - 1)) {
+  for (const PodRoute& r : pod_routes) {
+    const rte_be32_t ip = rte_cpu_to_be_32(r.ip);
+    uint32_t i = hash_ip(ip) & slot_mask_;
+    while (slots_[i].ip != 0 && slots_[i].ip != ip) i = (i + 1) & slot_mask_;
+    slots_[i] = Slot{ip, r.port};
+  }
+}
+
+uint16_t ForwardingTable::find_pod_port(rte_be32_t ip) const {
+  for (uint32_t i = hash_ip(ip) & slot_mask_;; i = (i + 1) & slot_mask_) {
+    if (slots_[i].ip == ip) return slots_[i].port;
+    if (slots_[i].ip == 0) return kNoPort;
+  }
+}
+
+ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
+  ForwardAction action;
+  if (in_pod_cidr(dst) && dst != host_ip_) {
+    const uint16_t port = find_pod_port(dst);
+    if (port != kNoPort) {
+      action.out_port = port;
+      action.dst_mac = ports_[port].mac;
+    }
+    return action;
+  }
+  if (host_port_ != kNoPort && in_port != host_port_) {
+    action.out_port = host_port_;
+    action.dst_mac = ports_[host_port_].mac;
+  }
+  return action;
+}
+
+void ForwardingTableHandle::publish(std::unique_ptr<ForwardingTable> next) {
+  const ForwardingTable* old = current_.exchange(next.release(), std::memory_order_acq_rel);
+  if (old == nullptr) return;
+  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  delete old;
+}
+
+}  // namespace podvs

@@ -1,0 +1,110 @@
+// The forwarding state workers read: per-port facts (who may send from it, how to transmit to
+// it) and the routes from pod addresses to ports.
+//
+// Concurrency: a ForwardingTable is immutable once published. The control thread is the only
+// writer: it builds a complete new table, publishes it with a release store through
+// ForwardingTableHandle, waits for an RCU grace period (rte_rcu_qsbr_synchronize: every worker
+// has passed a quiescent state, i.e. finished the burst that may have used the old table) and only
+// then deletes the old one. Workers load the pointer once per poll-loop iteration, never lock, and
+// report a quiescent state at the end of each iteration. Each table carries a version so a worker
+// knows when to invalidate its flow cache.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "vswitch/net_types.h"
+
+namespace podvs {
+
+inline constexpr uint16_t kNoPort = UINT16_MAX;
+
+struct PortEntry {
+  bool in_use = false;
+  bool is_host = false;       // the node's own stack: may send from any address
+  bool check_source = false;  // anti-spoofing: frames must come from `mac` and `ip`
+  rte_ether_addr mac{};       // the pod's (or host interface's) MAC: destination when sending to it
+  rte_be32_t ip = 0;          // the pod's address, network order
+  uint16_t tx_queues = 1;
+  // Set when fewer tx queues than workers exist (vhost-user pods run one queue pair): workers
+  // then share a queue under this lock, as OVS does for vhost ports. Null otherwise.
+  rte_spinlock_t* tx_lock = nullptr;
+};
+
+// What the route lookup decides for a packet: where it goes and the L2 destination to write.
+struct ForwardAction {
+  uint16_t out_port = kNoPort;  // kNoPort: drop with no_route
+  rte_ether_addr dst_mac{};
+};
+
+struct ForwardingConfig {
+  Ipv4Prefix pod_cidr;
+  Ipv4 host_ip = 0;     // the node's address on the host port
+  Ipv4 gateway_ip = 0;  // the pods' next hop, answered by the ARP responder
+  MacAddr gateway_mac;
+};
+
+class ForwardingTable {
+ public:
+  struct PodRoute {
+    Ipv4 ip;
+    uint16_t port;
+  };
+
+  ForwardingTable(uint64_t version, const ForwardingConfig& config,
+                  const std::array<PortEntry, RTE_MAX_ETHPORTS>& ports, uint16_t host_port,
+                  const std::vector<PodRoute>& pod_routes);
+
+  uint64_t version() const { return version_; }
+  const PortEntry& port(uint16_t id) const { return ports_[id]; }
+  uint16_t host_port() const { return host_port_; }
+  const rte_ether_addr& gateway_mac() const { return gateway_mac_; }
+  rte_be32_t gateway_ip() const { return gateway_ip_; }
+  rte_be32_t host_ip() const { return host_ip_; }
+  bool in_pod_cidr(rte_be32_t ip) const { return (ip & cidr_mask_) == cidr_net_; }
+
+  // Local pod → its port; in the pod CIDR but unknown → no route; the node's own address and
+  // everything outside the cluster → the host port, unless the packet came from it.
+  ForwardAction route(rte_be32_t dst, uint16_t in_port) const;
+
+ private:
+  struct Slot {
+    rte_be32_t ip;  // 0 = empty: 0.0.0.0 is never a pod address
+    uint16_t port;
+  };
+  uint16_t find_pod_port(rte_be32_t ip) const;
+
+  uint64_t version_;
+  std::array<PortEntry, RTE_MAX_ETHPORTS> ports_;
+  uint16_t host_port_;
+  rte_ether_addr gateway_mac_;
+  rte_be32_t gateway_ip_, host_ip_, cidr_net_, cidr_mask_;
+  std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size
+  uint32_t slot_mask_;
+};
+
+// Owner of the published table. Writer: the control thread only. Readers: workers via current().
+class ForwardingTableHandle {
+ public:
+  explicit ForwardingTableHandle(rte_rcu_qsbr* qsbr) : qsbr_(qsbr) {}
+  ~ForwardingTableHandle() { delete current_.load(std::memory_order_relaxed); }
+
+  const ForwardingTable* current() const { return current_.load(std::memory_order_acquire); }
+  // Publishes `next` and frees the previous table after a grace period (blocks until then).
+  void publish(std::unique_ptr<ForwardingTable> next);
+
+ private:
+  rte_rcu_qsbr* qsbr_;
+  std::atomic<const ForwardingTable*> current_{nullptr};
+};
+
+rte_ether_addr to_rte(const MacAddr& mac);
+
+}  // namespace podvs

@@ -1,0 +1,91 @@
+#include "vswitch/packet_parse.h"
+
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+namespace podvs {
+namespace {
+
+ParsedPacket dropped(DropReason reason) {
+  ParsedPacket p;
+  p.cls = PacketClass::drop;
+  p.reason = reason;
+  return p;
+}
+
+// Smallest L4 header the switch needs to read (ports) or that a valid packet must carry.
+uint16_t min_l4_header(uint8_t proto) {
+  switch (proto) {
+    case IPPROTO_TCP:
+      return sizeof(rte_tcp_hdr);
+    case IPPROTO_UDP:
+      return sizeof(rte_udp_hdr);
+    case IPPROTO_ICMP:
+      return sizeof(rte_icmp_hdr);
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port) {
+  // Headers must sit in the first segment; the drivers we use never split them.
+  const uint32_t seg_len = rte_pktmbuf_data_len(m);
+  if (seg_len < sizeof(rte_ether_hdr)) return dropped(DropReason::runt_frame);
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  const uint32_t l3_len = seg_len - sizeof(rte_ether_hdr);
+
+  if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    if (l3_len < sizeof(rte_arp_hdr) || arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+        arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+        arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != sizeof(rte_be32_t))
+      return dropped(DropReason::arp_malformed);
+    ParsedPacket p;
+    p.cls = PacketClass::arp;
+    p.eth = eth;
+    p.arp = arp;
+    return p;
+  }
+  if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+    return dropped(DropReason::unsupported_ethertype);
+
+  if (l3_len < sizeof(rte_ipv4_hdr)) return dropped(DropReason::ipv4_truncated);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  if ((ip->version_ihl >> 4) != 4) return dropped(DropReason::ipv4_bad_version);
+  const uint32_t ihl = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+  if (ihl < sizeof(rte_ipv4_hdr)) return dropped(DropReason::ipv4_bad_ihl);
+  if (ihl > l3_len) return dropped(DropReason::ipv4_truncated);
+  const uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
+  // Frames may carry Ethernet padding beyond total_length, never less than it.
+  if (total_len < ihl || total_len > rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr))
+    return dropped(DropReason::ipv4_bad_total_length);
+
+  ParsedPacket p;
+  p.cls = PacketClass::ipv4;
+  p.eth = eth;
+  p.ip = ip;
+  p.key.src_ip = ip->src_addr;
+  p.key.dst_ip = ip->dst_addr;
+  p.key.proto = ip->next_proto_id;
+  p.key.in_port = in_port;
+
+  // Only the first fragment carries the L4 header.
+  const bool first_fragment = (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) == 0;
+  const uint16_t l4_min = min_l4_header(ip->next_proto_id);
+  if (first_fragment && l4_min != 0) {
+    if (total_len - ihl < l4_min || ihl + l4_min > l3_len) return dropped(DropReason::l4_truncated);
+    if (ip->next_proto_id != IPPROTO_ICMP) {
+      // TCP and UDP both start with source and destination port.
+      const auto* ports = reinterpret_cast<const rte_be16_t*>(reinterpret_cast<uint8_t*>(ip) + ihl);
+      p.key.src_port = ports[0];
+      p.key.dst_port = ports[1];
+    }
+  }
+  return p;
+}
+
+}  // namespace podvs

@@ -1,0 +1,34 @@
+// The data path of one worker for one received burst, run to completion:
+//   parse → ARP responder | (gateway MAC check → anti-spoof → flow cache / route lookup
+//   → TTL + L2 rewrite) → per-output-port tx buffer.
+// Every packet ends in a tx buffer or in drop(), which counts it under a reason and its ingress
+// port. The caller flushes the tx buffers once per poll-loop iteration.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "pmd/tx_buffers.h"
+#include "pmd/worker_counters.h"
+#include "vswitch/flow_cache.h"
+#include "vswitch/forwarding_table.h"
+
+namespace podvs {
+
+struct BurstContext {
+  const ForwardingTable& table;
+  FlowCache& cache;
+  TxBuffers& tx;
+  WorkerCounters& counters;
+  uint16_t worker_index;
+};
+
+inline void drop(rte_mbuf* m, uint16_t port, DropReason reason, WorkerCounters& counters) {
+  counters.ports[port].drops[static_cast<size_t>(reason)].add(1);
+  rte_pktmbuf_free(m);
+}
+
+void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);
+
+}  // namespace podvs

@@ -1,0 +1,245 @@
+// podvsctl: the operator's CLI over podvsd's gRPC API (control/proto/podvs.proto).
+//
+// Exit status: 0 on success, 1 when podvsd fails the request or cannot be reached (the reason on
+// stderr, nothing on stdout), 2 for a command-line error.
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/grpc_convert.h"
+#include "control/podvsctl_output.h"
+#include "podvs.grpc.pb.h"
+
+namespace podvs {
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct GlobalOptions {
+  std::string socket = "/run/podvs/podvsd.sock";
+  bool json = false;
+  double timeout_seconds = 10;
+};
+
+class Client {
+ public:
+  explicit Client(const GlobalOptions& options)
+      : options_(options),
+        stub_(v1::Podvs::NewStub(
+            grpc::CreateChannel("unix:" + options.socket, grpc::InsecureChannelCredentials()))) {}
+
+  template <typename Request, typename Response>
+  Response call(grpc::Status (v1::Podvs::Stub::*rpc)(grpc::ClientContext*, const Request&,
+                                                     Response*),
+                const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::duration<double>(options_.timeout_seconds)));
+    Response response;
+    check((stub_.get()->*rpc)(&context, request, &response));
+    return response;
+  }
+
+ private:
+  void check(const grpc::Status& status) const {
+    switch (status.error_code()) {
+      case grpc::StatusCode::OK:
+        return;
+      case grpc::StatusCode::UNAVAILABLE:
+        throw std::runtime_error("cannot reach podvsd at " + options_.socket + ": " +
+                                 status.error_message() + unreachable_hint());
+      case grpc::StatusCode::DEADLINE_EXCEEDED: {
+        std::ostringstream message;
+        message << "podvsd at " << options_.socket << " did not answer within "
+                << options_.timeout_seconds << " s (see --timeout)";
+        throw std::runtime_error(message.str());
+      }
+      default:
+        throw std::runtime_error(status.error_message());
+    }
+  }
+
+  std::string unreachable_hint() const {
+    if (::access(options_.socket.c_str(), R_OK | W_OK) != 0 && errno == EACCES)
+      return " (the socket is root only: run podvsctl as root)";
+    return " (is podvsd running?)";
+  }
+
+  const GlobalOptions& options_;
+  std::unique_ptr<v1::Podvs::Stub> stub_;
+};
+
+template <typename T>
+T decoded(Result<T> result) {
+  if (!result.is_ok())
+    throw std::runtime_error("cannot read podvsd's answer: " + result.error.message);
+  return std::move(*result.value);
+}
+
+std::string json_text(const nlohmann::json& j) { return j.dump(2) + "\n"; }
+
+// Each command builds its whole output before anything is printed, so that a failure leaves
+// stdout empty.
+using Command = std::function<std::string(Client&)>;
+
+// Storage the parser writes into; it outlives the parse and the command.
+struct CommandLine {
+  GlobalOptions global;
+  PodSpec spec;
+  std::string kind = "tap";
+  std::string id;
+  bool clear = false;
+  Command command;
+};
+
+std::string show_pod(const CommandLine& cl, const v1::PodInfo& answer) {
+  const PodInfo pod = decoded(from_proto(answer));
+  if (cl.global.json) return json_text(pod);
+  std::ostringstream out;
+  print_pod(out, pod);
+  return out.str();
+}
+
+void add_pod_commands(CLI::App& app, CommandLine& cl) {
+  auto* pod = app.add_subcommand("pod", "Add, delete and inspect pods")->require_subcommand(1);
+
+  auto* add = pod->add_subcommand("add", "Attach a pod to the switch and print its addresses");
+  add->add_option("--id", cl.spec.id, "Pod id, unique on the node (CNI: the container id)")
+      ->required();
+  add->add_option("--netns", cl.spec.netns, "Path of the pod's network namespace (tap pods)");
+  add->add_option("--ifname", cl.spec.ifname, "Interface name inside the pod")
+      ->capture_default_str();
+  add->add_option("--kind", cl.kind, "Port kind")
+      ->check(CLI::IsMember({"tap", "vhost-user"}))
+      ->capture_default_str();
+  add->add_flag("--vhost-server", cl.spec.vhost_server,
+                "vhost-user: podvsd listens on the socket instead of the pod");
+  add->add_option("--k8s-namespace", cl.spec.k8s_namespace, "Kubernetes namespace of the pod");
+  add->add_option("--k8s-name", cl.spec.k8s_name, "Kubernetes name of the pod");
+  add->callback([&cl] {
+    cl.spec.kind = cl.kind == "vhost-user" ? PortKind::vhost_user : PortKind::tap;
+    cl.command = [&cl](Client& client) {
+      v1::AddPodRequest request;
+      *request.mutable_spec() = to_proto(cl.spec);
+      return show_pod(cl, client.call(&v1::Podvs::Stub::AddPod, request).pod());
+    };
+  });
+
+  auto* del = pod->add_subcommand("del", "Detach a pod and release its address");
+  del->add_option("--id", cl.id, "Pod id")->required();
+  del->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      v1::DelPodRequest request;
+      request.set_id(cl.id);
+      client.call(&v1::Podvs::Stub::DelPod, request);
+      return cl.global.json ? "" : "pod " + cl.id + " deleted\n";
+    };
+  });
+
+  auto* get = pod->add_subcommand("get", "Show one pod");
+  get->add_option("--id", cl.id, "Pod id")->required();
+  get->callback([&cl] {
+    cl.command = [&cl](Client& client) {
+      v1::GetPodRequest request;
+      request.set_id(cl.id);
+      return show_pod(cl, client.call(&v1::Podvs::Stub::GetPod, request).pod());
+    };
+  });
+
+  pod->add_subcommand("list", "List the pods attached to the switch")->callback([&cl] {
+    cl.command = [&cl](Client& client) {
+      const auto answer = client.call(&v1::Podvs::Stub::ListPods, v1::ListPodsRequest{});
+      std::vector<PodInfo> pods;
+      for (const auto& pod : answer.pods()) pods.push_back(decoded(from_proto(pod)));
+      if (cl.global.json) return json_text(pods);
+      std::ostringstream out;
+      print_pod_table(out, pods);
+      return out.str();
+    };
+  });
+}
+
+void add_port_commands(CLI::App& app, CommandLine& cl) {
+  auto* port = app.add_subcommand("port", "Inspect the switch's ports")->require_subcommand(1);
+  port->add_subcommand("list", "List ports with their counters")->callback([&cl] {
+    cl.command = [&cl](Client& client) {
+      const auto answer = client.call(&v1::Podvs::Stub::ListPorts, v1::ListPortsRequest{});
+      std::vector<PortStats> ports;
+      for (const auto& port : answer.ports()) ports.push_back(decoded(from_proto(port)));
+      if (cl.global.json) return json_text(ports);
+      std::ostringstream out;
+      print_port_table(out, ports);
+      return out.str();
+    };
+  });
+}
+
+void add_stats_command(CLI::App& app, CommandLine& cl) {
+  auto* stats = app.add_subcommand("stats", "Show worker, port and drop counters");
+  stats->add_flag("--clear", cl.clear, "Reset all counters to zero instead of showing them");
+  stats->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      if (cl.clear) {
+        client.call(&v1::Podvs::Stub::ClearStats, v1::ClearStatsRequest{});
+        return cl.global.json ? "" : "statistics cleared\n";
+      }
+      const SwitchStats stats = decoded(
+          from_proto(client.call(&v1::Podvs::Stub::GetStats, v1::GetStatsRequest{}).stats()));
+      if (cl.global.json) return json_text(stats);
+      std::ostringstream out;
+      print_stats(out, stats);
+      return out.str();
+    };
+  });
+}
+
+}  // namespace
+}  // namespace podvs
+
+int main(int argc, char** argv) {
+  using namespace podvs;
+  CommandLine cl;
+
+  CLI::App app{"Inspect and drive podvsd, the podvs virtual switch.", "podvsctl"};
+  // Global options are accepted after the subcommand too: `podvsctl pod list --json`.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--socket", cl.global.socket, "podvsd's API socket")->capture_default_str();
+  app.add_flag("--json", cl.global.json, "Print machine-readable JSON");
+  app.add_option("--timeout", cl.global.timeout_seconds, "Seconds to wait for podvsd's answer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  add_pod_commands(app, cl);
+  add_port_commands(app, cl);
+  add_stats_command(app, cl);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+
+  try {
+    Client client(cl.global);
+    std::cout << cl.command(client);
+  } catch (const std::exception& e) {
+    std::cerr << "podvsctl: " << e.what() << '\n';
+    return kExitFailed;
+  }
+  return 0;
+}

@@ -1,0 +1,656 @@
+// The gRPC layer alone: an in-memory ControlPlane stands in for the switch, so these tests check
+// translation, status mapping, socket handling and podvsctl's behaviour end to end.
+#include "control/grpc_server.h"
+
+#include <fcntl.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "control/grpc_convert.h"
+#include "podvs.grpc.pb.h"
+
+extern char** environ;
+
+namespace podvs {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeControlPlane : public ControlPlane {
+ public:
+  Result<PodInfo> add_pod(const PodSpec& spec) override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    last_spec_ = spec;
+    if (pods_.count(spec.id))
+      return Result<PodInfo>::fail(ErrorCode::already_exists, "pod " + spec.id + " exists");
+    const int n = static_cast<int>(pods_.size()) + 1;
+    PodInfo pod;
+    pod.spec = spec;
+    pod.ip = "10.244.0." + std::to_string(n);
+    pod.mac = "02:00:00:00:00:" + std::string(n < 16 ? "0" : "") + std::to_string(n);
+    pod.gateway_ip = "169.254.1.1";
+    pod.mtu = 1450;
+    pod.port_name = "tap_" + spec.id;
+    pod.port_id = n;
+    if (spec.kind == PortKind::vhost_user) pod.socket_path = "/run/podvs/vhost/" + spec.id;
+    pod.status = "up";
+    pods_[spec.id] = pod;
+    return Result<PodInfo>::ok(pod);
+  }
+  Result<Empty> del_pod(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    pods_.erase(id);
+    return Result<Empty>::ok({});
+  }
+  Result<PodInfo> get_pod(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    auto it = pods_.find(id);
+    if (it == pods_.end())
+      return Result<PodInfo>::fail(ErrorCode::not_found, "pod " + id + " is not on this node");
+    return Result<PodInfo>::ok(it->second);
+  }
+  Result<std::vector<PodInfo>> list_pods() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    std::vector<PodInfo> pods;
+    for (const auto& [id, pod] : pods_) pods.push_back(pod);
+    return Result<std::vector<PodInfo>>::ok(pods);
+  }
+  Result<std::vector<PortStats>> list_ports() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    return Result<std::vector<PortStats>>::ok(stats_.ports);
+  }
+  Result<SwitchStats> stats() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    return Result<SwitchStats>::ok(stats_);
+  }
+  Result<Empty> clear_stats() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    ++clears_;
+    return Result<Empty>::ok({});
+  }
+
+  void force_error(std::optional<Error> error) {
+    std::lock_guard lock(mutex_);
+    forced_ = std::move(error);
+  }
+  void set_stats(SwitchStats stats) {
+    std::lock_guard lock(mutex_);
+    stats_ = std::move(stats);
+  }
+  std::optional<PodSpec> last_spec() {
+    std::lock_guard lock(mutex_);
+    return last_spec_;
+  }
+  size_t pod_count() {
+    std::lock_guard lock(mutex_);
+    return pods_.size();
+  }
+  int clears() {
+    std::lock_guard lock(mutex_);
+    return clears_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, PodInfo> pods_;
+  SwitchStats stats_;
+  std::optional<Error> forced_;
+  std::optional<PodSpec> last_spec_;
+  int clears_ = 0;
+};
+
+void expect_same(const PodSpec& a, const PodSpec& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.netns, b.netns);
+  EXPECT_EQ(a.ifname, b.ifname);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.vhost_server, b.vhost_server);
+  EXPECT_EQ(a.k8s_namespace, b.k8s_namespace);
+  EXPECT_EQ(a.k8s_name, b.k8s_name);
+}
+
+void expect_same(const PodInfo& a, const PodInfo& b) {
+  expect_same(a.spec, b.spec);
+  EXPECT_EQ(a.ip, b.ip);
+  EXPECT_EQ(a.mac, b.mac);
+  EXPECT_EQ(a.gateway_ip, b.gateway_ip);
+  EXPECT_EQ(a.mtu, b.mtu);
+  EXPECT_EQ(a.port_name, b.port_name);
+  EXPECT_EQ(a.port_id, b.port_id);
+  EXPECT_EQ(a.socket_path, b.socket_path);
+  EXPECT_EQ(a.status, b.status);
+}
+
+void expect_same(const std::vector<DropCount>& a, const std::vector<DropCount>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].reason, b[i].reason);
+    EXPECT_EQ(a[i].packets, b[i].packets);
+  }
+}
+
+void expect_same(const PortStats& a, const PortStats& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.port_id, b.port_id);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.pod_id, b.pod_id);
+  EXPECT_EQ(a.link, b.link);
+  EXPECT_EQ(a.rx_packets, b.rx_packets);
+  EXPECT_EQ(a.rx_bytes, b.rx_bytes);
+  EXPECT_EQ(a.tx_packets, b.tx_packets);
+  EXPECT_EQ(a.tx_bytes, b.tx_bytes);
+  EXPECT_EQ(a.worker, b.worker);
+  expect_same(a.drops, b.drops);
+}
+
+void expect_same(const WorkerStats& a, const WorkerStats& b) {
+  EXPECT_EQ(a.worker, b.worker);
+  EXPECT_EQ(a.lcore, b.lcore);
+  EXPECT_EQ(a.cpu, b.cpu);
+  EXPECT_EQ(a.rx_packets, b.rx_packets);
+  EXPECT_EQ(a.tx_packets, b.tx_packets);
+  EXPECT_EQ(a.busy_cycles, b.busy_cycles);
+  EXPECT_EQ(a.idle_cycles, b.idle_cycles);
+  EXPECT_EQ(a.cycles_per_packet, b.cycles_per_packet);
+  EXPECT_EQ(a.rx_queues, b.rx_queues);
+  EXPECT_EQ(a.flow_cache_hits, b.flow_cache_hits);
+  EXPECT_EQ(a.flow_cache_misses, b.flow_cache_misses);
+}
+
+// Distinct non-default values in every field, so a dropped or swapped field shows.
+SwitchStats sample_stats() {
+  SwitchStats s;
+  s.workers = {{0, 2, 3, 100, 90, 5000, 7000, 50.5, 2, 80, 20},
+               {1, 4, 5, 200, 190, 6000, 8000, 30.0, 1, 180, 20}};
+  PortStats host{"podvs0", 0, PortKind::host, "", "up", 11, 1100, 12, 1200, 0, {}};
+  PortStats tap{"tap_a",
+                1,
+                PortKind::tap,
+                "pod-a",
+                "up",
+                21,
+                2100,
+                22,
+                2200,
+                1,
+                {{"spoofed_source", 3}, {"ttl_exceeded", 4}}};
+  PortStats vhost{"vhost_b", -1, PortKind::vhost_user, "pod-b", "down", 0, 0, 0,
+                  0,         -1, {{"no_route", 5}}};
+  s.ports = {host, tap, vhost};
+  s.drops = {{"no_route", 5}, {"spoofed_source", 3}, {"ttl_exceeded", 4}};
+  s.mbufs_total = 16384;
+  s.mbufs_in_use = 1234;
+  s.tsc_hz = 2'400'000'000;
+  return s;
+}
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class GrpcServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::path("/tmp") /
+           ("podvs-grpc-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // A subdirectory that does not exist yet: start() must create it.
+    socket_ = (dir_ / "run" / "podvsd.sock").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<v1::Podvs::Stub> stub(const std::string& socket) {
+    return v1::Podvs::NewStub(
+        grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+  }
+  std::unique_ptr<v1::Podvs::Stub> stub() { return stub(socket_); }
+
+  static void with_deadline(grpc::ClientContext& context) {
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  }
+
+  // The test binary is build/tests/unit_grpc_server; podvsctl is build/podvsctl.
+  CliRun podvsctl(std::vector<std::string> args) {
+    const fs::path exe =
+        fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "podvsctl";
+    CliRun run;
+    if (!fs::exists(exe)) {
+      ADD_FAILURE() << exe << " is missing: build the podvsctl target first";
+      return run;
+    }
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    args.insert(args.begin(), exe.string());
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      ADD_FAILURE() << "posix_spawn " << exe << ": " << std::strerror(rc);
+      return run;
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = slurp(out);
+    run.err = slurp(err);
+    return run;
+  }
+
+  fs::path dir_;
+  std::string socket_;
+  FakeControlPlane control_;
+};
+
+v1::PodSpec full_spec(const std::string& id) {
+  v1::PodSpec spec;
+  spec.set_id(id);
+  spec.set_netns("/var/run/netns/" + id);
+  spec.set_ifname("net1");
+  spec.set_kind(v1::PORT_KIND_VHOST_USER);
+  spec.set_vhost_server(true);
+  spec.set_k8s_namespace("default");
+  spec.set_k8s_name("web-" + id);
+  return spec;
+}
+
+TEST_F(GrpcServerTest, PodRoundTripPreservesEveryField) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  auto client = stub();
+
+  v1::AddPodRequest add;
+  *add.mutable_spec() = full_spec("pod-a");
+  v1::AddPodResponse added;
+  {
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->AddPod(&context, add, &added).ok());
+  }
+  const auto sent = from_proto(add.spec());
+  ASSERT_TRUE(sent.is_ok());
+  expect_same(*control_.last_spec(), *sent.value);
+  const auto stored = control_.get_pod("pod-a");
+  ASSERT_TRUE(stored.is_ok());
+  const auto added_pod = from_proto(added.pod());
+  ASSERT_TRUE(added_pod.is_ok());
+  expect_same(*added_pod.value, *stored.value);
+
+  v1::GetPodRequest get;
+  get.set_id("pod-a");
+  v1::GetPodResponse got;
+  {
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->GetPod(&context, get, &got).ok());
+  }
+  expect_same(*from_proto(got.pod()).value, *stored.value);
+
+  v1::ListPodsResponse listed;
+  {
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->ListPods(&context, {}, &listed).ok());
+  }
+  ASSERT_EQ(listed.pods_size(), 1);
+  expect_same(*from_proto(listed.pods(0)).value, *stored.value);
+
+  v1::DelPodRequest del;
+  del.set_id("pod-a");
+  for (int i = 0; i < 2; ++i) {  // the second delete is of an unknown pod: still OK
+    grpc::ClientContext context;
+    with_deadline(context);
+    v1::DelPodResponse deleted;
+    EXPECT_TRUE(client->DelPod(&context, del, &deleted).ok());
+  }
+  grpc::ClientContext context;
+  with_deadline(context);
+  const grpc::Status status = client->GetPod(&context, get, &got);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "pod pod-a is not on this node");
+}
+
+TEST_F(GrpcServerTest, UnsetIfnameAndKindMeanEth0AndTap) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  v1::AddPodRequest add;
+  add.mutable_spec()->set_id("pod-min");
+  v1::AddPodResponse added;
+  grpc::ClientContext context;
+  with_deadline(context);
+  ASSERT_TRUE(stub()->AddPod(&context, add, &added).ok());
+  EXPECT_EQ(control_.last_spec()->ifname, "eth0");
+  EXPECT_EQ(control_.last_spec()->kind, PortKind::tap);
+  EXPECT_EQ(added.pod().spec().kind(), v1::PORT_KIND_TAP);
+}
+
+TEST_F(GrpcServerTest, UnknownKindIsInvalidArgumentBeforeTheControlPlane) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  v1::AddPodRequest add;
+  add.mutable_spec()->set_id("pod-x");
+  add.mutable_spec()->set_kind(static_cast<v1::PortKind>(42));
+  v1::AddPodResponse added;
+  grpc::ClientContext context;
+  with_deadline(context);
+  const grpc::Status status = stub()->AddPod(&context, add, &added);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "PodSpec.kind of pod 'pod-x' is 42, which is not a known port kind; expected "
+            "PORT_KIND_TAP (1), PORT_KIND_VHOST_USER (2) or PORT_KIND_HOST (3)");
+  EXPECT_FALSE(control_.last_spec().has_value());
+}
+
+TEST_F(GrpcServerTest, PortsAndStatsRoundTrip) {
+  const SwitchStats expected = sample_stats();
+  control_.set_stats(expected);
+  GrpcServer server(control_, socket_);
+  server.start();
+  auto client = stub();
+
+  v1::ListPortsResponse ports;
+  {
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->ListPorts(&context, {}, &ports).ok());
+  }
+  ASSERT_EQ(ports.ports_size(), 3);
+  for (int i = 0; i < 3; ++i) expect_same(*from_proto(ports.ports(i)).value, expected.ports[i]);
+
+  v1::GetStatsResponse stats;
+  {
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->GetStats(&context, {}, &stats).ok());
+  }
+  const auto got = from_proto(stats.stats());
+  ASSERT_TRUE(got.is_ok());
+  ASSERT_EQ(got.value->workers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) expect_same(got.value->workers[i], expected.workers[i]);
+  ASSERT_EQ(got.value->ports.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) expect_same(got.value->ports[i], expected.ports[i]);
+  expect_same(got.value->drops, expected.drops);
+  EXPECT_EQ(got.value->mbufs_total, expected.mbufs_total);
+  EXPECT_EQ(got.value->mbufs_in_use, expected.mbufs_in_use);
+  EXPECT_EQ(got.value->tsc_hz, expected.tsc_hz);
+
+  grpc::ClientContext context;
+  with_deadline(context);
+  v1::ClearStatsResponse cleared;
+  ASSERT_TRUE(client->ClearStats(&context, {}, &cleared).ok());
+  EXPECT_EQ(control_.clears(), 1);
+}
+
+TEST_F(GrpcServerTest, EveryErrorCodeAndMessagePassThroughEveryRpc) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  auto client = stub();
+  using Rpc = std::function<grpc::Status(grpc::ClientContext*)>;
+  const std::vector<std::pair<const char*, Rpc>> rpcs = {
+      {"AddPod",
+       [&](grpc::ClientContext* c) {
+         v1::AddPodRequest request;
+         request.mutable_spec()->set_id("p");
+         v1::AddPodResponse response;
+         return client->AddPod(c, request, &response);
+       }},
+      {"DelPod",
+       [&](grpc::ClientContext* c) {
+         v1::DelPodResponse response;
+         return client->DelPod(c, {}, &response);
+       }},
+      {"GetPod",
+       [&](grpc::ClientContext* c) {
+         v1::GetPodResponse response;
+         return client->GetPod(c, {}, &response);
+       }},
+      {"ListPods",
+       [&](grpc::ClientContext* c) {
+         v1::ListPodsResponse response;
+         return client->ListPods(c, {}, &response);
+       }},
+      {"ListPorts",
+       [&](grpc::ClientContext* c) {
+         v1::ListPortsResponse response;
+         return client->ListPorts(c, {}, &response);
+       }},
+      {"GetStats",
+       [&](grpc::ClientContext* c) {
+         v1::GetStatsResponse response;
+         return client->GetStats(c, {}, &response);
+       }},
+      {"ClearStats",
+       [&](grpc::ClientContext* c) {
+         v1::ClearStatsResponse response;
+         return client->ClearStats(c, {}, &response);
+       }},
+  };
+  const std::vector<std::pair<ErrorCode, grpc::StatusCode>> codes = {
+      {ErrorCode::invalid_argument, grpc::StatusCode::INVALID_ARGUMENT},
+      {ErrorCode::not_found, grpc::StatusCode::NOT_FOUND},
+      {ErrorCode::already_exists, grpc::StatusCode::ALREADY_EXISTS},
+      {ErrorCode::resource_exhausted, grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {ErrorCode::internal, grpc::StatusCode::INTERNAL},
+  };
+  for (const auto& [code, grpc_code] : codes) {
+    const std::string message = "sentence for code " + std::to_string(static_cast<int>(code)) +
+                                ": the pod CIDR 10.244.0.0/24 is full";
+    control_.force_error(Error{code, message});
+    for (const auto& [name, rpc] : rpcs) {
+      grpc::ClientContext context;
+      with_deadline(context);
+      const grpc::Status status = rpc(&context);
+      EXPECT_EQ(status.error_code(), grpc_code) << name;
+      EXPECT_EQ(status.error_message(), message) << name;
+    }
+  }
+}
+
+TEST_F(GrpcServerTest, SocketIsRootOnlyInA0755Directory) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  struct stat st {};
+  ASSERT_EQ(::stat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat((dir_ / "run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
+TEST_F(GrpcServerTest, StaleSocketIsReplaced) {
+  fs::create_directories(dir_ / "run");
+  // A socket that was bound and never unlinked, as a crashed podvsd leaves it.
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, socket_.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ::close(fd);
+  ASSERT_TRUE(fs::is_socket(socket_));
+
+  GrpcServer server(control_, socket_);
+  server.start();
+  grpc::ClientContext context;
+  with_deadline(context);
+  v1::ListPodsResponse listed;
+  EXPECT_TRUE(stub()->ListPods(&context, {}, &listed).ok());
+}
+
+TEST_F(GrpcServerTest, RefusesThePathOfALiveServer) {
+  GrpcServer first(control_, socket_);
+  first.start();
+  GrpcServer second(control_, socket_);
+  try {
+    second.start();
+    FAIL() << "a second server took over a live socket";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(socket_), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("listening"), std::string::npos) << e.what();
+  }
+  grpc::ClientContext context;
+  with_deadline(context);
+  v1::ListPodsResponse listed;
+  EXPECT_TRUE(stub()->ListPods(&context, {}, &listed).ok());
+}
+
+TEST_F(GrpcServerTest, RefusesToRemoveAFileThatIsNotASocket) {
+  fs::create_directories(dir_ / "run");
+  std::ofstream(socket_) << "not a socket";
+  GrpcServer server(control_, socket_);
+  EXPECT_THROW(server.start(), std::runtime_error);
+  EXPECT_EQ(slurp(socket_), "not a socket");
+}
+
+TEST_F(GrpcServerTest, RefusesAPathTooLongForAUnixSocket) {
+  GrpcServer server(control_, (dir_ / std::string(120, 's')).string());
+  try {
+    server.start();
+    FAIL() << "started on a path longer than sun_path";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("shorter than 108 bytes"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(GrpcServerTest, ShutdownRemovesTheSocket) {
+  {
+    GrpcServer server(control_, socket_);
+    server.start();
+    ASSERT_TRUE(fs::exists(socket_));
+    server.shutdown();
+    EXPECT_FALSE(fs::exists(socket_));
+    server.shutdown();  // idempotent
+    server.start();     // and restartable
+    EXPECT_TRUE(fs::exists(socket_));
+  }
+  EXPECT_FALSE(fs::exists(socket_));  // the destructor shut it down
+}
+
+TEST_F(GrpcServerTest, ConcurrentAddPodAllAnswered) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  constexpr int kThreads = 8;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto client = stub();
+      v1::AddPodRequest add;
+      add.mutable_spec()->set_id("pod-" + std::to_string(i));
+      v1::AddPodResponse added;
+      grpc::ClientContext context;
+      with_deadline(context);
+      if (client->AddPod(&context, add, &added).ok()) ++ok;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), kThreads);
+  EXPECT_EQ(control_.pod_count(), static_cast<size_t>(kThreads));
+}
+
+TEST_F(GrpcServerTest, PodvsctlAddsAndListsPodsAsJson) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  const CliRun add = podvsctl({"--socket", socket_, "pod", "add", "--id", "pod-a", "--kind",
+                               "vhost-user", "--k8s-namespace", "default", "--k8s-name", "web"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(add.out.find("10.244.0.1"), std::string::npos) << add.out;
+  EXPECT_NE(add.out.find("/run/podvs/vhost/pod-a"), std::string::npos) << add.out;
+  EXPECT_EQ(add.err, "");
+
+  const CliRun list = podvsctl({"--socket", socket_, "pod", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out.front(), '[') << list.out;
+  for (const char* expected :
+       {R"("id": "pod-a")", R"("ip": "10.244.0.1")", R"("kind": "vhost-user")",
+        R"("k8s_name": "web")", R"("socket_path": "/run/podvs/vhost/pod-a")"})
+    EXPECT_NE(list.out.find(expected), std::string::npos) << expected << " in " << list.out;
+}
+
+TEST_F(GrpcServerTest, PodvsctlShowsPortsAndStats) {
+  control_.set_stats(sample_stats());
+  GrpcServer server(control_, socket_);
+  server.start();
+  const CliRun ports = podvsctl({"--socket", socket_, "port", "list"});
+  ASSERT_EQ(ports.exit_code, 0) << ports.err;
+  EXPECT_EQ(ports.out.rfind("PORT ", 0), 0u) << ports.out;
+  EXPECT_NE(ports.out.find("vhost_b"), std::string::npos) << ports.out;
+
+  const CliRun stats = podvsctl({"--socket", socket_, "stats"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  for (const char* expected : {"FLOW_HITS", "41.7%", "ttl_exceeded", "1234 in use of 16384"})
+    EXPECT_NE(stats.out.find(expected), std::string::npos) << expected << " in " << stats.out;
+
+  const CliRun clear = podvsctl({"--socket", socket_, "stats", "--clear"});
+  ASSERT_EQ(clear.exit_code, 0) << clear.err;
+  EXPECT_EQ(control_.clears(), 1);
+}
+
+TEST_F(GrpcServerTest, PodvsctlReportsTheServersMessage) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  const CliRun run = podvsctl({"--socket", socket_, "pod", "get", "--id", "nope"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err, "podvsctl: pod nope is not on this node\n");
+}
+
+TEST_F(GrpcServerTest, PodvsctlSaysWhenPodvsdIsUnreachable) {
+  const CliRun run = podvsctl({"--socket", socket_, "--timeout", "5", "pod", "list"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err.rfind("podvsctl: cannot reach podvsd at " + socket_ + ": ", 0), 0u) << run.err;
+  EXPECT_NE(run.err.find("(is podvsd running?)"), std::string::npos) << run.err;
+}
+
+TEST_F(GrpcServerTest, PodvsctlUsageErrorsExit2) {
+  const CliRun run = podvsctl({"--socket", socket_, "pod", "add", "--kind", "veth"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.out, "");
+  EXPECT_NE(run.err, "");
+}
+
+}  // namespace
+}  // namespace podvs

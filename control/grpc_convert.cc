@@ -1,0 +1,221 @@
+#include "control/grpc_convert.h"
+
+#include <string>
+#include <utility>
+
+namespace podvs {
+namespace {
+
+constexpr const char* kDefaultIfname = "eth0";
+
+grpc::StatusCode status_code(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_argument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorCode::not_found:
+      return grpc::StatusCode::NOT_FOUND;
+    case ErrorCode::already_exists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case ErrorCode::resource_exhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorCode::internal:
+      return grpc::StatusCode::INTERNAL;
+  }
+  return grpc::StatusCode::INTERNAL;
+}
+
+// `field` names the message field in the error, e.g. "PortStats.kind of port tap0".
+Result<PortKind> kind_from_proto(int kind, const std::string& field) {
+  switch (kind) {
+    case v1::PORT_KIND_UNSPECIFIED:
+    case v1::PORT_KIND_TAP:
+      return Result<PortKind>::ok(PortKind::tap);
+    case v1::PORT_KIND_VHOST_USER:
+      return Result<PortKind>::ok(PortKind::vhost_user);
+    case v1::PORT_KIND_HOST:
+      return Result<PortKind>::ok(PortKind::host);
+  }
+  return Result<PortKind>::fail(
+      ErrorCode::invalid_argument,
+      field + " is " + std::to_string(kind) +
+          ", which is not a known port kind; expected PORT_KIND_TAP (1), PORT_KIND_VHOST_USER (2) "
+          "or PORT_KIND_HOST (3)");
+}
+
+template <typename T, typename U>
+Result<T> pass_error(const Result<U>& failed) {
+  return Result<T>{std::nullopt, failed.error};
+}
+
+DropCount from_proto(const v1::DropCount& drop) { return {drop.reason(), drop.packets()}; }
+
+void to_proto(const DropCount& drop, v1::DropCount* out) {
+  out->set_reason(drop.reason);
+  out->set_packets(drop.packets);
+}
+
+v1::WorkerStats to_proto(const WorkerStats& w) {
+  v1::WorkerStats out;
+  out.set_worker(w.worker);
+  out.set_lcore(w.lcore);
+  out.set_cpu(w.cpu);
+  out.set_rx_packets(w.rx_packets);
+  out.set_tx_packets(w.tx_packets);
+  out.set_busy_cycles(w.busy_cycles);
+  out.set_idle_cycles(w.idle_cycles);
+  out.set_cycles_per_packet(w.cycles_per_packet);
+  out.set_rx_queues(w.rx_queues);
+  out.set_flow_cache_hits(w.flow_cache_hits);
+  out.set_flow_cache_misses(w.flow_cache_misses);
+  return out;
+}
+
+WorkerStats from_proto(const v1::WorkerStats& w) {
+  WorkerStats out;
+  out.worker = w.worker();
+  out.lcore = w.lcore();
+  out.cpu = w.cpu();
+  out.rx_packets = w.rx_packets();
+  out.tx_packets = w.tx_packets();
+  out.busy_cycles = w.busy_cycles();
+  out.idle_cycles = w.idle_cycles();
+  out.cycles_per_packet = w.cycles_per_packet();
+  out.rx_queues = w.rx_queues();
+  out.flow_cache_hits = w.flow_cache_hits();
+  out.flow_cache_misses = w.flow_cache_misses();
+  return out;
+}
+
+}  // namespace
+
+grpc::Status to_status(const Error& error) { return {status_code(error.code), error.message}; }
+
+v1::PortKind to_proto(PortKind kind) {
+  switch (kind) {
+    case PortKind::tap:
+      return v1::PORT_KIND_TAP;
+    case PortKind::vhost_user:
+      return v1::PORT_KIND_VHOST_USER;
+    case PortKind::host:
+      return v1::PORT_KIND_HOST;
+  }
+  return v1::PORT_KIND_UNSPECIFIED;
+}
+
+v1::PodSpec to_proto(const PodSpec& spec) {
+  v1::PodSpec out;
+  out.set_id(spec.id);
+  out.set_netns(spec.netns);
+  out.set_ifname(spec.ifname);
+  out.set_kind(to_proto(spec.kind));
+  out.set_vhost_server(spec.vhost_server);
+  out.set_k8s_namespace(spec.k8s_namespace);
+  out.set_k8s_name(spec.k8s_name);
+  return out;
+}
+
+Result<PodSpec> from_proto(const v1::PodSpec& spec) {
+  auto kind = kind_from_proto(spec.kind(), "PodSpec.kind of pod '" + spec.id() + "'");
+  if (!kind.is_ok()) return pass_error<PodSpec>(kind);
+  PodSpec out;
+  out.id = spec.id();
+  out.netns = spec.netns();
+  out.ifname = spec.ifname().empty() ? kDefaultIfname : spec.ifname();
+  out.kind = *kind.value;
+  out.vhost_server = spec.vhost_server();
+  out.k8s_namespace = spec.k8s_namespace();
+  out.k8s_name = spec.k8s_name();
+  return Result<PodSpec>::ok(std::move(out));
+}
+
+v1::PodInfo to_proto(const PodInfo& pod) {
+  v1::PodInfo out;
+  *out.mutable_spec() = to_proto(pod.spec);
+  out.set_ip(pod.ip);
+  out.set_mac(pod.mac);
+  out.set_gateway_ip(pod.gateway_ip);
+  out.set_mtu(pod.mtu);
+  out.set_port_name(pod.port_name);
+  out.set_port_id(pod.port_id);
+  out.set_socket_path(pod.socket_path);
+  out.set_status(pod.status);
+  return out;
+}
+
+Result<PodInfo> from_proto(const v1::PodInfo& pod) {
+  auto spec = from_proto(pod.spec());
+  if (!spec.is_ok()) return pass_error<PodInfo>(spec);
+  PodInfo out;
+  out.spec = std::move(*spec.value);
+  out.ip = pod.ip();
+  out.mac = pod.mac();
+  out.gateway_ip = pod.gateway_ip();
+  out.mtu = pod.mtu();
+  out.port_name = pod.port_name();
+  out.port_id = pod.port_id();
+  out.socket_path = pod.socket_path();
+  out.status = pod.status();
+  return Result<PodInfo>::ok(std::move(out));
+}
+
+v1::PortStats to_proto(const PortStats& port) {
+  v1::PortStats out;
+  out.set_name(port.name);
+  out.set_port_id(port.port_id);
+  out.set_kind(to_proto(port.kind));
+  out.set_pod_id(port.pod_id);
+  out.set_link(port.link);
+  out.set_rx_packets(port.rx_packets);
+  out.set_rx_bytes(port.rx_bytes);
+  out.set_tx_packets(port.tx_packets);
+  out.set_tx_bytes(port.tx_bytes);
+  out.set_worker(port.worker);
+  for (const auto& drop : port.drops) to_proto(drop, out.add_drops());
+  return out;
+}
+
+Result<PortStats> from_proto(const v1::PortStats& port) {
+  auto kind = kind_from_proto(port.kind(), "PortStats.kind of port '" + port.name() + "'");
+  if (!kind.is_ok()) return pass_error<PortStats>(kind);
+  PortStats out;
+  out.name = port.name();
+  out.port_id = port.port_id();
+  out.kind = *kind.value;
+  out.pod_id = port.pod_id();
+  out.link = port.link();
+  out.rx_packets = port.rx_packets();
+  out.rx_bytes = port.rx_bytes();
+  out.tx_packets = port.tx_packets();
+  out.tx_bytes = port.tx_bytes();
+  out.worker = port.worker();
+  for (const auto& drop : port.drops()) out.drops.push_back(from_proto(drop));
+  return Result<PortStats>::ok(std::move(out));
+}
+
+v1::SwitchStats to_proto(const SwitchStats& stats) {
+  v1::SwitchStats out;
+  for (const auto& worker : stats.workers) *out.add_workers() = to_proto(worker);
+  for (const auto& port : stats.ports) *out.add_ports() = to_proto(port);
+  for (const auto& drop : stats.drops) to_proto(drop, out.add_drops());
+  out.set_mbufs_total(stats.mbufs_total);
+  out.set_mbufs_in_use(stats.mbufs_in_use);
+  out.set_tsc_hz(stats.tsc_hz);
+  return out;
+}
+
+Result<SwitchStats> from_proto(const v1::SwitchStats& stats) {
+  SwitchStats out;
+  for (const auto& worker : stats.workers()) out.workers.push_back(from_proto(worker));
+  for (const auto& port : stats.ports()) {
+    auto converted = from_proto(port);
+    if (!converted.is_ok()) return pass_error<SwitchStats>(converted);
+    out.ports.push_back(std::move(*converted.value));
+  }
+  for (const auto& drop : stats.drops()) out.drops.push_back(from_proto(drop));
+  out.mbufs_total = stats.mbufs_total();
+  out.mbufs_in_use = stats.mbufs_in_use();
+  out.tsc_hz = stats.tsc_hz();
+  return Result<SwitchStats>::ok(std::move(out));
+}
+
+}  // namespace podvs

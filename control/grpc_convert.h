@@ -1,0 +1,30 @@
+// Translation between the protobuf messages of podvs.proto and the plain C++ types of
+// control_plane.h, used by the gRPC server (requests in, results out) and by its clients (results
+// in). Field-by-field copies live here and nowhere else, so a new field is added in one place.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include "control/control_plane.h"
+#include "podvs.pb.h"
+
+namespace podvs {
+
+// The gRPC status for a failed ControlPlane call; the message is passed on unchanged.
+grpc::Status to_status(const Error& error);
+
+v1::PortKind to_proto(PortKind kind);
+v1::PodSpec to_proto(const PodSpec& spec);
+v1::PodInfo to_proto(const PodInfo& pod);
+v1::PortStats to_proto(const PortStats& port);
+v1::SwitchStats to_proto(const SwitchStats& stats);
+
+// proto3 enums are open: a peer built from a newer podvs.proto may send a kind this build does not
+// know, so these fail with invalid_argument naming the field and the value. An empty ifname becomes
+// "eth0" and PORT_KIND_UNSPECIFIED becomes tap, since proto3 cannot carry the struct defaults.
+Result<PodSpec> from_proto(const v1::PodSpec& spec);
+Result<PodInfo> from_proto(const v1::PodInfo& pod);
+Result<PortStats> from_proto(const v1::PortStats& port);
+Result<SwitchStats> from_proto(const v1::SwitchStats& stats);
+
+}  // namespace podvs

@@ -1,0 +1,215 @@
+#include "control/podvsctl_output.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+namespace podvs {
+namespace {
+
+using Row = std::vector<std::string>;
+
+// Column widths follow the widest cell; two spaces between columns, as kubectl does.
+void print_table(std::ostream& out, const Row& header, const std::vector<Row>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  auto print_row = [&](const Row& row) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out << '\n';
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string or_dash(int n) { return n < 0 ? "-" : std::to_string(n); }
+
+std::string fixed1(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", value);
+  return buf;
+}
+
+std::string percent(uint64_t part, uint64_t whole) {
+  return whole == 0 ? "-"
+                    : fixed1(100.0 * static_cast<double>(part) / static_cast<double>(whole)) + "%";
+}
+
+uint64_t total(const std::vector<DropCount>& drops) {
+  uint64_t sum = 0;
+  for (const auto& drop : drops) sum += drop.packets;
+  return sum;
+}
+
+nlohmann::json drops_json(const std::vector<DropCount>& drops) {
+  auto j = nlohmann::json::object();
+  for (const auto& drop : drops) j[drop.reason] = drop.packets;
+  return j;
+}
+
+void print_drop_table(std::ostream& out, const std::vector<DropCount>& drops) {
+  std::vector<Row> rows;
+  for (const auto& drop : drops) rows.push_back({drop.reason, std::to_string(drop.packets)});
+  print_table(out, {"REASON", "PACKETS"}, rows);
+}
+
+}  // namespace
+
+std::string_view port_kind_name(PortKind kind) {
+  switch (kind) {
+    case PortKind::tap:
+      return "tap";
+    case PortKind::vhost_user:
+      return "vhost-user";
+    case PortKind::host:
+      return "host";
+  }
+  return "unknown";
+}
+
+void to_json(nlohmann::json& j, const PodSpec& spec) {
+  j = {{"id", spec.id},
+       {"netns", spec.netns},
+       {"ifname", spec.ifname},
+       {"kind", port_kind_name(spec.kind)},
+       {"vhost_server", spec.vhost_server},
+       {"k8s_namespace", spec.k8s_namespace},
+       {"k8s_name", spec.k8s_name}};
+}
+
+void to_json(nlohmann::json& j, const PodInfo& pod) {
+  j = {{"spec", pod.spec},       {"ip", pod.ip},
+       {"mac", pod.mac},         {"gateway_ip", pod.gateway_ip},
+       {"mtu", pod.mtu},         {"port_name", pod.port_name},
+       {"port_id", pod.port_id}, {"socket_path", pod.socket_path},
+       {"status", pod.status}};
+}
+
+void to_json(nlohmann::json& j, const PortStats& port) {
+  j = {{"name", port.name},
+       {"port_id", port.port_id},
+       {"kind", port_kind_name(port.kind)},
+       {"pod_id", port.pod_id},
+       {"link", port.link},
+       {"rx_packets", port.rx_packets},
+       {"rx_bytes", port.rx_bytes},
+       {"tx_packets", port.tx_packets},
+       {"tx_bytes", port.tx_bytes},
+       {"worker", port.worker},
+       {"drops", drops_json(port.drops)}};
+}
+
+void to_json(nlohmann::json& j, const WorkerStats& worker) {
+  j = {{"worker", worker.worker},
+       {"lcore", worker.lcore},
+       {"cpu", worker.cpu},
+       {"rx_packets", worker.rx_packets},
+       {"tx_packets", worker.tx_packets},
+       {"busy_cycles", worker.busy_cycles},
+       {"idle_cycles", worker.idle_cycles},
+       {"cycles_per_packet", worker.cycles_per_packet},
+       {"rx_queues", worker.rx_queues},
+       {"flow_cache_hits", worker.flow_cache_hits},
+       {"flow_cache_misses", worker.flow_cache_misses}};
+}
+
+void to_json(nlohmann::json& j, const SwitchStats& stats) {
+  j = {{"workers", stats.workers},           {"ports", stats.ports},
+       {"drops", drops_json(stats.drops)},   {"mbufs_total", stats.mbufs_total},
+       {"mbufs_in_use", stats.mbufs_in_use}, {"tsc_hz", stats.tsc_hz}};
+}
+
+void print_pod(std::ostream& out, const PodInfo& pod) {
+  const PodSpec& spec = pod.spec;
+  std::vector<Row> lines = {
+      {"pod:", spec.id},
+      {"kubernetes:", spec.k8s_namespace.empty() && spec.k8s_name.empty()
+                          ? "-"
+                          : spec.k8s_namespace + "/" + spec.k8s_name},
+      {"kind:", std::string(port_kind_name(spec.kind))},
+      {"ip:", pod.ip},
+      {"mac:", pod.mac},
+      {"gateway:", pod.gateway_ip},
+      {"mtu:", std::to_string(pod.mtu)},
+      {"port:", or_dash(pod.port_name) + " (id " + or_dash(pod.port_id) + ")"},
+      {"interface:", spec.ifname + (spec.netns.empty() ? "" : " in " + spec.netns)},
+  };
+  if (spec.kind == PortKind::vhost_user)
+    lines.push_back({"socket:", pod.socket_path + (spec.vhost_server ? " (podvsd listens)"
+                                                                     : " (the pod listens)")});
+  lines.push_back({"status:", pod.status});
+  size_t width = 0;
+  for (const auto& line : lines) width = std::max(width, line[0].size());
+  for (const auto& line : lines)
+    out << line[0] << std::string(width - line[0].size() + 1, ' ') << line[1] << '\n';
+}
+
+void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods) {
+  std::vector<Row> rows;
+  for (const auto& pod : pods) {
+    const bool vhost = pod.spec.kind == PortKind::vhost_user;
+    rows.push_back({pod.spec.id, std::string(port_kind_name(pod.spec.kind)), or_dash(pod.ip),
+                    or_dash(pod.mac), or_dash(pod.port_name), or_dash(pod.spec.ifname),
+                    or_dash(vhost ? pod.socket_path : pod.spec.netns), or_dash(pod.status)});
+  }
+  print_table(out, {"ID", "KIND", "IP", "MAC", "PORT", "IFNAME", "NETNS/SOCKET", "STATUS"}, rows);
+}
+
+void print_port_table(std::ostream& out, const std::vector<PortStats>& ports) {
+  std::vector<Row> rows;
+  for (const auto& port : ports)
+    rows.push_back({port.name, or_dash(port.port_id), std::string(port_kind_name(port.kind)),
+                    or_dash(port.pod_id), or_dash(port.link), or_dash(port.worker),
+                    std::to_string(port.rx_packets), std::to_string(port.tx_packets),
+                    std::to_string(total(port.drops))});
+  print_table(out, {"PORT", "ID", "KIND", "POD", "LINK", "WORKER", "RX_PKTS", "TX_PKTS", "DROPS"},
+              rows);
+}
+
+void print_stats(std::ostream& out, const SwitchStats& stats) {
+  std::vector<Row> workers;
+  for (const auto& w : stats.workers)
+    workers.push_back({std::to_string(w.worker), std::to_string(w.lcore), std::to_string(w.cpu),
+                       std::to_string(w.rx_packets), std::to_string(w.tx_packets),
+                       percent(w.busy_cycles, w.busy_cycles + w.idle_cycles),
+                       w.rx_packets == 0 ? "-" : fixed1(w.cycles_per_packet),
+                       std::to_string(w.rx_queues), std::to_string(w.flow_cache_hits),
+                       std::to_string(w.flow_cache_misses)});
+  out << "workers\n";
+  print_table(out,
+              {"WORKER", "LCORE", "CPU", "RX_PKTS", "TX_PKTS", "BUSY", "CYCLES/PKT", "RXQS",
+               "FLOW_HITS", "FLOW_MISSES"},
+              workers);
+
+  std::vector<Row> ports;
+  std::vector<Row> port_drops;
+  for (const auto& p : stats.ports) {
+    ports.push_back({p.name, or_dash(p.pod_id), std::to_string(p.rx_packets),
+                     std::to_string(p.rx_bytes), std::to_string(p.tx_packets),
+                     std::to_string(p.tx_bytes), std::to_string(total(p.drops))});
+    for (const auto& drop : p.drops)
+      port_drops.push_back({p.name, drop.reason, std::to_string(drop.packets)});
+  }
+  out << "\nports\n";
+  print_table(out, {"PORT", "POD", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS"}, ports);
+  if (!port_drops.empty()) {
+    out << "\nport drops by reason\n";
+    print_table(out, {"PORT", "REASON", "PACKETS"}, port_drops);
+  }
+
+  out << "\ndrops by reason (all ports)\n";
+  if (stats.drops.empty())
+    out << "none\n";
+  else
+    print_drop_table(out, stats.drops);
+
+  out << "\nmbufs: " << stats.mbufs_in_use << " in use of " << stats.mbufs_total << " ("
+      << percent(stats.mbufs_in_use, stats.mbufs_total) << ")\n";
+}
+
+}  // namespace podvs

@@ -1,0 +1,30 @@
+// What podvsctl prints: JSON for --json (field names are those of podvs.proto, for scripts) and
+// aligned tables or key/value lines for people. Pure functions of control_plane.h types.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string_view>
+#include <vector>
+
+#include "control/control_plane.h"
+
+namespace podvs {
+
+// The CLI's spelling of a kind: "tap", "vhost-user", "host".
+std::string_view port_kind_name(PortKind kind);
+
+// nlohmann::json's conversion hooks, found by ADL: `nlohmann::json j = pod;`. Drops become an
+// object from reason to packets so that `jq .drops.ttl_exceeded` works.
+void to_json(nlohmann::json& j, const PodSpec& spec);
+void to_json(nlohmann::json& j, const PodInfo& pod);
+void to_json(nlohmann::json& j, const PortStats& port);
+void to_json(nlohmann::json& j, const WorkerStats& worker);
+void to_json(nlohmann::json& j, const SwitchStats& stats);
+
+void print_pod(std::ostream& out, const PodInfo& pod);
+void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods);
+void print_port_table(std::ostream& out, const std::vector<PortStats>& ports);
+void print_stats(std::ostream& out, const SwitchStats& stats);
+
+}  // namespace podvs

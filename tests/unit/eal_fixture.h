@@ -1,0 +1,11 @@
+// A real DPDK EAL for unit tests, without hugepages (DPDK-NOTES.md): started once per test
+// binary, with one shared mbuf pool.
+#pragma once
+
+#include <rte_mempool.h>
+
+namespace podvs::test {
+
+rte_mempool* test_pool();
+
+}  // namespace podvs::test

@@ -1,0 +1,160 @@
+// The poll loop over real DPDK ports (net_ring): rx burst → pipeline → tx burst, the command
+// queue, per-port counters and tx-queue-full drops.
+#include "pmd/worker.h"
+
+#include <gtest/gtest.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include "pmd/rxq_scheduler.h"
+#include "tests/unit/eal_fixture.h"
+#include "tests/unit/table_fixture.h"
+
+namespace podvs::test {
+namespace {
+
+struct RingPort {
+  rte_ring* rx = nullptr;  // the test feeds the port through it
+  rte_ring* tx = nullptr;  // what the port sent
+  uint16_t id = 0;
+};
+
+int g_ring_seq = 0;
+
+RingPort make_port(unsigned tx_ring_size = 1024) {
+  RingPort p;
+  const std::string n = std::to_string(g_ring_seq++);
+  p.rx = rte_ring_create(("rx" + n).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  p.tx = rte_ring_create(("tx" + n).c_str(), tx_ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  const int id = rte_eth_from_rings(("ring" + n).c_str(), &p.rx, 1, &p.tx, 1, 0);
+  EXPECT_GE(id, 0);
+  p.id = static_cast<uint16_t>(id);
+  rte_eth_conf conf{};
+  EXPECT_EQ(rte_eth_dev_configure(p.id, 1, 1, &conf), 0);
+  EXPECT_EQ(rte_eth_rx_queue_setup(p.id, 0, 1024, 0, nullptr, test_pool()), 0);
+  EXPECT_EQ(rte_eth_tx_queue_setup(p.id, 0, 1024, 0, nullptr), 0);
+  EXPECT_EQ(rte_eth_dev_start(p.id), 0);
+  return p;
+}
+
+std::vector<std::vector<uint8_t>> drain(rte_ring* ring) {
+  std::vector<std::vector<uint8_t>> out;
+  void* obj = nullptr;
+  while (rte_ring_dequeue(ring, &obj) == 0) {
+    out.push_back(from_mbuf(static_cast<rte_mbuf*>(obj)));
+    rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+  }
+  return out;
+}
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host_ = make_port();
+    a_ = make_port();
+    b_ = make_port(64);  // 63 usable slots: overflows within two bursts
+    qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(1), 64));
+    ASSERT_EQ(rte_rcu_qsbr_init(qsbr_, 1), 0);
+    tables_ = std::make_unique<ForwardingTableHandle>(qsbr_);
+    tables_->publish(make_table(1, a_.id, b_.id, host_.id));
+    worker_ = std::make_unique<Worker>(0, *tables_, qsbr_, WorkerOptions{256, 0, 0});
+    in_use_before_ = rte_mempool_in_use_count(test_pool());
+  }
+  void TearDown() override {
+    EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use_before_);
+    worker_.reset();
+    tables_.reset();
+    rte_free(qsbr_);
+    for (RingPort* p : {&host_, &a_, &b_}) {
+      rte_eth_dev_stop(p->id);
+      rte_eth_dev_close(p->id);
+      rte_ring_free(p->rx);
+      rte_ring_free(p->tx);
+    }
+  }
+
+  void feed(const RingPort& p, const std::vector<uint8_t>& frame, int copies = 1) {
+    for (int i = 0; i < copies; ++i)
+      ASSERT_EQ(rte_ring_enqueue(p.rx, to_mbuf(test_pool(), frame)), 0);
+  }
+  void settle() {
+    while (worker_->poll_once()) {
+    }
+  }
+  std::vector<uint8_t> a_to_b() {
+    return PacketBuilder().eth(kPodAMac, kGwMac)
+        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP).udp(7, 9).bytes();
+  }
+
+  RingPort host_, a_, b_;
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::unique_ptr<ForwardingTableHandle> tables_;
+  std::unique_ptr<Worker> worker_;
+  unsigned in_use_before_ = 0;
+};
+
+TEST_F(WorkerTest, ForwardsBetweenRealPortsOnceTheQueueIsAssigned) {
+  feed(a_, a_to_b());
+  settle();
+  EXPECT_TRUE(drain(b_.tx).empty()) << "no rx queue assigned yet";
+  const uint64_t seq = worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  settle();
+  EXPECT_TRUE(worker_->applied(seq));
+  EXPECT_EQ(worker_->rx_queue_count(), 1u);
+  const auto out = drain(b_.tx);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], PacketBuilder().eth(kGwMac, kPodBMac)
+                        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 63).udp(7, 9).bytes());
+  const WorkerCounters& c = worker_->counters();
+  EXPECT_EQ(c.rx_packets.get(), 1u);
+  EXPECT_EQ(c.tx_packets.get(), 1u);
+  EXPECT_EQ(c.ports[b_.id].tx_packets.get(), 1u);
+  EXPECT_GT(c.busy_cycles.get(), 0u);
+  EXPECT_GT(c.ports[a_.id].rx_cycles.get(), 0u);
+}
+
+TEST_F(WorkerTest, RemovedQueueIsNoLongerPolled) {
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  const uint64_t seq = worker_->post(WorkerCommand::Kind::remove_rxq, {a_.id, 0});
+  worker_->poll_once();
+  EXPECT_TRUE(worker_->applied(seq));
+  feed(a_, a_to_b());
+  settle();
+  EXPECT_TRUE(drain(b_.tx).empty());
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  settle();
+  EXPECT_EQ(drain(b_.tx).size(), 1u);
+}
+
+TEST_F(WorkerTest, FullTxQueueDropsAreCountedAndFreed) {
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  feed(a_, a_to_b(), 100);
+  settle();
+  const auto out = drain(b_.tx);
+  EXPECT_EQ(out.size(), 63u);
+  EXPECT_EQ(worker_->counters().ports[b_.id].drops[static_cast<size_t>(DropReason::tx_queue_full)].get(), 37u);
+}
+
+TEST_F(WorkerTest, NewTableInvalidatesTheFlowCache) {
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  feed(a_, a_to_b());
+  settle();
+  ASSERT_EQ(drain(b_.tx).size(), 1u);
+  // Pod B moves to the host port's place: the cached decision must not survive.
+  tables_->publish(make_table(2, a_.id, host_.id, b_.id));
+  feed(a_, a_to_b());
+  settle();
+  EXPECT_TRUE(drain(b_.tx).empty());
+  EXPECT_EQ(drain(host_.tx).size(), 1u);
+}
+
+TEST(RxqScheduler, PicksLeastCyclesThenFewestQueues) {
+  EXPECT_EQ(pick_worker({{100, 1}, {50, 3}, {50, 2}}), 2u);
+  EXPECT_EQ(pick_worker({{0, 0}, {0, 0}}), 0u);
+  EXPECT_EQ(pick_worker({{10, 0}}), 0u);
+}
+
+}  // namespace
+}  // namespace podvs::test

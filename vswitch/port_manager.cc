@@ -1,0 +1,94 @@
+#include "vswitch/port_manager.h"
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "vswitch/log.h"
+
+namespace podvs {
+namespace {
+
+// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate, small enough
+// that 30 ports fit a 16k-mbuf pool.
+constexpr uint16_t kRxDescriptors = 512;
+constexpr uint16_t kTxDescriptors = 512;
+
+std::string dpdk_error(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+void remove_vdev(const std::string& dev_name) {
+  const int rc = rte_eal_hotplug_remove("vdev", dev_name.c_str());
+  if (rc < 0 && rc != -ENOENT)
+    PODVS_LOG(warning, "removing device %s: %s", dev_name.c_str(), dpdk_error(rc).c_str());
+}
+
+}  // namespace
+
+PortHandle PortManager::probe_and_start(const std::string& devargs, const std::string& dev_name,
+                                        PortKind kind, uint16_t tx_queues) {
+  int rc = rte_dev_probe(devargs.c_str());
+  if (rc < 0) throw std::runtime_error("cannot create port " + devargs + ": " + dpdk_error(rc));
+  uint16_t port_id = 0;
+  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &port_id) != 0) {
+    remove_vdev(dev_name);
+    throw std::runtime_error("port " + dev_name + " was probed but has no ethdev");
+  }
+  PortHandle handle{port_id, dev_name, kind, tx_queues};
+  try {
+    rte_eth_conf conf;
+    std::memset(&conf, 0, sizeof(conf));
+    if ((rc = rte_eth_dev_configure(port_id, 1, tx_queues, &conf)) < 0)
+      throw std::runtime_error("configure: " + dpdk_error(rc));
+    const int socket = rte_eth_dev_socket_id(port_id);
+    const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
+    if ((rc = rte_eth_rx_queue_setup(port_id, 0, kRxDescriptors, numa, nullptr, pool_)) < 0)
+      throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
+    for (uint16_t q = 0; q < tx_queues; ++q)
+      if ((rc = rte_eth_tx_queue_setup(port_id, q, kTxDescriptors, numa, nullptr)) < 0)
+        throw std::runtime_error("tx queue setup: " + dpdk_error(rc));
+    if ((rc = rte_eth_dev_start(port_id)) < 0) throw std::runtime_error("start: " + dpdk_error(rc));
+  } catch (const std::exception& e) {
+    rte_eth_dev_close(port_id);
+    remove_vdev(dev_name);
+    throw std::runtime_error("port " + dev_name + ": " + e.what());
+  }
+  PODVS_LOG(info, "port %s (id %u) up with %u tx queues", dev_name.c_str(), port_id, tx_queues);
+  return handle;
+}
+
+PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
+  // One tx queue per worker, so workers never share one; each is its own tap fd.
+  return probe_and_start(dev_name + ",iface=" + ifname, dev_name, PortKind::tap, workers_);
+}
+
+PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
+                                     bool server) {
+  // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
+  // is one. Workers beyond the first share its tx queue under a lock (see PortEntry::tx_lock).
+  const std::string devargs =
+      dev_name + ",iface=" + socket_path + ",queues=1,client=" + (server ? "0" : "1");
+  return probe_and_start(devargs, dev_name, PortKind::vhost_user, 1);
+}
+
+void PortManager::destroy(const PortHandle& port) {
+  int rc = rte_eth_dev_stop(port.port_id);
+  if (rc < 0)
+    PODVS_LOG(warning, "stopping port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+  rc = rte_eth_dev_close(port.port_id);
+  if (rc < 0)
+    PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+  remove_vdev(port.dev_name);
+  PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
+}
+
+bool PortManager::link_up(uint16_t port_id) {
+  rte_eth_link link;
+  if (rte_eth_link_get_nowait(port_id, &link) != 0) return false;
+  return link.link_status == RTE_ETH_LINK_UP;
+}
+
+}  // namespace podvs

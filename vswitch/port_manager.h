@@ -1,0 +1,42 @@
+// Creates and removes DPDK ports at runtime (rte_dev_probe / rte_dev_remove): tap ports for kernel
+// pods and the host, vhost-user ports for DPDK pods. Control thread only.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+
+#include "control/control_plane.h"
+
+namespace podvs {
+
+struct PortHandle {
+  uint16_t port_id = 0;
+  std::string dev_name;  // DPDK device name, e.g. net_tap_p3
+  PortKind kind = PortKind::tap;
+  uint16_t tx_queues = 1;
+};
+
+class PortManager {
+ public:
+  PortManager(rte_mempool* pool, uint16_t workers) : pool_(pool), workers_(workers) {}
+
+  // A net_tap port whose kernel interface `ifname` appears in the network namespace the calling
+  // thread is in (enter the pod's namespace first with ScopedNetns).
+  PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
+  // A net_vhost port on `socket_path`; client mode reconnects when the pod restarts.
+  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path,
+                          bool server);
+  void destroy(const PortHandle& port);
+  static bool link_up(uint16_t port_id);
+
+ private:
+  PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name,
+                             PortKind kind, uint16_t tx_queues);
+
+  rte_mempool* pool_;
+  uint16_t workers_;
+};
+
+}  // namespace podvs

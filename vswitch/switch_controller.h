@@ -1,0 +1,121 @@
+// The switch's control thread: owner of every table, port and pod, and the only writer of switch
+// state. API threads reach it through ControlQueue (see control_queue.h); workers read what it
+// publishes through ForwardingTableHandle (RCU). Implements the ControlPlane API.
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/control_plane.h"
+#include "control/ipam.h"
+#include "pmd/worker.h"
+#include "vswitch/config.h"
+#include "vswitch/control_queue.h"
+#include "vswitch/forwarding_table.h"
+#include "vswitch/port_manager.h"
+#include "vswitch/state_store.h"
+
+namespace podvs {
+
+class SwitchController : public ControlPlane {
+ public:
+  // The EAL must be initialised. Does not start anything yet.
+  explicit SwitchController(const Config& config);
+  ~SwitchController() override;
+
+  // Creates the mbuf pool, launches the workers, creates the host port and re-creates every pod
+  // of the saved state. Throws with a precise reason on failure.
+  void start();
+  // Runs the control loop on the calling thread until `stop` becomes true.
+  void run(const std::atomic<bool>& stop);
+  // Stops workers and removes every port; the saved state stays, so a restart re-creates pods.
+  void shutdown();
+
+  Result<PodInfo> add_pod(const PodSpec& spec) override;
+  Result<Empty> del_pod(const std::string& id) override;
+  Result<PodInfo> get_pod(const std::string& id) override;
+  Result<std::vector<PodInfo>> list_pods() override;
+  Result<std::vector<PortStats>> list_ports() override;
+  Result<SwitchStats> stats() override;
+  Result<Empty> clear_stats() override;
+
+ private:
+  struct Pod {
+    PodRecord record;
+    std::optional<PortHandle> port;
+    int worker = -1;
+    std::string status;
+  };
+  // Counter totals at a point in time, subtracted from the live sums: the workers' counters only
+  // grow, so clearing statistics, or re-using a port id for a new pod, moves the baseline.
+  struct PortTotals {
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    std::array<uint64_t, kNumDropReasons> drops{};
+  };
+  struct WorkerTotals {
+    uint64_t rx_packets = 0, tx_packets = 0, busy_cycles = 0, idle_cycles = 0;
+    uint64_t cache_hits = 0, cache_misses = 0;
+  };
+  PortTotals port_totals(uint16_t port_id) const;
+  WorkerTotals worker_totals(const Worker& worker) const;
+
+  // Control-thread implementations of the API.
+  Result<PodInfo> do_add_pod(const PodSpec& spec);
+  Result<Empty> do_del_pod(const std::string& id);
+  Result<PodInfo> do_get_pod(const std::string& id);
+  SwitchStats do_stats() const;
+
+  std::string validate_spec(const PodSpec& spec) const;
+  std::string vhost_socket_path(const std::string& pod_id) const;
+  PortHandle create_pod_port(const PodRecord& record);
+  void destroy_pod_port(Pod& pod);
+  void restore_pods();
+  void persist() const;
+
+  int assign_rxq(uint16_t port_id);
+  void unassign_rxq(uint16_t port_id, int worker);
+  void publish_table();
+  PodInfo pod_info(const Pod& pod) const;
+  std::vector<PortStats> port_stats() const;
+
+  template <typename T, typename F>
+  Result<T> on_control_thread(F fn) {
+    auto result = queue_.call(std::move(fn));
+    if (!result) return Result<T>::fail(ErrorCode::internal, "podvsd is shutting down");
+    return std::move(*result);
+  }
+
+  Config config_;
+  Ipv4 host_ip_ = 0;
+  MacAddr gateway_mac_;
+  MacAddr host_mac_;
+  rte_mempool* pool_ = nullptr;
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::unique_ptr<ForwardingTableHandle> tables_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<unsigned> worker_lcores_;
+  std::unique_ptr<PortManager> ports_;
+  Ipam ipam_;
+  StateStore store_;
+  std::map<std::string, Pod> pods_;
+  std::optional<PortHandle> host_port_;
+  int host_worker_ = -1;
+  uint64_t table_version_ = 0;
+  uint64_t next_device_ = 0;
+  std::array<rte_spinlock_t, RTE_MAX_ETHPORTS> tx_locks_{};
+  std::array<PortTotals, RTE_MAX_ETHPORTS> port_base_{};
+  std::vector<WorkerTotals> worker_base_;
+  ControlQueue queue_;
+  bool workers_running_ = false;
+};
+
+}  // namespace podvs

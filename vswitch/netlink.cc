@@ -144,7 +144,11 @@ void Netlink::open_socket() {
 
 Netlink::Reply Netlink::transact(nlmsghdr* request,
                                  const std::function<void(const nlmsghdr*)>& on_message) {
-  if (!(request->nlmsg_flags & NLM_F_DUMP)) request->nlmsg_flags |= NLM_F_ACK;
+  // NLM_F_DUMP shares its bits with NLM_F_REPLACE and NLM_F_EXCL, so only GET requests (the
+  // RTM_GET* types) can be dumps; every other request asks for an ACK.
+  const bool is_get = request->nlmsg_type >= RTM_BASE && request->nlmsg_type % 4 == 2;
+  const bool is_dump = is_get && (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  if (!is_dump) request->nlmsg_flags |= NLM_F_ACK;
   request->nlmsg_seq = ++seq_;
   if (mnl_socket_sendto(socket_, request, request->nlmsg_len) < 0) {
     throw std::runtime_error("cannot send a netlink request in network namespace " + netns_ + ": " +

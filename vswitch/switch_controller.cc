@@ -146,8 +146,8 @@ std::string SwitchController::validate_spec(const PodSpec& spec) const {
     const std::string path = vhost_socket_path(spec.id);
     if (path.size() >= kSunPathMax)
       return "vhost-user socket path " + path + " is " + std::to_string(path.size()) +
-             " bytes; a unix socket path is limited to " + std::to_string(kSunPathMax - 1) +
-             ": use a shorter pod id or --vhost-dir";
+             " bytes; a unix socket path must fit sun_path (" + std::to_string(kSunPathMax) +
+             " bytes with its NUL): use a shorter pod id or --vhost-dir";
   }
   return {};
 }

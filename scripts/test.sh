@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit tests, integration tests (real
+# podvsd, namespaces, packets) and the unit tests again under ASan + UBSan.
+# Prints "N passed, N failed" last; exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || exit 1
+jobs=$(nproc)
+
+build() {  # build DIR [meson options...]
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+  ninja -C "$dir" -j"$jobs"
+}
+
+summary=()
+passed=0
+failed=0
+run_suite() {  # run_suite DIR SUITE
+  local out
+  out=$(mktemp)
+  meson test -C "$1" --suite "$2" --print-errorlogs --num-processes 1 2>&1 | tee "$out"
+  local ok fail
+  ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$out" | tail -1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$out" | tail -1)
+  local timeout
+  timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$out" | tail -1)
+  ok=${ok:-0}; fail=$(( ${fail:-0} + ${timeout:-0} ))
+  [ "$ok" -gt 0 ] || fail=$((fail + 1))  # a suite that ran nothing is a failure
+  passed=$((passed + ok)); failed=$((failed + fail))
+  summary+=("$1/$2: $ok ok, $fail failed")
+  rm -f "$out"
+}
+
+if build build; then
+  run_suite build unit
+  run_suite build integration
+else
+  summary+=("build: FAILED"); failed=$((failed + 1))
+fi
+# The sanitizer build checks the unit tests (the data path under a real EAL).
+if build build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; then
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_suite build-asan unit
+else
+  summary+=("sanitizer build: FAILED"); failed=$((failed + 1))
+fi
+
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Forged and malformed frames from a pod are dropped and counted under their reasons, on the
+# pod's port, and the worker keeps forwarding good traffic.
+source "$(dirname "$0")/lib.sh"
+
+start_podvsd n1 || exit 1
+make_netns "${ID}a" && make_netns "${ID}b"
+ip_a=$(add_tap_pod "$n1_SOCK" "pod-a-$ID" "${ID}a")
+ip_b=$(add_tap_pod "$n1_SOCK" "pod-b-$ID" "${ID}b")
+mac_a=$(ctl "$n1_SOCK" --json pod get --id "pod-a-$ID" | json_get 'j["mac"]')
+check "ping a -> b before" ip netns exec "${ID}a" ping -c 2 -i 0.2 -W 2 "$ip_b"
+
+drops() {  # drops REASON: that reason's count on pod a's port
+  ctl "$n1_SOCK" --json port list |
+    json_get "sum(p['drops'].get('$1', 0) for p in j if p['pod_id'] == 'pod-a-$ID')"
+}
+
+send() { ip netns exec "${ID}a" python3 "$(dirname "$0")/send_frames.py" eth0 "$1" "$2" "$mac_a" "$ip_a" "$ip_b"; }
+send spoofed_ip 50
+send spoofed_mac 40
+send truncated_ipv4 30
+send bad_ihl 20
+send bad_total_length 10
+send runt 5
+send ipv6 7
+sleep 1
+check_eq "forged source IP dropped as spoofed_source (and forged MAC)" 90 "$(drops spoofed_source)"
+check_eq "truncated IPv4 counted" 30 "$(drops ipv4_truncated)"
+check_eq "bad IHL counted" 20 "$(drops ipv4_bad_ihl)"
+check_eq "bad total length counted" 10 "$(drops ipv4_bad_total_length)"
+check_eq "runt frames counted" 5 "$(drops runt_frame)"
+check_eq "IPv6 counted as unsupported" 7 "$(drops unsupported_ethertype)"
+rx_b=$(ctl "$n1_SOCK" --json port list | json_get "[p['tx_packets'] for p in j if p['pod_id'] == 'pod-b-$ID'][0]")
+check "none of them reached pod b (only the 2 pings did)" test "$rx_b" -le 4
+check "ping a -> b still works after the bad traffic" ip netns exec "${ID}a" ping -c 3 -i 0.2 -W 2 "$ip_b"
+check "stats show drops by reason" sh -c "'$PODVSCTL' --socket '$n1_SOCK' stats | grep -q spoofed_source"
+finish

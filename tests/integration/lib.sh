@@ -1,0 +1,101 @@
+# Shared helpers for integration tests: real podvsd, real network namespaces, real packets.
+# Every test sources this file, calls its functions, and ends with `finish`. Everything a test
+# creates carries a unique suffix and is removed by an EXIT trap, also on failure.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${PODVS_BUILD:-$TOP/build}
+PODVSD=${PODVSD:-$BUILD/podvsd}
+PODVSCTL=${PODVSCTL:-$BUILD/podvsctl}
+# Short and unique: it ends up in interface names (15 characters at most).
+ID=${ID:-$(printf 't%x' $(( ($$ + RANDOM) % 0xfffff )))}
+WORK=/tmp/podvs-it-$ID
+mkdir -p "$WORK"
+
+PASSED=0
+FAILED=0
+NETNS=()
+PIDS=()
+DAEMON_PIDS=()
+
+log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
+
+pass() { PASSED=$((PASSED + 1)); log "ok: $*"; }
+fail() { FAILED=$((FAILED + 1)); log "FAIL: $*"; }
+# check "what" command...: the command's success is the assertion.
+check() {
+  local what=$1; shift
+  if "$@" >"$WORK/last.out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/    /' "$WORK/last.out" | tail -20; fi
+}
+matches() { [[ "$1" == $2 ]]; }  # matches VALUE GLOB
+check_eq() {  # check_eq "what" expected actual
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  for pid in "${DAEMON_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  wait 2>/dev/null
+  local ns
+  for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+make_netns() {  # make_netns NAME: creates netns <NAME> (name is used verbatim; include $ID)
+  ip netns add "$1" && NETNS+=("$1")
+}
+
+# start_podvsd NAME [podvsd flags...]: one daemon with its own socket, state, DPDK prefix, host
+# port and metrics port. Sets <NAME>_SOCK and <NAME>_PID. Idle back-off is on so that the
+# daemon, the pods and the test share a 2-core machine.
+start_podvsd() {
+  local name=$1; shift
+  local dir=$WORK/$name
+  mkdir -p "$dir"
+  local metrics_port=$(( 20000 + ($$ + ${#DAEMON_PIDS[@]} * 7) % 20000 ))
+  "$PODVSD" --socket "$dir/podvsd.sock" --state-dir "$dir/state" --file-prefix "pv$ID$name" \
+    --host-port "${HOSTPORT_PREFIX:-pv}$ID$name" --vhost-dir "$dir/vhost" \
+    --metrics-listen "127.0.0.1:$metrics_port" --mbufs 8191 \
+    --idle-backoff-polls 1000 --idle-backoff-us 50 "$@" >>"$dir/log" 2>&1 &
+  local pid=$!
+  DAEMON_PIDS+=("$pid")
+  printf -v "${name}_SOCK" '%s' "$dir/podvsd.sock"
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_METRICS" '%s' "127.0.0.1:$metrics_port"
+  printf -v "${name}_HOSTPORT" '%s' "${HOSTPORT_PREFIX:-pv}$ID$name"
+  for _ in $(seq 150); do
+    grep -q "ready:" "$dir/log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "podvsd $name did not come up; its log:"
+  sed 's/^/    /' "$dir/log"
+  return 1
+}
+
+daemon_log() { cat "$WORK/$1/log"; }
+
+ctl() {  # ctl SOCK args...
+  local sock=$1; shift
+  "$PODVSCTL" --socket "$sock" "$@"
+}
+
+# add_tap_pod SOCK POD_ID NETNS -> prints the pod's IP
+add_tap_pod() {
+  ctl "$1" --json pod add --id "$2" --netns "/var/run/netns/$3" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ip"])'
+}
+
+json_get() {  # json_get EXPR: evaluates a Python expression over the JSON on stdin, bound to j
+  python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}

@@ -58,6 +58,9 @@ start_podvsd() {
   local name=$1; shift
   local dir=$WORK/$name
   mkdir -p "$dir"
+  # A restart appends to the same log: wait for one more "ready" line than there is now.
+  local ready_before
+  ready_before=$(grep -c "ready:" "$dir/log" 2>/dev/null)
   local metrics_port=$(( 20000 + ($$ + ${#DAEMON_PIDS[@]} * 7) % 20000 ))
   "$PODVSD" --socket "$dir/podvsd.sock" --state-dir "$dir/state" --file-prefix "pv$ID$name" \
     --host-port "${HOSTPORT_PREFIX:-pv}$ID$name" --vhost-dir "$dir/vhost" \
@@ -70,7 +73,7 @@ start_podvsd() {
   printf -v "${name}_METRICS" '%s' "127.0.0.1:$metrics_port"
   printf -v "${name}_HOSTPORT" '%s' "${HOSTPORT_PREFIX:-pv}$ID$name"
   for _ in $(seq 150); do
-    grep -q "ready:" "$dir/log" 2>/dev/null && return 0
+    [ "$(grep -c "ready:" "$dir/log")" -gt "${ready_before:-0}" ] && return 0
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done

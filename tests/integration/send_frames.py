@@ -2,7 +2,8 @@
 """Sends hand-made Ethernet frames out of an interface (run inside a pod's namespace).
 
 usage: send_frames.py IFNAME KIND COUNT SRC_MAC SRC_IP DST_IP
-KIND: spoofed_ip | spoofed_mac | truncated_ipv4 | bad_ihl | bad_total_length | runt | ipv6
+KIND: spoofed_ip | spoofed_mac | truncated_ipv4 | bad_ihl | bad_total_length | header_only | ipv6
+(Frames shorter than an Ethernet header cannot be sent through the kernel; unit tests cover them.)
 Frames go to the gateway MAC, as the pod's kernel would send them.
 """
 import socket
@@ -46,8 +47,8 @@ def frame(kind, src_mac, src_ip, dst_ip):
         return eth + ipv4_udp(src_ip, dst_ip, ihl_words=3)
     if kind == "bad_total_length":
         return eth + ipv4_udp(src_ip, dst_ip, total_length=1400)
-    if kind == "runt":
-        return GATEWAY_MAC + src_mac
+    if kind == "header_only":
+        return eth
     if kind == "ipv6":
         return GATEWAY_MAC + src_mac + b"\x86\xdd" + bytes(40)
     raise SystemExit("unknown kind " + kind)

@@ -37,9 +37,23 @@ struct Empty {};
 
 enum class PortKind { tap, vhost_user, host };
 
+// The one spelling of a kind everywhere text meets it (CLI, JSON, state file): "tap",
+// "vhost-user", "host".
+constexpr const char* port_kind_name(PortKind kind) {
+  switch (kind) {
+    case PortKind::tap:
+      return "tap";
+    case PortKind::vhost_user:
+      return "vhost-user";
+    case PortKind::host:
+      return "host";
+  }
+  return "unknown";
+}
+
 struct PodSpec {
-  std::string id;           // opaque, unique per pod (CNI: the container id)
-  std::string netns;        // path of the pod's network namespace (tap pods)
+  std::string id;     // opaque, unique per pod (CNI: the container id)
+  std::string netns;  // path of the pod's network namespace (tap pods)
   std::string ifname = "eth0";
   PortKind kind = PortKind::tap;
   bool vhost_server = false;  // vhost-user: podvsd listens instead of connecting
@@ -49,9 +63,9 @@ struct PodSpec {
 
 struct PodInfo {
   PodSpec spec;
-  std::string ip;           // dotted quad, the pod's /32
-  std::string mac;          // aa:bb:cc:dd:ee:ff
-  std::string gateway_ip;   // 169.254.1.1
+  std::string ip;          // dotted quad, the pod's /32
+  std::string mac;         // aa:bb:cc:dd:ee:ff
+  std::string gateway_ip;  // 169.254.1.1
   uint32_t mtu = 0;
   std::string port_name;    // DPDK port name
   int port_id = -1;         // DPDK port id, -1 while the port is not up
@@ -71,7 +85,7 @@ struct PortStats {
   std::string pod_id;  // empty for the host port
   std::string link;    // "up"/"down" as DPDK reports it
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-  int worker = -1;  // worker that polls its rx queue
+  int worker = -1;               // worker that polls its rx queue
   std::vector<DropCount> drops;  // non-zero reasons only
 };
 

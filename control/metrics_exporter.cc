@@ -34,10 +34,10 @@ class MetricsCollector : public prometheus::Collectable {
       }
       f.add("podvs_port_rx_packets_total", "Packets received on the port.", MetricType::Counter,
             labels, port.rx_packets);
-      f.add("podvs_port_rx_bytes_total", "Bytes received on the port.", MetricType::Counter,
-            labels, port.rx_bytes);
-      f.add("podvs_port_tx_packets_total", "Packets sent on the port.", MetricType::Counter,
-            labels, port.tx_packets);
+      f.add("podvs_port_rx_bytes_total", "Bytes received on the port.", MetricType::Counter, labels,
+            port.rx_bytes);
+      f.add("podvs_port_tx_packets_total", "Packets sent on the port.", MetricType::Counter, labels,
+            port.tx_packets);
       f.add("podvs_port_tx_bytes_total", "Bytes sent on the port.", MetricType::Counter, labels,
             port.tx_bytes);
       for (const DropCount& d : port.drops) {
@@ -51,8 +51,8 @@ class MetricsCollector : public prometheus::Collectable {
     for (const WorkerStats& w : stats.value->workers) {
       const std::vector<ClientMetric::Label> labels = {{"worker", std::to_string(w.worker)},
                                                        {"cpu", std::to_string(w.cpu)}};
-      f.add("podvs_worker_rx_packets_total", "Packets received by the worker.",
-            MetricType::Counter, labels, w.rx_packets);
+      f.add("podvs_worker_rx_packets_total", "Packets received by the worker.", MetricType::Counter,
+            labels, w.rx_packets);
       f.add("podvs_worker_busy_seconds_total", "Time the worker spent in polls that found work.",
             MetricType::Counter, labels, w.busy_cycles / hz);
       f.add("podvs_worker_idle_seconds_total", "Time the worker spent in empty polls.",

@@ -60,18 +60,6 @@ void print_drop_table(std::ostream& out, const std::vector<DropCount>& drops) {
 
 }  // namespace
 
-std::string_view port_kind_name(PortKind kind) {
-  switch (kind) {
-    case PortKind::tap:
-      return "tap";
-    case PortKind::vhost_user:
-      return "vhost-user";
-    case PortKind::host:
-      return "host";
-  }
-  return "unknown";
-}
-
 void to_json(nlohmann::json& j, const PodSpec& spec) {
   j = {{"id", spec.id},
        {"netns", spec.netns},

@@ -11,9 +11,6 @@
 
 namespace podvs {
 
-// The CLI's spelling of a kind: "tap", "vhost-user", "host".
-std::string_view port_kind_name(PortKind kind);
-
 // nlohmann::json's conversion hooks, found by ADL: `nlohmann::json j = pod;`. Drops become an
 // object from reason to packets so that `jq .drops.ttl_exceeded` works.
 void to_json(nlohmann::json& j, const PodSpec& spec);

@@ -12,7 +12,10 @@ namespace podvs {
 
 Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr* qsbr,
                const WorkerOptions& options)
-    : index_(index), tables_(tables), qsbr_(qsbr), options_(options),
+    : index_(index),
+      tables_(tables),
+      qsbr_(qsbr),
+      options_(options),
       cache_(options.flow_cache_entries) {
   rxqs_.reserve(RTE_MAX_ETHPORTS);
 }

@@ -20,7 +20,9 @@ namespace podvs {
 
 class Counter {
  public:
-  void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(uint64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -37,7 +39,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter rx_packets, tx_packets;
   Counter busy_cycles, idle_cycles;  // iterations that received something / nothing
   Counter flow_cache_hits, flow_cache_misses;
-  Counter rx_bursts;                 // non-empty bursts, for packets per burst
+  Counter rx_bursts;  // non-empty bursts, for packets per burst
   std::array<PortCounters, RTE_MAX_ETHPORTS> ports;
 };
 

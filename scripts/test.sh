@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 jobs=$(nproc)
 
-build() {  # build DIR [meson options...]
+build() {  # build DIR [meson options...]; TARGETS= limits what is built
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
-  ninja -C "$dir" -j"$jobs"
+  ninja -C "$dir" -j"$jobs" ${TARGETS:-}
 }
 
 summary=()
@@ -44,6 +44,24 @@ if build build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_suite build-asan unit
 else
   summary+=("sanitizer build: FAILED"); failed=$((failed + 1))
+fi
+
+# libFuzzer on the parser and pipeline (clang, ASan + UBSan), seeded with the golden frames,
+# for a bounded time. A crash, a sanitizer report or a lost mbuf fails it.
+fuzz_seconds=${FUZZ_SECONDS:-60}
+if CXX=clang++ TARGETS=tests/fuzz_pipeline build build-fuzz -Dfuzz=true \
+     -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; then
+  corpus=$(mktemp -d)
+  python3 tests/fuzz/make_seeds.py "$corpus"
+  if UBSAN_OPTIONS=halt_on_error=1 ./build-fuzz/tests/fuzz_pipeline -max_total_time="$fuzz_seconds" \
+       -max_len=1600 "$corpus" >build-fuzz/fuzz.log 2>&1; then
+    passed=$((passed + 1)); summary+=("fuzz: $(grep -o 'Done [0-9]* runs' build-fuzz/fuzz.log) in ${fuzz_seconds}s, no crash")
+  else
+    failed=$((failed + 1)); summary+=("fuzz: FAILED (build-fuzz/fuzz.log)"); tail -40 build-fuzz/fuzz.log
+  fi
+  rm -rf "$corpus"
+else
+  summary+=("fuzz build: FAILED"); failed=$((failed + 1))
 fi
 
 printf '%s\n' "${summary[@]}"

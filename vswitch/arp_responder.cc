@@ -6,8 +6,7 @@ namespace podvs {
 namespace {
 
 bool answers_for(rte_be32_t target, uint16_t in_port, const ForwardingTable& table) {
-  if (in_port == table.host_port())
-    return table.in_pod_cidr(target) && target != table.host_ip();
+  if (in_port == table.host_port()) return table.in_pod_cidr(target) && target != table.host_ip();
   return target == table.gateway_ip();
 }
 

@@ -31,8 +31,11 @@ class ControlQueue {
       return std::nullopt;
     }
     wake_.release();
-    // A request posted while the queue closes is never run: its task is destroyed instead, which
-    // breaks the promise.
+    // A request that lands after the control thread stopped is never run. Whoever sees the queue
+    // closed drains it, destroying the tasks left in it, which breaks their promises: no caller
+    // waits forever, and shutdown never waits for a caller.
+    while (result.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+      if (closed_.load()) drain_and_close();
     try {
       return result.get();
     } catch (const std::future_error&) {
@@ -50,7 +53,8 @@ class ControlQueue {
     }
   }
 
-  // Stops accepting work and drops whatever is queued (its callers get nullopt).
+  // Stops accepting work and drops whatever is queued (its callers get nullopt). Any thread may
+  // call it, any number of times.
   void drain_and_close() {
     closed_.store(true);
     std::function<void()>* item = nullptr;

@@ -19,9 +19,7 @@ constexpr std::array<std::string_view, kNumDropReasons> kHelp = {
 
 }  // namespace
 
-std::string_view drop_reason_name(DropReason reason) {
-  return kNames[static_cast<size_t>(reason)];
-}
+std::string_view drop_reason_name(DropReason reason) { return kNames[static_cast<size_t>(reason)]; }
 
 std::string_view drop_reason_help(DropReason reason) { return kHelp[static_cast<size_t>(reason)]; }
 

@@ -10,22 +10,22 @@
 namespace podvs {
 
 // X(name, help)
-#define PODVS_DROP_REASONS(X)                                                                \
-  X(runt_frame, "frame shorter than an Ethernet header")                                     \
-  X(unsupported_ethertype, "neither IPv4 nor ARP (VLAN tags and IPv6 are not switched)")     \
-  X(l2_dst_not_gateway, "unicast frame not addressed to the gateway MAC")                    \
-  X(ipv4_truncated, "frame too short for the IPv4 header it announces")                      \
-  X(ipv4_bad_version, "IP version field is not 4")                                           \
-  X(ipv4_bad_ihl, "IPv4 header length below 20 bytes")                                       \
-  X(ipv4_bad_total_length, "IPv4 total length smaller than its header or beyond the frame")  \
-  X(l4_truncated, "TCP/UDP/ICMP header cut short by the IPv4 total length")                  \
-  X(arp_malformed, "ARP that is not Ethernet/IPv4 or is cut short")                          \
-  X(arp_not_for_us, "ARP request for an address the switch does not answer for")             \
-  X(arp_reply_ignored, "ARP reply or other ARP opcode (the switch never asks)")              \
-  X(spoofed_source, "source MAC or IPv4 address is not the pod's")                           \
-  X(ttl_exceeded, "IPv4 TTL would reach zero")                                               \
-  X(no_route, "destination is in no table (unknown pod, or host traffic to a non-pod)")      \
-  X(port_down, "output port is being removed")                                               \
+#define PODVS_DROP_REASONS(X)                                                               \
+  X(runt_frame, "frame shorter than an Ethernet header")                                    \
+  X(unsupported_ethertype, "neither IPv4 nor ARP (VLAN tags and IPv6 are not switched)")    \
+  X(l2_dst_not_gateway, "unicast frame not addressed to the gateway MAC")                   \
+  X(ipv4_truncated, "frame too short for the IPv4 header it announces")                     \
+  X(ipv4_bad_version, "IP version field is not 4")                                          \
+  X(ipv4_bad_ihl, "IPv4 header length below 20 bytes")                                      \
+  X(ipv4_bad_total_length, "IPv4 total length smaller than its header or beyond the frame") \
+  X(l4_truncated, "TCP/UDP/ICMP header cut short by the IPv4 total length")                 \
+  X(arp_malformed, "ARP that is not Ethernet/IPv4 or is cut short")                         \
+  X(arp_not_for_us, "ARP request for an address the switch does not answer for")            \
+  X(arp_reply_ignored, "ARP reply or other ARP opcode (the switch never asks)")             \
+  X(spoofed_source, "source MAC or IPv4 address is not the pod's")                          \
+  X(ttl_exceeded, "IPv4 TTL would reach zero")                                              \
+  X(no_route, "destination is in no table (unknown pod, or host traffic to a non-pod)")     \
+  X(port_down, "output port is being removed")                                              \
   X(tx_queue_full, "output port's transmit queue was full")
 
 enum class DropReason : uint8_t {

@@ -13,13 +13,13 @@ void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, std::string_view message);
 
-#define PODVS_LOG(level, ...)                                       \
-  do {                                                              \
-    if (::podvs::log_enabled(::podvs::LogLevel::level)) {           \
-      char podvs_log_buf_[512];                                     \
+#define PODVS_LOG(level, ...)                                             \
+  do {                                                                    \
+    if (::podvs::log_enabled(::podvs::LogLevel::level)) {                 \
+      char podvs_log_buf_[512];                                           \
       std::snprintf(podvs_log_buf_, sizeof(podvs_log_buf_), __VA_ARGS__); \
-      ::podvs::log_line(::podvs::LogLevel::level, podvs_log_buf_);  \
-    }                                                               \
+      ::podvs::log_line(::podvs::LogLevel::level, podvs_log_buf_);        \
+    }                                                                     \
   } while (0)
 
 }  // namespace podvs

@@ -258,24 +258,25 @@ Netlink::Reply Netlink::change_link(int ifindex, const LinkChange& change) {
 void Netlink::set_link(int ifindex, const LinkChange& change) {
   if (!change.name && !change.mac && !change.mtu && !change.up) return;
   if (change.name) check_name(*change.name);
-  LinkChange effective = change;
-  bool taken_down = false;
-  // The kernel refuses to rename a running interface (EBUSY). The rename is applied before the
-  // flags within one request, so the same request can bring the link back up.
-  if (change.name) {
+  Reply reply = change_link(ifindex, change);
+  // Kernels before 6.2 refuse to rename a running interface (EBUSY); newer ones rename it in place,
+  // so only then is the link taken down. Within one request the kernel renames before it applies
+  // the flags, so the retry itself brings the link back up.
+  if (reply.error == EBUSY && change.name) {
     const auto current = link(ifindex);
-    if (current && current->up && current->name != *change.name) {
+    if (current && current->up) {
       const Reply down = change_link(ifindex, {.up = false});
       if (down.error != 0) fail(down, "cannot take " + describe(ifindex) + " down to rename it");
-      taken_down = true;
-      effective.up = change.up.value_or(true);
+      LinkChange retry = change;
+      retry.up = change.up.value_or(true);
+      reply = change_link(ifindex, retry);
+      // Best effort: the failure being reported matters more than this one.
+      if (reply.error != 0) change_link(ifindex, {.up = true});
     }
   }
-  const Reply reply = change_link(ifindex, effective);
-  if (reply.error == 0) return;
-  // Best effort: leave the link as up as it was, the failure being reported matters more.
-  if (taken_down) change_link(ifindex, {.up = true});
-  fail(reply, "cannot set " + describe_change(change) + " on " + describe(ifindex));
+  if (reply.error != 0) {
+    fail(reply, "cannot set " + describe_change(change) + " on " + describe(ifindex));
+  }
 }
 
 void Netlink::delete_link(int ifindex) {

@@ -63,7 +63,8 @@ class Netlink {
 
   int ifindex(const std::string& name);  // -1 when there is no such link
   std::optional<LinkInfo> link(int ifindex);
-  // A rename of an up link takes it down for the rename and back up unless `change.up` says no.
+  // On kernels that cannot rename a running link (before 6.2), a rename of an up link takes it
+  // down for the rename and back up unless `change.up` says otherwise.
   void set_link(int ifindex, const LinkChange& change);
   void delete_link(int ifindex);
   void move_to_netns(int ifindex, int netns_fd);

@@ -43,7 +43,7 @@ ScopedNetns::ScopedNetns(const std::string& path) : path_(path) {
   close(target_fd);
   if (rc != 0) {
     close(home_fd_);
-    std::string hint = err == EINVAL ? " (not a network namespace)" : "";
+    const std::string hint = err == EINVAL ? " (not a network namespace)" : "";
     throw std::runtime_error("cannot enter network namespace " + path + ": " + std::strerror(err) +
                              hint);
   }

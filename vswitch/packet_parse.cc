@@ -41,8 +41,8 @@ ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port) {
   if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
     auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
     if (l3_len < sizeof(rte_arp_hdr) || arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
-        arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
-        arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != sizeof(rte_be32_t))
+        arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != RTE_ETHER_ADDR_LEN ||
+        arp->arp_plen != sizeof(rte_be32_t))
       return dropped(DropReason::arp_malformed);
     ParsedPacket p;
     p.cls = PacketClass::arp;

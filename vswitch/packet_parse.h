@@ -34,9 +34,9 @@ struct ParsedPacket {
   PacketClass cls = PacketClass::drop;
   DropReason reason = DropReason::runt_frame;  // when cls == drop
   rte_ether_hdr* eth = nullptr;
-  rte_ipv4_hdr* ip = nullptr;    // when cls == ipv4
-  rte_arp_hdr* arp = nullptr;    // when cls == arp
-  FlowKey key;                   // when cls == ipv4
+  rte_ipv4_hdr* ip = nullptr;  // when cls == ipv4
+  rte_arp_hdr* arp = nullptr;  // when cls == arp
+  FlowKey key;                 // when cls == ipv4
 };
 
 ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port);

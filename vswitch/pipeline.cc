@@ -55,7 +55,8 @@ void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstConte
   CacheStats stats;
 
   for (uint16_t i = 0; i < count; ++i) {
-    if (i + kPrefetchAhead < count) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+    if (i + kPrefetchAhead < count)
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     rte_mbuf* m = pkts[i];
     bytes += rte_pktmbuf_pkt_len(m);
     const ParsedPacket p = parse_packet(m, in_port);

@@ -1,7 +1,6 @@
 // podvsd: the node daemon. Brings up the EAL, the switch (workers, host port, saved pods), the
 // gRPC API and the metrics endpoint, then serves until SIGTERM/SIGINT.
 #include <rte_eal.h>
-
 #include <sys/stat.h>
 
 #include <atomic>
@@ -48,6 +47,8 @@ int serve(const podvs::Config& config) {
                 config.metrics_listen.empty() ? "(off)" : config.metrics_listen.c_str());
       controller.run(g_stop);
       PODVS_LOG(info, "stopping");
+      // In-flight API calls and scrapes must not wait for a control loop that has ended.
+      controller.stop_accepting();
       metrics.reset();
       api.shutdown();
     } catch (const std::exception& e) {

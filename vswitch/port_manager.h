@@ -26,14 +26,13 @@ class PortManager {
   // thread is in (enter the pod's namespace first with ScopedNetns).
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
   // A net_vhost port on `socket_path`; client mode reconnects when the pod restarts.
-  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path,
-                          bool server);
+  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
   void destroy(const PortHandle& port);
   static bool link_up(uint16_t port_id);
 
  private:
-  PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name,
-                             PortKind kind, uint16_t tx_queues);
+  PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,
+                             uint16_t tx_queues);
 
   rte_mempool* pool_;
   uint16_t workers_;

@@ -55,25 +55,13 @@ void make_directory(const std::string& dir) {
     throw std::runtime_error("state directory " + dir + " exists but is not a directory");
 }
 
-const char* kind_name(PortKind kind) {
-  switch (kind) {
-    case PortKind::tap:
-      return "tap";
-    case PortKind::vhost_user:
-      return "vhost-user";
-    case PortKind::host:
-      return "host";
-  }
-  return "unknown";
-}
-
 json encode(const SwitchState& state) {
   json pods = json::array();
   for (const PodRecord& pod : state.pods) {
     pods.push_back({{"id", pod.spec.id},
                     {"netns", pod.spec.netns},
                     {"ifname", pod.spec.ifname},
-                    {"kind", kind_name(pod.spec.kind)},
+                    {"kind", port_kind_name(pod.spec.kind)},
                     {"vhost_server", pod.spec.vhost_server},
                     {"k8s_namespace", pod.spec.k8s_namespace},
                     {"k8s_name", pod.spec.k8s_name},
@@ -132,7 +120,7 @@ class Decoder {
   PortKind kind(const json& object, const char* key, const std::string& where) const {
     const std::string text = string(object, key, where);
     for (PortKind kind : {PortKind::tap, PortKind::vhost_user, PortKind::host})
-      if (text == kind_name(kind)) return kind;
+      if (text == port_kind_name(kind)) return kind;
     fail(where + "." + key + " \"" + text + "\" is not one of tap, vhost-user, host");
   }
 

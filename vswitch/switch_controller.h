@@ -37,6 +37,8 @@ class SwitchController : public ControlPlane {
   void start();
   // Runs the control loop on the calling thread until `stop` becomes true.
   void run(const std::atomic<bool>& stop);
+  // API calls from now on fail at once with "shutting down" instead of waiting for run().
+  void stop_accepting() { queue_.drain_and_close(); }
   // Stops workers and removes every port; the saved state stays, so a restart re-creates pods.
   void shutdown();
 
@@ -83,6 +85,8 @@ class SwitchController : public ControlPlane {
 
   int assign_rxq(uint16_t port_id);
   void unassign_rxq(uint16_t port_id, int worker);
+  void rebalance_rxqs();
+  uint64_t recent_rxq_cycles(uint16_t port_id) const;
   void publish_table();
   PodInfo pod_info(const Pod& pod) const;
   std::vector<PortStats> port_stats() const;
@@ -113,6 +117,8 @@ class SwitchController : public ControlPlane {
   uint64_t next_device_ = 0;
   std::array<rte_spinlock_t, RTE_MAX_ETHPORTS> tx_locks_{};
   std::array<PortTotals, RTE_MAX_ETHPORTS> port_base_{};
+  // rx cycles per port at the last rebalance: loads are measured since then, not since boot.
+  std::array<uint64_t, RTE_MAX_ETHPORTS> rxq_cycles_mark_{};
   std::vector<WorkerTotals> worker_base_;
   ControlQueue queue_;
   bool workers_running_ = false;

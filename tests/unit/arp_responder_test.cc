@@ -28,24 +28,32 @@ Outcome respond(const std::vector<uint8_t>& in, uint16_t port) {
 }
 
 TEST(ArpResponder, PodAsksForGateway) {
-  const auto request = PacketBuilder().eth(kPodAMac, kBcast, 0x0806)
-                           .arp(1, kPodAMac, "10.244.0.2", kZero, "169.254.1.1").bytes();
-  const auto expected = PacketBuilder().eth(kGwMac, kPodAMac, 0x0806)
-                            .arp(2, kGwMac, "169.254.1.1", kPodAMac, "10.244.0.2").bytes();
+  const auto request = PacketBuilder()
+                           .eth(kPodAMac, kBcast, 0x0806)
+                           .arp(1, kPodAMac, "10.244.0.2", kZero, "169.254.1.1")
+                           .bytes();
+  const auto expected = PacketBuilder()
+                            .eth(kGwMac, kPodAMac, 0x0806)
+                            .arp(2, kGwMac, "169.254.1.1", kPodAMac, "10.244.0.2")
+                            .bytes();
   const Outcome o = respond(request, kPodAPort);
   EXPECT_TRUE(o.verdict.reply);
   EXPECT_EQ(o.frame, expected);
 }
 
 TEST(ArpResponder, UnicastProbeForGatewayIsAnswered) {
-  const auto probe = PacketBuilder().eth(kPodAMac, kGwMac, 0x0806)
-                         .arp(1, kPodAMac, "10.244.0.2", kGwMac, "169.254.1.1").bytes();
+  const auto probe = PacketBuilder()
+                         .eth(kPodAMac, kGwMac, 0x0806)
+                         .arp(1, kPodAMac, "10.244.0.2", kGwMac, "169.254.1.1")
+                         .bytes();
   EXPECT_TRUE(respond(probe, kPodAPort).verdict.reply);
 }
 
 TEST(ArpResponder, PodAskingForAnotherPodIsNotAnswered) {
-  const auto request = PacketBuilder().eth(kPodAMac, kBcast, 0x0806)
-                           .arp(1, kPodAMac, "10.244.0.2", kZero, "10.244.0.3").bytes();
+  const auto request = PacketBuilder()
+                           .eth(kPodAMac, kBcast, 0x0806)
+                           .arp(1, kPodAMac, "10.244.0.2", kZero, "10.244.0.3")
+                           .bytes();
   const Outcome o = respond(request, kPodAPort);
   EXPECT_FALSE(o.verdict.reply);
   EXPECT_EQ(o.verdict.reason, DropReason::arp_not_for_us);
@@ -53,10 +61,14 @@ TEST(ArpResponder, PodAskingForAnotherPodIsNotAnswered) {
 }
 
 TEST(ArpResponder, HostAsksForPod) {
-  const auto request = PacketBuilder().eth(kHostMac, kBcast, 0x0806)
-                           .arp(1, kHostMac, "10.244.0.1", kZero, "10.244.0.3").bytes();
-  const auto expected = PacketBuilder().eth(kGwMac, kHostMac, 0x0806)
-                            .arp(2, kGwMac, "10.244.0.3", kHostMac, "10.244.0.1").bytes();
+  const auto request = PacketBuilder()
+                           .eth(kHostMac, kBcast, 0x0806)
+                           .arp(1, kHostMac, "10.244.0.1", kZero, "10.244.0.3")
+                           .bytes();
+  const auto expected = PacketBuilder()
+                            .eth(kGwMac, kHostMac, 0x0806)
+                            .arp(2, kGwMac, "10.244.0.3", kHostMac, "10.244.0.1")
+                            .bytes();
   const Outcome o = respond(request, kHostPort);
   EXPECT_TRUE(o.verdict.reply);
   EXPECT_EQ(o.frame, expected);
@@ -64,15 +76,19 @@ TEST(ArpResponder, HostAsksForPod) {
 
 TEST(ArpResponder, HostAskingForItselfOrOutsideIsNotAnswered) {
   for (const char* target : {"10.244.0.1", "192.0.2.1", "169.254.1.1"}) {
-    const auto request = PacketBuilder().eth(kHostMac, kBcast, 0x0806)
-                             .arp(1, kHostMac, "10.244.0.1", kZero, target).bytes();
+    const auto request = PacketBuilder()
+                             .eth(kHostMac, kBcast, 0x0806)
+                             .arp(1, kHostMac, "10.244.0.1", kZero, target)
+                             .bytes();
     EXPECT_FALSE(respond(request, kHostPort).verdict.reply) << target;
   }
 }
 
 TEST(ArpResponder, RepliesAreIgnored) {
-  const auto reply = PacketBuilder().eth(kPodAMac, kGwMac, 0x0806)
-                         .arp(2, kPodAMac, "10.244.0.2", kGwMac, "169.254.1.1").bytes();
+  const auto reply = PacketBuilder()
+                         .eth(kPodAMac, kGwMac, 0x0806)
+                         .arp(2, kPodAMac, "10.244.0.2", kGwMac, "169.254.1.1")
+                         .bytes();
   const Outcome o = respond(reply, kPodAPort);
   EXPECT_FALSE(o.verdict.reply);
   EXPECT_EQ(o.verdict.reason, DropReason::arp_reply_ignored);

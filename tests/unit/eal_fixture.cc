@@ -17,9 +17,9 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     std::string prefix = "--file-prefix=podvs_unit_" + std::to_string(getpid());
-    std::vector<std::string> args = {"unit",        "--no-huge", "-m",     "128",
-                                     "--no-shconf", "--no-pci",  prefix,   "--lcores=0@0",
-                                     "--log-level=3"};
+    std::vector<std::string> args = {"unit", "--no-huge",    "-m",
+                                     "128",  "--no-shconf",  "--no-pci",
+                                     prefix, "--lcores=0@0", "--log-level=3"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << "EAL init failed";

@@ -53,7 +53,8 @@ TEST(FlowCache, NewTableVersionInvalidatesEverything) {
   cache.sync(1);  // same version: entries stay
   EXPECT_NE(cache.lookup(key(3), FlowCache::hash(key(3))), nullptr);
   cache.sync(2);
-  for (uint32_t i = 0; i < 50; ++i) EXPECT_EQ(cache.lookup(key(i), FlowCache::hash(key(i))), nullptr);
+  for (uint32_t i = 0; i < 50; ++i)
+    EXPECT_EQ(cache.lookup(key(i), FlowCache::hash(key(i))), nullptr);
 }
 
 TEST(FlowCache, TwoFlowsInOneSetBothStay) {

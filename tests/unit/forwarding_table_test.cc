@@ -39,8 +39,10 @@ TEST(ForwardingTable, ManyPodsAllFound) {
   std::array<PortEntry, RTE_MAX_ETHPORTS> ports{};
   std::vector<ForwardingTable::PodRoute> routes;
   const Ipv4Prefix cidr = *Ipv4Prefix::parse("10.244.0.0/16");
-  for (uint32_t i = 2; i < 5000; ++i) routes.push_back({cidr.network + i, static_cast<uint16_t>(i % 30)});
-  const ForwardingTable t(1, {cidr, cidr.network + 1, ip("169.254.1.1"), {}}, ports, kNoPort, routes);
+  for (uint32_t i = 2; i < 5000; ++i)
+    routes.push_back({cidr.network + i, static_cast<uint16_t>(i % 30)});
+  const ForwardingTable t(1, {cidr, cidr.network + 1, ip("169.254.1.1"), {}}, ports, kNoPort,
+                          routes);
   for (const auto& r : routes) EXPECT_EQ(t.route(rte_cpu_to_be_32(r.ip), 31).out_port, r.port);
   EXPECT_EQ(t.route(rte_cpu_to_be_32(cidr.network + 6000), 31).out_port, kNoPort);
 }

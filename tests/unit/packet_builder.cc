@@ -78,8 +78,8 @@ PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, size_t payload
   l4_.clear();
   push16(l4_, sport);
   push16(l4_, dport);
-  push32(l4_, 1000);  // seq
-  push32(l4_, 0);     // ack
+  push32(l4_, 1000);    // seq
+  push32(l4_, 0);       // ack
   l4_.push_back(0x50);  // data offset 5 words
   l4_.push_back(0x02);  // SYN
   push16(l4_, 65535);

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <rte_byteorder.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "tests/unit/eal_fixture.h"
 #include "tests/unit/packet_builder.h"
 
@@ -24,7 +28,11 @@ std::unique_ptr<Parsed> parse(const std::vector<uint8_t>& frame, uint16_t port =
 }
 
 std::vector<uint8_t> udp_frame() {
-  return PacketBuilder().eth(kA, kGw).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP).udp(1111, 53).bytes();
+  return PacketBuilder()
+      .eth(kA, kGw)
+      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP)
+      .udp(1111, 53)
+      .bytes();
 }
 
 TEST(PacketParse, UdpKeyInNetworkOrder) {
@@ -39,23 +47,40 @@ TEST(PacketParse, UdpKeyInNetworkOrder) {
 }
 
 TEST(PacketParse, TcpAndIcmp) {
-  auto t = parse(PacketBuilder().eth(kA, kGw).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_TCP).tcp(40000, 80).bytes());
+  auto t = parse(PacketBuilder()
+                     .eth(kA, kGw)
+                     .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_TCP)
+                     .tcp(40000, 80)
+                     .bytes());
   ASSERT_EQ(t->p.cls, PacketClass::ipv4);
   EXPECT_EQ(t->p.key.dst_port, rte_cpu_to_be_16(80));
-  auto i = parse(PacketBuilder().eth(kA, kGw).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP).icmp_echo(1, 1).bytes());
+  auto i = parse(PacketBuilder()
+                     .eth(kA, kGw)
+                     .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP)
+                     .icmp_echo(1, 1)
+                     .bytes());
   ASSERT_EQ(i->p.cls, PacketClass::ipv4);
   EXPECT_EQ(i->p.key.src_port, 0);
   EXPECT_EQ(i->p.key.dst_port, 0);
 }
 
 TEST(PacketParse, EthernetPaddingIsAccepted) {
-  auto frame = PacketBuilder().eth(kA, kGw).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP).icmp_echo(1, 1, 0).bytes();
+  auto frame = PacketBuilder()
+                   .eth(kA, kGw)
+                   .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP)
+                   .icmp_echo(1, 1, 0)
+                   .bytes();
   frame.resize(60, 0);  // minimum Ethernet frame
   EXPECT_EQ(parse(frame)->p.cls, PacketClass::ipv4);
 }
 
 TEST(PacketParse, NonFirstFragmentNeedsNoL4Header) {
-  auto frame = PacketBuilder().eth(kA, kGw).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP).udp(1, 2, 0).fragment_offset(100).bytes();
+  auto frame = PacketBuilder()
+                   .eth(kA, kGw)
+                   .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP)
+                   .udp(1, 2, 0)
+                   .fragment_offset(100)
+                   .bytes();
   frame.resize(14 + 20 + 4);
   frame[14 + 3] = 24;  // total length: header + 4 bytes of payload
   auto r = parse(frame);
@@ -72,14 +97,16 @@ struct MalformedCase {
 std::vector<MalformedCase> malformed_cases() {
   std::vector<MalformedCase> cases;
   auto base = udp_frame();
-  cases.push_back({"runt", std::vector<uint8_t>(base.begin(), base.begin() + 13), DropReason::runt_frame});
+  cases.push_back(
+      {"runt", std::vector<uint8_t>(base.begin(), base.begin() + 13), DropReason::runt_frame});
   auto ipv6 = base;
   ipv6[12] = 0x86, ipv6[13] = 0xdd;
   cases.push_back({"ipv6", ipv6, DropReason::unsupported_ethertype});
   auto vlan = base;
   vlan[12] = 0x81, vlan[13] = 0x00;
   cases.push_back({"vlan", vlan, DropReason::unsupported_ethertype});
-  cases.push_back({"ip_cut", std::vector<uint8_t>(base.begin(), base.begin() + 14 + 19), DropReason::ipv4_truncated});
+  cases.push_back({"ip_cut", std::vector<uint8_t>(base.begin(), base.begin() + 14 + 19),
+                   DropReason::ipv4_truncated});
   auto v6hdr = base;
   v6hdr[14] = 0x65;
   cases.push_back({"version6", v6hdr, DropReason::ipv4_bad_version});
@@ -98,10 +125,16 @@ std::vector<MalformedCase> malformed_cases() {
   auto l4cut = base;
   l4cut[16] = 0, l4cut[17] = 24;  // IP says 4 bytes of UDP
   cases.push_back({"udp_cut", l4cut, DropReason::l4_truncated});
-  auto arp_short = PacketBuilder().eth(kA, "ff:ff:ff:ff:ff:ff", 0x0806).arp(1, kA, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1").bytes();
+  auto arp_short = PacketBuilder()
+                       .eth(kA, "ff:ff:ff:ff:ff:ff", 0x0806)
+                       .arp(1, kA, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1")
+                       .bytes();
   arp_short.resize(14 + 20);
   cases.push_back({"arp_short", arp_short, DropReason::arp_malformed});
-  auto arp_hlen = PacketBuilder().eth(kA, "ff:ff:ff:ff:ff:ff", 0x0806).arp(1, kA, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1").bytes();
+  auto arp_hlen = PacketBuilder()
+                      .eth(kA, "ff:ff:ff:ff:ff:ff", 0x0806)
+                      .arp(1, kA, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1")
+                      .bytes();
   arp_hlen[14 + 4] = 8;
   cases.push_back({"arp_hlen", arp_hlen, DropReason::arp_malformed});
   return cases;
@@ -116,7 +149,10 @@ TEST(PacketParse, MalformedFramesAreDroppedWithTheirReason) {
 }
 
 TEST(PacketParse, ArpIsClassified) {
-  auto r = parse(PacketBuilder().eth(kA, "ff:ff:ff:ff:ff:ff", 0x0806).arp(1, kA, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1").bytes());
+  auto r = parse(PacketBuilder()
+                     .eth(kA, "ff:ff:ff:ff:ff:ff", 0x0806)
+                     .arp(1, kA, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1")
+                     .bytes());
   EXPECT_EQ(r->p.cls, PacketClass::arp);
   EXPECT_NE(r->p.arp, nullptr);
 }
@@ -127,6 +163,19 @@ TEST(DropReasons, EveryReasonHasANameAndHelp) {
     EXPECT_FALSE(drop_reason_help(static_cast<DropReason>(i)).empty());
   }
   EXPECT_EQ(drop_reason_name(DropReason::spoofed_source), "spoofed_source");
+}
+
+TEST(DropReasons, EveryReasonIsDocumentedInTheReadme) {
+  std::ifstream readme(PODVS_SOURCE_DIR "/README.md");
+  ASSERT_TRUE(readme) << "README.md not found";
+  const std::string text((std::istreambuf_iterator<char>(readme)),
+                         std::istreambuf_iterator<char>());
+  for (size_t i = 0; i < kNumDropReasons; ++i) {
+    const auto reason = static_cast<DropReason>(i);
+    const std::string row = "| `" + std::string(drop_reason_name(reason)) + "` | " +
+                            std::string(drop_reason_help(reason)) + " |";
+    EXPECT_NE(text.find(row), std::string::npos) << "README lacks the row: " << row;
+  }
 }
 
 }  // namespace

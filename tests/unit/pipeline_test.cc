@@ -46,10 +46,16 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, PodToPodUdpIsRoutedTtlDecrementedAndRewritten) {
-  const auto in = PacketBuilder().eth(kPodAMac, kGwMac)
-                      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 64).udp(5000, 6000).bytes();
-  const auto out = PacketBuilder().eth(kGwMac, kPodBMac)
-                       .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 63).udp(5000, 6000).bytes();
+  const auto in = PacketBuilder()
+                      .eth(kPodAMac, kGwMac)
+                      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 64)
+                      .udp(5000, 6000)
+                      .bytes();
+  const auto out = PacketBuilder()
+                       .eth(kGwMac, kPodBMac)
+                       .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 63)
+                       .udp(5000, 6000)
+                       .bytes();
   run(kPodAPort, {in});
   EXPECT_EQ(sent(kPodBPort), out);
   EXPECT_EQ(counters_->ports[kPodAPort].rx_packets.get(), 1u);
@@ -58,8 +64,11 @@ TEST_F(PipelineTest, PodToPodUdpIsRoutedTtlDecrementedAndRewritten) {
 }
 
 TEST_F(PipelineTest, SecondPacketOfAFlowHitsTheCache) {
-  const auto in = PacketBuilder().eth(kPodAMac, kGwMac)
-                      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_TCP).tcp(40000, 80).bytes();
+  const auto in = PacketBuilder()
+                      .eth(kPodAMac, kGwMac)
+                      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_TCP)
+                      .tcp(40000, 80)
+                      .bytes();
   run(kPodAPort, {in, in});
   EXPECT_EQ(tx_.pending(kPodBPort), 2);
   EXPECT_EQ(sent(kPodBPort, 0), sent(kPodBPort, 1));
@@ -69,12 +78,17 @@ TEST_F(PipelineTest, SecondPacketOfAFlowHitsTheCache) {
 
 TEST_F(PipelineTest, TtlChecksumMatchesFullRecomputationAtEveryTtl) {
   for (int ttl = 2; ttl <= 255; ++ttl) {
-    const auto in = PacketBuilder().eth(kPodAMac, kGwMac)
+    const auto in = PacketBuilder()
+                        .eth(kPodAMac, kGwMac)
                         .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP, static_cast<uint8_t>(ttl))
-                        .icmp_echo(static_cast<uint16_t>(ttl * 7), 1).bytes();
-    const auto out = PacketBuilder().eth(kGwMac, kPodBMac)
-                         .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP, static_cast<uint8_t>(ttl - 1))
-                         .icmp_echo(static_cast<uint16_t>(ttl * 7), 1).bytes();
+                        .icmp_echo(static_cast<uint16_t>(ttl * 7), 1)
+                        .bytes();
+    const auto out =
+        PacketBuilder()
+            .eth(kGwMac, kPodBMac)
+            .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_ICMP, static_cast<uint8_t>(ttl - 1))
+            .icmp_echo(static_cast<uint16_t>(ttl * 7), 1)
+            .bytes();
     TxBuffers tx;
     rte_mbuf* m = to_mbuf(test_pool(), in);
     BurstContext ctx{*table_, cache_, tx, *counters_, 0};
@@ -86,46 +100,79 @@ TEST_F(PipelineTest, TtlChecksumMatchesFullRecomputationAtEveryTtl) {
 }
 
 TEST_F(PipelineTest, PodToNodeGoesOutTheHostPort) {
-  const auto in = PacketBuilder().eth(kPodAMac, kGwMac)
-                      .ipv4("10.244.0.2", "10.244.0.1", IPPROTO_ICMP).icmp_echo(1, 1).bytes();
-  const auto out = PacketBuilder().eth(kGwMac, kHostMac)
-                       .ipv4("10.244.0.2", "10.244.0.1", IPPROTO_ICMP, 63).icmp_echo(1, 1).bytes();
+  const auto in = PacketBuilder()
+                      .eth(kPodAMac, kGwMac)
+                      .ipv4("10.244.0.2", "10.244.0.1", IPPROTO_ICMP)
+                      .icmp_echo(1, 1)
+                      .bytes();
+  const auto out = PacketBuilder()
+                       .eth(kGwMac, kHostMac)
+                       .ipv4("10.244.0.2", "10.244.0.1", IPPROTO_ICMP, 63)
+                       .icmp_echo(1, 1)
+                       .bytes();
   run(kPodAPort, {in});
   EXPECT_EQ(sent(kHostPort), out);
 }
 
 TEST_F(PipelineTest, HostToPod) {
-  const auto in = PacketBuilder().eth(kHostMac, kGwMac)
-                      .ipv4("10.244.0.1", "10.244.0.2", IPPROTO_TCP).tcp(33000, 8080).bytes();
-  const auto out = PacketBuilder().eth(kGwMac, kPodAMac)
-                       .ipv4("10.244.0.1", "10.244.0.2", IPPROTO_TCP, 63).tcp(33000, 8080).bytes();
+  const auto in = PacketBuilder()
+                      .eth(kHostMac, kGwMac)
+                      .ipv4("10.244.0.1", "10.244.0.2", IPPROTO_TCP)
+                      .tcp(33000, 8080)
+                      .bytes();
+  const auto out = PacketBuilder()
+                       .eth(kGwMac, kPodAMac)
+                       .ipv4("10.244.0.1", "10.244.0.2", IPPROTO_TCP, 63)
+                       .tcp(33000, 8080)
+                       .bytes();
   run(kHostPort, {in});
   EXPECT_EQ(sent(kPodAPort), out);
 }
 
 TEST_F(PipelineTest, ArpForGatewayIsAnsweredOnTheIngressPort) {
-  const auto req = PacketBuilder().eth(kPodAMac, "ff:ff:ff:ff:ff:ff", 0x0806)
-                       .arp(1, kPodAMac, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1").bytes();
-  const auto reply = PacketBuilder().eth(kGwMac, kPodAMac, 0x0806)
-                         .arp(2, kGwMac, "169.254.1.1", kPodAMac, "10.244.0.2").bytes();
+  const auto req = PacketBuilder()
+                       .eth(kPodAMac, "ff:ff:ff:ff:ff:ff", 0x0806)
+                       .arp(1, kPodAMac, "10.244.0.2", "00:00:00:00:00:00", "169.254.1.1")
+                       .bytes();
+  const auto reply = PacketBuilder()
+                         .eth(kGwMac, kPodAMac, 0x0806)
+                         .arp(2, kGwMac, "169.254.1.1", kPodAMac, "10.244.0.2")
+                         .bytes();
   run(kPodAPort, {req});
   EXPECT_EQ(sent(kPodAPort), reply);
 }
 
 TEST_F(PipelineTest, SpoofedSourceIsDroppedAndCounted) {
-  run(kPodAPort, {PacketBuilder().eth(kPodAMac, kGwMac)
-                      .ipv4("10.244.0.3", "10.244.0.1", IPPROTO_UDP).udp(1, 2).bytes(),
-                  PacketBuilder().eth(kPodBMac, kGwMac)
-                      .ipv4("10.244.0.2", "10.244.0.1", IPPROTO_UDP).udp(1, 2).bytes()});
+  run(kPodAPort, {PacketBuilder()
+                      .eth(kPodAMac, kGwMac)
+                      .ipv4("10.244.0.3", "10.244.0.1", IPPROTO_UDP)
+                      .udp(1, 2)
+                      .bytes(),
+                  PacketBuilder()
+                      .eth(kPodBMac, kGwMac)
+                      .ipv4("10.244.0.2", "10.244.0.1", IPPROTO_UDP)
+                      .udp(1, 2)
+                      .bytes()});
   EXPECT_EQ(drops(kPodAPort, DropReason::spoofed_source), 2u);
   EXPECT_EQ(tx_.pending(kHostPort), 0);
 }
 
 TEST_F(PipelineTest, ExpiringTtlUnknownPodAndWrongL2DestinationAreDropped) {
-  run(kPodAPort,
-      {PacketBuilder().eth(kPodAMac, kGwMac).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 1).udp(1, 2).bytes(),
-       PacketBuilder().eth(kPodAMac, kGwMac).ipv4("10.244.0.2", "10.244.0.99", IPPROTO_UDP).udp(1, 2).bytes(),
-       PacketBuilder().eth(kPodAMac, kPodBMac).ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP).udp(1, 2).bytes()});
+  run(kPodAPort, {PacketBuilder()
+                      .eth(kPodAMac, kGwMac)
+                      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 1)
+                      .udp(1, 2)
+                      .bytes(),
+                  PacketBuilder()
+                      .eth(kPodAMac, kGwMac)
+                      .ipv4("10.244.0.2", "10.244.0.99", IPPROTO_UDP)
+                      .udp(1, 2)
+                      .bytes(),
+                  PacketBuilder()
+                      .eth(kPodAMac, kPodBMac)
+                      .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP)
+                      .udp(1, 2)
+                      .bytes()});
   EXPECT_EQ(drops(kPodAPort, DropReason::ttl_exceeded), 1u);
   EXPECT_EQ(drops(kPodAPort, DropReason::no_route), 1u);
   EXPECT_EQ(drops(kPodAPort, DropReason::l2_dst_not_gateway), 1u);
@@ -133,8 +180,11 @@ TEST_F(PipelineTest, ExpiringTtlUnknownPodAndWrongL2DestinationAreDropped) {
 }
 
 TEST_F(PipelineTest, MalformedFramesAmongGoodOnesAreDroppedTheRestForwarded) {
-  const auto good = PacketBuilder().eth(kPodAMac, kGwMac)
-                        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP).udp(1, 2).bytes();
+  const auto good = PacketBuilder()
+                        .eth(kPodAMac, kGwMac)
+                        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP)
+                        .udp(1, 2)
+                        .bytes();
   auto bad_ihl = good;
   bad_ihl[14] = 0x43;
   auto truncated = std::vector<uint8_t>(good.begin(), good.begin() + 20);

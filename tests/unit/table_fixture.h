@@ -22,10 +22,12 @@ inline std::unique_ptr<ForwardingTable> make_table(uint64_t version = 1, uint16_
                                                    uint16_t host_port = 0) {
   std::array<PortEntry, RTE_MAX_ETHPORTS> ports{};
   ports[host_port] = PortEntry{true, true, false, to_rte(*MacAddr::parse(kHostMac)), 0, 1, nullptr};
-  ports[pod_a_port] = PortEntry{true, false, true, to_rte(*MacAddr::parse(kPodAMac)),
-                                rte_cpu_to_be_32(ip("10.244.0.2")), 1, nullptr};
-  ports[pod_b_port] = PortEntry{true, false, true, to_rte(*MacAddr::parse(kPodBMac)),
-                                rte_cpu_to_be_32(ip("10.244.0.3")), 1, nullptr};
+  ports[pod_a_port] = PortEntry{
+      true, false,  true, to_rte(*MacAddr::parse(kPodAMac)), rte_cpu_to_be_32(ip("10.244.0.2")),
+      1,    nullptr};
+  ports[pod_b_port] = PortEntry{
+      true, false,  true, to_rte(*MacAddr::parse(kPodBMac)), rte_cpu_to_be_32(ip("10.244.0.3")),
+      1,    nullptr};
   const ForwardingConfig config{*Ipv4Prefix::parse("10.244.0.0/24"), ip("10.244.0.1"),
                                 ip("169.254.1.1"), *MacAddr::parse(kGwMac)};
   return std::make_unique<ForwardingTable>(

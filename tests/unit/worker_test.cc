@@ -8,6 +8,8 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
+#include <algorithm>
+
 #include "pmd/rxq_scheduler.h"
 #include "tests/unit/eal_fixture.h"
 #include "tests/unit/table_fixture.h"
@@ -84,8 +86,11 @@ class WorkerTest : public ::testing::Test {
     }
   }
   std::vector<uint8_t> a_to_b() {
-    return PacketBuilder().eth(kPodAMac, kGwMac)
-        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP).udp(7, 9).bytes();
+    return PacketBuilder()
+        .eth(kPodAMac, kGwMac)
+        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP)
+        .udp(7, 9)
+        .bytes();
   }
 
   RingPort host_, a_, b_;
@@ -105,8 +110,11 @@ TEST_F(WorkerTest, ForwardsBetweenRealPortsOnceTheQueueIsAssigned) {
   EXPECT_EQ(worker_->rx_queue_count(), 1u);
   const auto out = drain(b_.tx);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], PacketBuilder().eth(kGwMac, kPodBMac)
-                        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 63).udp(7, 9).bytes());
+  EXPECT_EQ(out[0], PacketBuilder()
+                        .eth(kGwMac, kPodBMac)
+                        .ipv4("10.244.0.2", "10.244.0.3", IPPROTO_UDP, 63)
+                        .udp(7, 9)
+                        .bytes());
   const WorkerCounters& c = worker_->counters();
   EXPECT_EQ(c.rx_packets.get(), 1u);
   EXPECT_EQ(c.tx_packets.get(), 1u);
@@ -134,7 +142,9 @@ TEST_F(WorkerTest, FullTxQueueDropsAreCountedAndFreed) {
   settle();
   const auto out = drain(b_.tx);
   EXPECT_EQ(out.size(), 63u);
-  EXPECT_EQ(worker_->counters().ports[b_.id].drops[static_cast<size_t>(DropReason::tx_queue_full)].get(), 37u);
+  EXPECT_EQ(
+      worker_->counters().ports[b_.id].drops[static_cast<size_t>(DropReason::tx_queue_full)].get(),
+      37u);
 }
 
 TEST_F(WorkerTest, NewTableInvalidatesTheFlowCache) {
@@ -148,6 +158,18 @@ TEST_F(WorkerTest, NewTableInvalidatesTheFlowCache) {
   settle();
   EXPECT_TRUE(drain(b_.tx).empty());
   EXPECT_EQ(drain(host_.tx).size(), 1u);
+}
+
+TEST(RxqScheduler, PlanPutsHeaviestQueuesOnDifferentWorkers) {
+  // Two heavy queues must not share a worker; light ones fill in behind them.
+  const auto plan = plan_rxq_assignment({10, 1000, 5, 900, 0}, 2);
+  EXPECT_NE(plan[1], plan[3]);
+  EXPECT_EQ(plan[1], 0u);
+  EXPECT_EQ(plan[3], 1u);
+  EXPECT_EQ(plan[0], 1u);  // 900 < 1000: the lighter worker takes the next one
+  const auto idle = plan_rxq_assignment({0, 0, 0, 0}, 2);
+  EXPECT_EQ(std::count(idle.begin(), idle.end(), 0u), 2);  // idle queues spread by count
+  EXPECT_EQ(plan_rxq_assignment({7, 8}, 1), (std::vector<size_t>{0, 0}));
 }
 
 TEST(RxqScheduler, PicksLeastCyclesThenFewestQueues) {

@@ -18,6 +18,16 @@ class MetricsCollector : public prometheus::Collectable {
   explicit MetricsCollector(ControlPlane& control) : control_(control) {}
 
   std::vector<MetricFamily> Collect() const override {
+    // An exception must not reach the HTTP server's thread: a failed scrape is an empty one.
+    try {
+      return collect();
+    } catch (const std::exception&) {
+      return {};
+    }
+  }
+
+ private:
+  std::vector<MetricFamily> collect() const {
     const Result<SwitchStats> stats = control_.stats();
     const Result<std::vector<PodInfo>> pods = control_.list_pods();
     if (!stats.is_ok() || !pods.is_ok()) return {};
@@ -75,7 +85,6 @@ class MetricsCollector : public prometheus::Collectable {
     return f.take();
   }
 
- private:
   // Keeps one family per name, in first-seen order, as the exposition format requires.
   class Families {
    public:

@@ -299,9 +299,13 @@ void validate_cpus(const Config& config) {
     const unsigned cpu = config.worker_cpus[i];
     if (cpu >= cpus)
       throw ConfigError("workers: CPU " + std::to_string(cpu) + " does not exist" + range);
-    if (std::find(config.worker_cpus.begin(), config.worker_cpus.begin() + i, cpu) !=
-        config.worker_cpus.begin() + i)
-      throw ConfigError("workers: CPU " + std::to_string(cpu) + " is listed twice");
+    // Two workers may share a CPU only if they sleep when idle and so take turns (tests of
+    // several workers on a small machine); busy-polling both would starve one of them.
+    if (config.idle_backoff_polls == 0 &&
+        std::find(config.worker_cpus.begin(), config.worker_cpus.begin() + i, cpu) !=
+            config.worker_cpus.begin() + i)
+      throw ConfigError("workers: CPU " + std::to_string(cpu) +
+                        " is listed twice; workers sharing a CPU need idle_backoff_polls > 0");
   }
   if (!config.main_cpu) return;
   const std::string main = std::to_string(*config.main_cpu);

@@ -37,9 +37,16 @@ int serve(const podvs::Config& config) {
     podvs::SwitchController controller(config);
     try {
       controller.start();
+      // Whatever ends this scope (stop, or an exception below), API calls must stop waiting for
+      // the control loop before the gRPC server and the exporter wait for those calls.
+      struct StopAccepting {
+        podvs::SwitchController& c;
+        ~StopAccepting() { c.stop_accepting(); }
+      };
       podvs::GrpcServer api(controller, config.socket);
-      api.start();
       std::unique_ptr<podvs::MetricsExporter> metrics;
+      const StopAccepting stop_accepting{controller};  // destroyed before both of them
+      api.start();
       if (!config.metrics_listen.empty())
         metrics = std::make_unique<podvs::MetricsExporter>(controller, config.metrics_listen);
       PODVS_LOG(info, "ready: pod CIDR %s, %zu worker(s), API on %s, metrics on %s",
@@ -47,10 +54,6 @@ int serve(const podvs::Config& config) {
                 config.metrics_listen.empty() ? "(off)" : config.metrics_listen.c_str());
       controller.run(g_stop);
       PODVS_LOG(info, "stopping");
-      // In-flight API calls and scrapes must not wait for a control loop that has ended.
-      controller.stop_accepting();
-      metrics.reset();
-      api.shutdown();
     } catch (const std::exception& e) {
       PODVS_LOG(error, "%s", e.what());
       rc = 1;

@@ -61,8 +61,10 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
 }
 
 PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
-  // One tx queue per worker, so workers never share one; each is its own tap fd.
-  return probe_and_start(dev_name + ",iface=" + ifname, dev_name, PortKind::tap, workers_);
+  // One queue pair: net_tap needs as many rx as tx queues, and the kernel spreads a multi-queue
+  // tap's traffic over all rx queues by flow hash, so extra tx queues would mean polling extra
+  // rx queues. Workers beyond the first share the tx queue under PortEntry::tx_lock.
+  return probe_and_start(dev_name + ",iface=" + ifname, dev_name, PortKind::tap, 1);
 }
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,

@@ -20,7 +20,7 @@ struct PortHandle {
 
 class PortManager {
  public:
-  PortManager(rte_mempool* pool, uint16_t workers) : pool_(pool), workers_(workers) {}
+  explicit PortManager(rte_mempool* pool) : pool_(pool) {}
 
   // A net_tap port whose kernel interface `ifname` appears in the network namespace the calling
   // thread is in (enter the pod's namespace first with ScopedNetns).
@@ -35,7 +35,6 @@ class PortManager {
                              uint16_t tx_queues);
 
   rte_mempool* pool_;
-  uint16_t workers_;
 };
 
 }  // namespace podvs

@@ -72,7 +72,7 @@ void SwitchController::start() {
   if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, n_workers) != 0)
     throw std::runtime_error("cannot set up RCU for the workers");
   tables_ = std::make_unique<ForwardingTableHandle>(qsbr_);
-  ports_ = std::make_unique<PortManager>(pool_, static_cast<uint16_t>(n_workers));
+  ports_ = std::make_unique<PortManager>(pool_);
   worker_base_.resize(n_workers);
 
   const WorkerOptions options{config_.flow_cache_entries, config_.idle_backoff_polls,
@@ -84,16 +84,17 @@ void SwitchController::start() {
     worker_lcores_.push_back(lcore);
   }
   publish_table();
+  // Set first: if a later launch fails, shutdown() must still stop the workers already running.
+  workers_running_ = true;
   for (size_t i = 0; i < workers_.size(); ++i) {
     if (rte_eal_remote_launch(launch_worker, workers_[i].get(), worker_lcores_[i]) != 0)
       throw std::runtime_error("cannot launch worker on lcore " +
                                std::to_string(worker_lcores_[i]));
   }
-  workers_running_ = true;
 
   host_port_ = ports_->create_tap("net_tap_" + config_.host_port, config_.host_port);
   configure_host_interface(config_.host_port, host_ip_, host_mac_, config_.mtu, config_.pod_cidr);
-  port_base_[host_port_->port_id] = port_totals(host_port_->port_id);
+  reset_port_counters(host_port_->port_id);
   restore_pods();
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
   publish_table();
@@ -252,6 +253,7 @@ void SwitchController::publish_table() {
     e.is_host = true;
     e.mac = to_rte(host_mac_);
     e.tx_queues = host_port_->tx_queues;
+    e.tx_lock = host_port_->tx_queues < n_workers ? &tx_locks_[host] : nullptr;
   }
   for (const auto& [id, pod] : pods_) {
     if (!pod.port) continue;
@@ -267,6 +269,29 @@ void SwitchController::publish_table() {
   }
   const ForwardingConfig fc{config_.pod_cidr, host_ip_, config_.gateway_ip, gateway_mac_};
   tables_->publish(std::make_unique<ForwardingTable>(++table_version_, fc, ports, host, routes));
+}
+
+std::string SwitchController::try_persist() {
+  try {
+    persist();
+    state_dirty_ = false;
+    return {};
+  } catch (const std::exception& e) {
+    state_dirty_ = true;
+    return e.what();
+  }
+}
+
+void SwitchController::remove_socket_dir(const PodRecord& record) {
+  if (record.socket_path.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(record.socket_path).parent_path(), ec);
+}
+
+void SwitchController::reset_port_counters(uint16_t port_id) {
+  // port_totals() subtracts the current baseline: clear it first to read the raw sums.
+  port_base_[port_id] = {};
+  port_base_[port_id] = port_totals(port_id);
 }
 
 void SwitchController::persist() const {
@@ -286,13 +311,24 @@ void SwitchController::restore_pods() {
                              "; delete its pods first or start with the old CIDR");
   ipam_.set_cursor(state->ipam_cursor);
   for (const PodRecord& record : state->pods) {
+    if (pods_.count(record.spec.id) != 0) {
+      PODVS_LOG(error, "pod %s appears twice in %s; the second record is ignored",
+                record.spec.id.c_str(), store_.file().c_str());
+      continue;
+    }
     Pod pod{record, std::nullopt, -1, "up"};
-    if (!ipam_.reserve(record.ip))
-      PODVS_LOG(error, "pod %s: saved address %s is not usable; the pod keeps its record",
-                record.spec.id.c_str(), ipv4_str(record.ip).c_str());
+    if (!ipam_.reserve(record.ip)) {
+      // Without its address the pod must not get a route: it could shadow another pod's.
+      pod.status = "saved address " + ipv4_str(record.ip) + " is outside " +
+                   config_.pod_cidr.str() + " or already in use; delete and re-add the pod";
+      PODVS_LOG(error, "pod %s: %s", record.spec.id.c_str(), pod.status.c_str());
+      pod.holds_address = false;
+      pods_.emplace(record.spec.id, std::move(pod));
+      continue;
+    }
     try {
       pod.port = create_pod_port(record);
-      port_base_[pod.port->port_id] = port_totals(pod.port->port_id);
+      reset_port_counters(pod.port->port_id);
     } catch (const std::exception& e) {
       pod.status = std::string("port not restored: ") + e.what();
       PODVS_LOG(error, "pod %s: %s", record.spec.id.c_str(), pod.status.c_str());
@@ -343,12 +379,13 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   } catch (const std::exception& e) {
     pods_.erase(spec.id);
     destroy_pod_port(pod);
+    remove_socket_dir(record);
     ipam_.release(*ip);
     return Result<PodInfo>::fail(ErrorCode::internal,
                                  "cannot attach pod " + spec.id + ": " + e.what());
   }
   Pod& added = pods_.at(spec.id);
-  port_base_[added.port->port_id] = port_totals(added.port->port_id);
+  reset_port_counters(added.port->port_id);
   publish_table();
   added.worker = assign_rxq(added.port->port_id);
   PODVS_LOG(info, "pod %s attached: %s on port %s", spec.id.c_str(), ipv4_str(*ip).c_str(),
@@ -358,7 +395,11 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
 
 Result<Empty> SwitchController::do_del_pod(const std::string& id) {
   auto it = pods_.find(id);
-  if (it == pods_.end()) return Result<Empty>::ok({});
+  if (it == pods_.end()) {
+    // A retried DEL after a failed save: the pod is gone here, make sure it is gone on disk.
+    if (state_dirty_) try_persist();
+    return Result<Empty>::ok({});
+  }
   Pod pod = std::move(it->second);
   pods_.erase(it);
   // Order matters: no worker may route to the port (grace period in publish_table) or poll it
@@ -366,11 +407,9 @@ Result<Empty> SwitchController::do_del_pod(const std::string& id) {
   publish_table();
   if (pod.port) unassign_rxq(pod.port->port_id, pod.worker);
   destroy_pod_port(pod);
-  if (!pod.record.socket_path.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(std::filesystem::path(pod.record.socket_path).parent_path(), ec);
-  }
-  ipam_.release(pod.record.ip);
+  remove_socket_dir(pod.record);
+  // A pod restored with an unusable address never held it: releasing would free another pod's.
+  if (pod.holds_address) ipam_.release(pod.record.ip);
   rebalance_rxqs();
   try {
     persist();

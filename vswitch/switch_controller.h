@@ -56,6 +56,7 @@ class SwitchController : public ControlPlane {
     std::optional<PortHandle> port;
     int worker = -1;
     std::string status;
+    bool holds_address = true;  // false: the saved address was unusable, never reserved
   };
   // Counter totals at a point in time, subtracted from the live sums: the workers' counters only
   // grow, so clearing statistics, or re-using a port id for a new pod, moves the baseline.
@@ -82,6 +83,9 @@ class SwitchController : public ControlPlane {
   void destroy_pod_port(Pod& pod);
   void restore_pods();
   void persist() const;
+  std::string try_persist();  // "" or why the state was not saved (then retried on the next DEL)
+  static void remove_socket_dir(const PodRecord& record);
+  void reset_port_counters(uint16_t port_id);
 
   int assign_rxq(uint16_t port_id);
   void unassign_rxq(uint16_t port_id, int worker);
@@ -122,6 +126,7 @@ class SwitchController : public ControlPlane {
   std::vector<WorkerTotals> worker_base_;
   ControlQueue queue_;
   bool workers_running_ = false;
+  bool state_dirty_ = false;  // the last save failed: the file may still list deleted pods
 };
 
 }  // namespace podvs

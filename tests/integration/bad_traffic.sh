@@ -9,6 +9,7 @@ ip_a=$(add_tap_pod "$n1_SOCK" "pod-a-$ID" "${ID}a")
 ip_b=$(add_tap_pod "$n1_SOCK" "pod-b-$ID" "${ID}b")
 mac_a=$(ctl "$n1_SOCK" --json pod get --id "pod-a-$ID" | json_get 'j["mac"]')
 check "ping a -> b before" ip netns exec "${ID}a" ping -c 2 -i 0.2 -W 2 "$ip_b"
+mbufs_before=$(ctl "$n1_SOCK" --json stats | json_get 'j["mbufs_in_use"]')
 
 drops() {  # drops REASON: that reason's count on pod a's port
   ctl "$n1_SOCK" --json port list |
@@ -32,5 +33,7 @@ check_eq "IPv6 counted as unsupported" 7 "$(drops unsupported_ethertype)"
 rx_b=$(ctl "$n1_SOCK" --json port list | json_get "[p['tx_packets'] for p in j if p['pod_id'] == 'pod-b-$ID'][0]")
 check "none of them reached pod b (only the 2 pings did)" test "$rx_b" -le 4
 check "ping a -> b still works after the bad traffic" ip netns exec "${ID}a" ping -c 3 -i 0.2 -W 2 "$ip_b"
+check_eq "every dropped frame's mbuf went back to the pool" "$mbufs_before" \
+  "$(ctl "$n1_SOCK" --json stats | json_get 'j["mbufs_in_use"]')"
 check "stats show drops by reason" sh -c "'$PODVSCTL' --socket '$n1_SOCK' stats | grep -q spoofed_source"
 finish

@@ -206,6 +206,11 @@ TEST(Config, ValidateRejectsValuesOutOfRange) {
   EXPECT_TRUE(contains(validate_error(c), "does not exist")) << validate_error(c);
   c.worker_cpus = {0, 0};
   EXPECT_TRUE(contains(validate_error(c), "twice")) << validate_error(c);
+  c.idle_backoff_polls = 100;
+  c.main_cpu = online_cpus() - 1;
+  EXPECT_EQ(validate_error(c), "no error") << "workers taking turns may share a CPU";
+  c.idle_backoff_polls = 0;
+  c.main_cpu.reset();
   c.worker_cpus = {0};
   c.main_cpu = 0;
   EXPECT_TRUE(contains(validate_error(c), "main_cpu")) << validate_error(c);

@@ -17,7 +17,7 @@ iperf_gbps() {  # iperf_gbps CLIENT_NS SERVER_NS SERVER_IP
 }
 
 # podvs: the worker polls without back-off, as in production.
-start_podvsd n1 --idle-backoff-polls 0 || exit 1
+BACKOFF_POLLS=0 start_podvsd n1 || exit 1
 make_netns "${ID}a" && make_netns "${ID}b"
 ip_a=$(add_tap_pod "$n1_SOCK" "perf-a-$ID" "${ID}a")
 ip_b=$(add_tap_pod "$n1_SOCK" "perf-b-$ID" "${ID}b")

@@ -108,6 +108,18 @@ struct SwitchStats {
   uint64_t tsc_hz = 0;
 };
 
+// What a client needs to know about the node before asking for anything (CNI STATUS).
+struct NodeStatus {
+  std::string version;
+  std::string pod_cidr;
+  std::string gateway_ip;
+  std::string host_ip;  // the node's address on the host port
+  uint32_t mtu = 0;
+  uint64_t addresses_total = 0, addresses_used = 0;
+  uint32_t ports_used = 0, ports_max = 0;  // DPDK ports: each pod and the host port take one
+  uint32_t workers = 0;
+};
+
 class ControlPlane {
  public:
   virtual ~ControlPlane() = default;
@@ -119,6 +131,7 @@ class ControlPlane {
   virtual Result<std::vector<PortStats>> list_ports() = 0;
   virtual Result<SwitchStats> stats() = 0;
   virtual Result<Empty> clear_stats() = 0;
+  virtual Result<NodeStatus> status() = 0;
 };
 
 }  // namespace podvs

@@ -203,6 +203,28 @@ v1::SwitchStats to_proto(const SwitchStats& stats) {
   return out;
 }
 
+v1::NodeStatus to_proto(const NodeStatus& status) {
+  v1::NodeStatus out;
+  out.set_version(status.version);
+  out.set_pod_cidr(status.pod_cidr);
+  out.set_gateway_ip(status.gateway_ip);
+  out.set_host_ip(status.host_ip);
+  out.set_mtu(status.mtu);
+  out.set_addresses_total(status.addresses_total);
+  out.set_addresses_used(status.addresses_used);
+  out.set_ports_used(status.ports_used);
+  out.set_ports_max(status.ports_max);
+  out.set_workers(status.workers);
+  return out;
+}
+
+NodeStatus from_proto(const v1::NodeStatus& status) {
+  return NodeStatus{status.version(),        status.pod_cidr(),   status.gateway_ip(),
+                    status.host_ip(),        status.mtu(),        status.addresses_total(),
+                    status.addresses_used(), status.ports_used(), status.ports_max(),
+                    status.workers()};
+}
+
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats) {
   SwitchStats out;
   for (const auto& worker : stats.workers()) out.workers.push_back(from_proto(worker));

@@ -18,6 +18,7 @@ v1::PodSpec to_proto(const PodSpec& spec);
 v1::PodInfo to_proto(const PodInfo& pod);
 v1::PortStats to_proto(const PortStats& port);
 v1::SwitchStats to_proto(const SwitchStats& stats);
+v1::NodeStatus to_proto(const NodeStatus& status);
 
 // proto3 enums are open: a peer built from a newer podvs.proto may send a kind this build does not
 // know, so these fail with invalid_argument naming the field and the value. An empty ifname becomes
@@ -26,5 +27,6 @@ Result<PodSpec> from_proto(const v1::PodSpec& spec);
 Result<PodInfo> from_proto(const v1::PodInfo& pod);
 Result<PortStats> from_proto(const v1::PortStats& port);
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats);
+NodeStatus from_proto(const v1::NodeStatus& status);
 
 }  // namespace podvs

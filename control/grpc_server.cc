@@ -151,6 +151,15 @@ class GrpcServer::Service final : public v1::Podvs::Service {
                    [&] { return reply(control_.clear_stats(), [](const Empty&) {}); });
   }
 
+  grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
+                         v1::GetStatusResponse* response) override {
+    return guarded("GetStatus", [&] {
+      return reply(control_.status(), [&](const NodeStatus& status) {
+        *response->mutable_status() = to_proto(status);
+      });
+    });
+  }
+
  private:
   ControlPlane& control_;
 };

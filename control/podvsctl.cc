@@ -208,6 +208,20 @@ void add_stats_command(CLI::App& app, CommandLine& cl) {
   });
 }
 
+void add_status_command(CLI::App& app, CommandLine& cl) {
+  app.add_subcommand("status", "Show the node's pod CIDR, gateway and free capacity")
+      ->callback([&cl] {
+        cl.command = [&cl](Client& client) -> std::string {
+          const NodeStatus status =
+              from_proto(client.call(&v1::Podvs::Stub::GetStatus, v1::GetStatusRequest{}).status());
+          if (cl.global.json) return json_text(status);
+          std::ostringstream out;
+          print_status(out, status);
+          return out.str();
+        };
+      });
+}
+
 }  // namespace
 }  // namespace podvs
 
@@ -227,6 +241,7 @@ int main(int argc, char** argv) {
   add_pod_commands(app, cl);
   add_port_commands(app, cl);
   add_stats_command(app, cl);
+  add_status_command(app, cl);
 
   try {
     app.parse(argc, argv);

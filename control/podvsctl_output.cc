@@ -26,6 +26,13 @@ void print_table(std::ostream& out, const Row& header, const std::vector<Row>& r
   for (const auto& row : rows) print_row(row);
 }
 
+void print_key_values(std::ostream& out, const std::vector<Row>& lines) {
+  size_t width = 0;
+  for (const auto& line : lines) width = std::max(width, line[0].size());
+  for (const auto& line : lines)
+    out << line[0] << std::string(width - line[0].size() + 1, ' ') << line[1] << '\n';
+}
+
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 std::string or_dash(int n) { return n < 0 ? "-" : std::to_string(n); }
 
@@ -131,10 +138,33 @@ void print_pod(std::ostream& out, const PodInfo& pod) {
     lines.push_back({"socket:", pod.socket_path + (spec.vhost_server ? " (podvsd listens)"
                                                                      : " (the pod listens)")});
   lines.push_back({"status:", pod.status});
-  size_t width = 0;
-  for (const auto& line : lines) width = std::max(width, line[0].size());
-  for (const auto& line : lines)
-    out << line[0] << std::string(width - line[0].size() + 1, ' ') << line[1] << '\n';
+  print_key_values(out, lines);
+}
+
+void print_status(std::ostream& out, const NodeStatus& status) {
+  print_key_values(out, {{"podvsd:", status.version},
+                         {"pod CIDR:", status.pod_cidr},
+                         {"node address:", status.host_ip + " (host port)"},
+                         {"gateway:", status.gateway_ip},
+                         {"mtu:", std::to_string(status.mtu)},
+                         {"addresses:", std::to_string(status.addresses_used) + " used of " +
+                                            std::to_string(status.addresses_total)},
+                         {"ports:", std::to_string(status.ports_used) + " used of " +
+                                        std::to_string(status.ports_max) + " (DPDK build limit)"},
+                         {"workers:", std::to_string(status.workers)}});
+}
+
+void to_json(nlohmann::json& j, const NodeStatus& status) {
+  j = {{"version", status.version},
+       {"pod_cidr", status.pod_cidr},
+       {"gateway_ip", status.gateway_ip},
+       {"host_ip", status.host_ip},
+       {"mtu", status.mtu},
+       {"addresses_total", status.addresses_total},
+       {"addresses_used", status.addresses_used},
+       {"ports_used", status.ports_used},
+       {"ports_max", status.ports_max},
+       {"workers", status.workers}};
 }
 
 void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods) {

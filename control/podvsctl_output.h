@@ -18,10 +18,12 @@ void to_json(nlohmann::json& j, const PodInfo& pod);
 void to_json(nlohmann::json& j, const PortStats& port);
 void to_json(nlohmann::json& j, const WorkerStats& worker);
 void to_json(nlohmann::json& j, const SwitchStats& stats);
+void to_json(nlohmann::json& j, const NodeStatus& status);
 
 void print_pod(std::ostream& out, const PodInfo& pod);
 void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods);
 void print_port_table(std::ostream& out, const std::vector<PortStats>& ports);
 void print_stats(std::ostream& out, const SwitchStats& stats);
+void print_status(std::ostream& out, const NodeStatus& status);
 
 }  // namespace podvs

@@ -13,12 +13,6 @@
 #include <sstream>
 #include <thread>
 
-// One source for the version would be meson (-DPODVS_VERSION from meson.project_version()); until
-// meson.build passes it, this fallback must match the project() version there.
-#ifndef PODVS_VERSION
-#define PODVS_VERSION "0.1.0"
-#endif
-
 namespace podvs {
 
 const char* const kDefaultConfigYaml =

@@ -453,6 +453,23 @@ Result<PodInfo> SwitchController::get_pod(const std::string& id) {
   return on_control_thread<PodInfo>([this, id] { return do_get_pod(id); });
 }
 
+Result<NodeStatus> SwitchController::status() {
+  return on_control_thread<NodeStatus>([this] {
+    NodeStatus s;
+    s.version = PODVS_VERSION;
+    s.pod_cidr = config_.pod_cidr.str();
+    s.gateway_ip = ipv4_str(config_.gateway_ip);
+    s.host_ip = ipv4_str(host_ip_);
+    s.mtu = config_.mtu;
+    s.addresses_total = ipam_.capacity();
+    s.addresses_used = ipam_.used();
+    s.ports_used = rte_eth_dev_count_avail();
+    s.ports_max = RTE_MAX_ETHPORTS;
+    s.workers = static_cast<uint32_t>(workers_.size());
+    return Result<NodeStatus>::ok(s);
+  });
+}
+
 Result<std::vector<PodInfo>> SwitchController::list_pods() {
   return on_control_thread<std::vector<PodInfo>>([this] {
     std::vector<PodInfo> out;

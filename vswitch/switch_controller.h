@@ -49,6 +49,7 @@ class SwitchController : public ControlPlane {
   Result<std::vector<PortStats>> list_ports() override;
   Result<SwitchStats> stats() override;
   Result<Empty> clear_stats() override;
+  Result<NodeStatus> status() override;
 
  private:
   struct Pod {

@@ -14,6 +14,8 @@ check "pod b got a different address" [ "$ip_a" != "$ip_b" ]
 check "eth0 in pod a carries $ip_a/32" sh -c "ip -n ${ID}a -4 addr show dev eth0 | grep -q 'inet $ip_a/32'"
 check "pod a has a default route via 169.254.1.1" sh -c "ip -n ${ID}a route | grep -q 'default via 169.254.1.1 dev eth0'"
 
+check_eq "status counts the two addresses in use" "2 253 10.244.0.1" \
+  "$(ctl "$n1_SOCK" --json status | json_get '"%d %d %s" % (j["addresses_used"], j["addresses_total"], j["host_ip"])')"
 check "ping a -> b" ip netns exec "${ID}a" ping -c 3 -i 0.2 -W 2 "$ip_b"
 check "ping b -> a" ip netns exec "${ID}b" ping -c 3 -i 0.2 -W 2 "$ip_a"
 host_ip=10.244.0.1

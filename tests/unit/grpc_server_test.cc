@@ -96,6 +96,12 @@ class FakeControlPlane : public ControlPlane {
     ++clears_;
     return Result<Empty>::ok({});
   }
+  Result<NodeStatus> status() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    return Result<NodeStatus>::ok(
+        {"0.1.0", "10.244.0.0/24", "169.254.1.1", "10.244.0.1", 1500, 253, 2, 3, 32, 1});
+  }
 
   void force_error(std::optional<Error> error) {
     std::lock_guard lock(mutex_);

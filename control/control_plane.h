@@ -59,6 +59,9 @@ struct PodSpec {
   bool vhost_server = false;  // vhost-user: podvsd listens instead of connecting
   std::string k8s_namespace;
   std::string k8s_name;
+  // Who manages the pod: "" for an operator (podvsctl), "cni:<network name>" for podvs-cni, whose
+  // GC only ever deletes the pods it owns.
+  std::string owner;
 };
 
 struct PodInfo {

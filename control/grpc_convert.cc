@@ -111,6 +111,7 @@ v1::PodSpec to_proto(const PodSpec& spec) {
   out.set_vhost_server(spec.vhost_server);
   out.set_k8s_namespace(spec.k8s_namespace);
   out.set_k8s_name(spec.k8s_name);
+  out.set_owner(spec.owner);
   return out;
 }
 
@@ -125,6 +126,7 @@ Result<PodSpec> from_proto(const v1::PodSpec& spec) {
   out.vhost_server = spec.vhost_server();
   out.k8s_namespace = spec.k8s_namespace();
   out.k8s_name = spec.k8s_name();
+  out.owner = spec.owner();
   return Result<PodSpec>::ok(std::move(out));
 }
 

@@ -131,6 +131,7 @@ void add_pod_commands(CLI::App& app, CommandLine& cl) {
                 "vhost-user: podvsd listens on the socket instead of the pod");
   add->add_option("--k8s-namespace", cl.spec.k8s_namespace, "Kubernetes namespace of the pod");
   add->add_option("--k8s-name", cl.spec.k8s_name, "Kubernetes name of the pod");
+  add->add_option("--owner", cl.spec.owner, "Who manages the pod (podvs-cni sets cni:<network>)");
   add->callback([&cl] {
     cl.spec.kind = cl.kind == "vhost-user" ? PortKind::vhost_user : PortKind::tap;
     cl.command = [&cl](Client& client) {

@@ -74,7 +74,8 @@ void to_json(nlohmann::json& j, const PodSpec& spec) {
        {"kind", port_kind_name(spec.kind)},
        {"vhost_server", spec.vhost_server},
        {"k8s_namespace", spec.k8s_namespace},
-       {"k8s_name", spec.k8s_name}};
+       {"k8s_name", spec.k8s_name},
+       {"owner", spec.owner}};
 }
 
 void to_json(nlohmann::json& j, const PodInfo& pod) {

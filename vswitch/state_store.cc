@@ -65,6 +65,7 @@ json encode(const SwitchState& state) {
                     {"vhost_server", pod.spec.vhost_server},
                     {"k8s_namespace", pod.spec.k8s_namespace},
                     {"k8s_name", pod.spec.k8s_name},
+                    {"owner", pod.spec.owner},
                     {"ip", ipv4_str(pod.ip)},
                     {"mac", pod.mac.str()},
                     {"socket_path", pod.socket_path}});
@@ -155,6 +156,8 @@ class Decoder {
     pod.spec.vhost_server = boolean(object, "vhost_server", where);
     pod.spec.k8s_namespace = string(object, "k8s_namespace", where);
     pod.spec.k8s_name = string(object, "k8s_name", where);
+    // Added after version 1 was first written: absent means an operator's pod.
+    if (object.contains("owner")) pod.spec.owner = string(object, "owner", where);
     pod.ip = ipv4(object, "ip", where);
     pod.mac = mac(object, "mac", where);
     pod.socket_path = string(object, "socket_path", where);

@@ -141,6 +141,7 @@ void expect_same(const PodSpec& a, const PodSpec& b) {
   EXPECT_EQ(a.vhost_server, b.vhost_server);
   EXPECT_EQ(a.k8s_namespace, b.k8s_namespace);
   EXPECT_EQ(a.k8s_name, b.k8s_name);
+  EXPECT_EQ(a.owner, b.owner);
 }
 
 void expect_same(const PodInfo& a, const PodInfo& b) {
@@ -300,6 +301,7 @@ v1::PodSpec full_spec(const std::string& id) {
   spec.set_vhost_server(true);
   spec.set_k8s_namespace("default");
   spec.set_k8s_name("web-" + id);
+  spec.set_owner("cni:podvs");
   return spec;
 }
 

@@ -41,11 +41,13 @@ SwitchState sample_state() {
   state.pod_cidr = "10.244.0.0/24";
   state.ipam_cursor = *parse_ipv4("10.244.0.7");
   PodRecord tap;
-  tap.spec = {"c0ffee", "/var/run/netns/cni-1", "eth0", PortKind::tap, false, "default", "web-1"};
+  tap.spec = {"c0ffee",   "/var/run/netns/cni-1", "eth0", PortKind::tap, false, "default", "web-1",
+              "cni:podvs"};
   tap.ip = *parse_ipv4("10.244.0.5");
   tap.mac = MacAddr::from_ipv4(tap.ip);
   PodRecord vhost;
-  vhost.spec = {"beef", "/var/run/netns/cni-2", "net1", PortKind::vhost_user, true, "dpdk", "gen"};
+  vhost.spec = {"beef", "/var/run/netns/cni-2", "net1", PortKind::vhost_user, true, "dpdk", "gen",
+                ""};
   vhost.ip = *parse_ipv4("10.244.0.7");
   vhost.mac = *MacAddr::parse("02:00:00:ab:cd:ef");
   vhost.socket_path = "/run/podvs/vhost/beef/vhost.sock";
@@ -72,6 +74,7 @@ void expect_same(const SwitchState& a, const SwitchState& b) {
     EXPECT_EQ(x.spec.vhost_server, y.spec.vhost_server);
     EXPECT_EQ(x.spec.k8s_namespace, y.spec.k8s_namespace);
     EXPECT_EQ(x.spec.k8s_name, y.spec.k8s_name);
+    EXPECT_EQ(x.spec.owner, y.spec.owner);
     EXPECT_EQ(x.ip, y.ip);
     EXPECT_EQ(x.mac, y.mac);
     EXPECT_EQ(x.socket_path, y.socket_path);

@@ -123,6 +123,17 @@ struct NodeStatus {
   uint32_t workers = 0;
 };
 
+// One packet from a worker's drop flight recorder.
+struct RecentDrop {
+  int64_t time_unix_ns = 0;
+  int worker = 0;
+  std::string port;    // port name
+  std::string pod_id;  // empty for the host port or a port since removed
+  std::string reason;
+  uint32_t length = 0;
+  std::string headers;  // the frame's first bytes, raw
+};
+
 class ControlPlane {
  public:
   virtual ~ControlPlane() = default;
@@ -135,6 +146,8 @@ class ControlPlane {
   virtual Result<SwitchStats> stats() = 0;
   virtual Result<Empty> clear_stats() = 0;
   virtual Result<NodeStatus> status() = 0;
+  // The most recent drops of every worker, oldest first.
+  virtual Result<std::vector<RecentDrop>> recent_drops() = 0;
 };
 
 }  // namespace podvs

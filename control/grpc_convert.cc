@@ -220,6 +220,23 @@ v1::NodeStatus to_proto(const NodeStatus& status) {
   return out;
 }
 
+v1::RecentDrop to_proto(const RecentDrop& drop) {
+  v1::RecentDrop out;
+  out.set_time_unix_ns(drop.time_unix_ns);
+  out.set_worker(drop.worker);
+  out.set_port(drop.port);
+  out.set_pod_id(drop.pod_id);
+  out.set_reason(drop.reason);
+  out.set_length(drop.length);
+  out.set_headers(drop.headers);
+  return out;
+}
+
+RecentDrop from_proto(const v1::RecentDrop& drop) {
+  return RecentDrop{drop.time_unix_ns(), drop.worker(), drop.port(),   drop.pod_id(),
+                    drop.reason(),       drop.length(), drop.headers()};
+}
+
 NodeStatus from_proto(const v1::NodeStatus& status) {
   return NodeStatus{status.version(),        status.pod_cidr(),   status.gateway_ip(),
                     status.host_ip(),        status.mtu(),        status.addresses_total(),

@@ -19,6 +19,7 @@ v1::PodInfo to_proto(const PodInfo& pod);
 v1::PortStats to_proto(const PortStats& port);
 v1::SwitchStats to_proto(const SwitchStats& stats);
 v1::NodeStatus to_proto(const NodeStatus& status);
+v1::RecentDrop to_proto(const RecentDrop& drop);
 
 // proto3 enums are open: a peer built from a newer podvs.proto may send a kind this build does not
 // know, so these fail with invalid_argument naming the field and the value. An empty ifname becomes
@@ -28,5 +29,6 @@ Result<PodInfo> from_proto(const v1::PodInfo& pod);
 Result<PortStats> from_proto(const v1::PortStats& port);
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats);
 NodeStatus from_proto(const v1::NodeStatus& status);
+RecentDrop from_proto(const v1::RecentDrop& drop);
 
 }  // namespace podvs

@@ -151,6 +151,15 @@ class GrpcServer::Service final : public v1::Podvs::Service {
                    [&] { return reply(control_.clear_stats(), [](const Empty&) {}); });
   }
 
+  grpc::Status ListRecentDrops(grpc::ServerContext*, const v1::ListRecentDropsRequest*,
+                               v1::ListRecentDropsResponse* response) override {
+    return guarded("ListRecentDrops", [&] {
+      return reply(control_.recent_drops(), [&](const std::vector<RecentDrop>& drops) {
+        for (const auto& d : drops) *response->add_drops() = to_proto(d);
+      });
+    });
+  }
+
   grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                          v1::GetStatusResponse* response) override {
     return guarded("GetStatus", [&] {

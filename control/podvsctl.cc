@@ -104,6 +104,7 @@ struct CommandLine {
   std::string kind = "tap";
   std::string id;
   bool clear = false;
+  bool recent = false;
   Command command;
 };
 
@@ -209,6 +210,41 @@ void add_stats_command(CLI::App& app, CommandLine& cl) {
   });
 }
 
+void add_drops_command(CLI::App& app, CommandLine& cl) {
+  auto* drops =
+      app.add_subcommand("drops", "Show drops by pod and reason, or the last dropped packets");
+  drops->add_flag("--recent", cl.recent, "The last packets each worker dropped, headers decoded");
+  drops->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      std::ostringstream out;
+      if (cl.recent) {
+        const auto answer =
+            client.call(&v1::Podvs::Stub::ListRecentDrops, v1::ListRecentDropsRequest{});
+        std::vector<RecentDrop> list;
+        for (const auto& d : answer.drops()) list.push_back(from_proto(d));
+        if (cl.global.json) return json_text(list);
+        print_recent_drops(out, list);
+        return out.str();
+      }
+      const auto answer = client.call(&v1::Podvs::Stub::ListPorts, v1::ListPortsRequest{});
+      std::vector<PortStats> ports;
+      for (const auto& port : answer.ports()) ports.push_back(decoded(from_proto(port)));
+      if (cl.global.json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const PortStats& p : ports)
+          for (const DropCount& d : p.drops)
+            j.push_back({{"pod_id", p.pod_id},
+                         {"port", p.name},
+                         {"reason", d.reason},
+                         {"packets", d.packets}});
+        return json_text(j);
+      }
+      print_drops_table(out, ports);
+      return out.str();
+    };
+  });
+}
+
 void add_status_command(CLI::App& app, CommandLine& cl) {
   app.add_subcommand("status", "Show the node's pod CIDR, gateway and free capacity")
       ->callback([&cl] {
@@ -243,6 +279,7 @@ int main(int argc, char** argv) {
   add_port_commands(app, cl);
   add_stats_command(app, cl);
   add_status_command(app, cl);
+  add_drops_command(app, cl);
 
   try {
     app.parse(argc, argv);

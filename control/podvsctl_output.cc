@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 namespace podvs {
@@ -153,6 +154,110 @@ void print_status(std::ostream& out, const NodeStatus& status) {
                          {"ports:", std::to_string(status.ports_used) + " used of " +
                                         std::to_string(status.ports_max) + " (DPDK build limit)"},
                          {"workers:", std::to_string(status.workers)}});
+}
+
+void print_drops_table(std::ostream& out, const std::vector<PortStats>& ports) {
+  std::vector<Row> rows;
+  for (const PortStats& p : ports)
+    for (const DropCount& d : p.drops)
+      rows.push_back({or_dash(p.pod_id), p.name, d.reason, std::to_string(d.packets)});
+  if (rows.empty()) {
+    out << "no drops\n";
+    return;
+  }
+  print_table(out, {"POD", "PORT", "REASON", "PACKETS"}, rows);
+}
+
+namespace {
+
+std::string mac_text(const uint8_t* b) {
+  char buf[18];
+  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
+                b[5]);
+  return buf;
+}
+
+std::string ip_text(const uint8_t* b) {
+  return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
+         std::to_string(b[3]);
+}
+
+uint16_t be16(const uint8_t* b) { return static_cast<uint16_t>(b[0] << 8 | b[1]); }
+
+std::string describe_ipv4(const uint8_t* ip, size_t len) {
+  if (len < 20) return "IPv4 (truncated)";
+  const size_t ihl = (ip[0] & 0x0f) * 4u;
+  const uint8_t proto = ip[9];
+  const char* name = proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : nullptr;
+  std::string text = "IPv4 " + ip_text(ip + 12);
+  const bool ports = (proto == 6 || proto == 17) && ihl >= 20 && len >= ihl + 4;
+  if (ports) text += ":" + std::to_string(be16(ip + ihl));
+  text += " > " + ip_text(ip + 16);
+  if (ports) text += ":" + std::to_string(be16(ip + ihl + 2));
+  text += " ";
+  text += name != nullptr ? name : "proto " + std::to_string(proto);
+  text += " ttl " + std::to_string(ip[8]);
+  if ((ip[0] >> 4) != 4 || ihl < 20)
+    text += " (bad version/IHL byte 0x" + [&] {
+      char b[3];
+      std::snprintf(b, sizeof(b), "%02x", ip[0]);
+      return std::string(b);
+    }() + ")";
+  return text;
+}
+
+}  // namespace
+
+std::string describe_frame(const std::string& bytes) {
+  const auto* b = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (bytes.size() < 14) return "runt (" + std::to_string(bytes.size()) + " bytes)";
+  std::string text = mac_text(b + 6) + " > " + mac_text(b) + " ";
+  const uint16_t type = be16(b + 12);
+  if (type == 0x0800) return text + describe_ipv4(b + 14, bytes.size() - 14);
+  if (type == 0x0806 && bytes.size() >= 42)
+    return text + "ARP " + (be16(b + 20) == 1 ? "who-has " : "reply ") + ip_text(b + 38) +
+           " tell " + ip_text(b + 28);
+  char t[8];
+  std::snprintf(t, sizeof(t), "0x%04x", type);
+  return text + "ethertype " + t;
+}
+
+void print_recent_drops(std::ostream& out, const std::vector<RecentDrop>& drops) {
+  if (drops.empty()) {
+    out << "no drops recorded\n";
+    return;
+  }
+  std::vector<Row> rows;
+  for (const RecentDrop& d : drops) {
+    const std::time_t secs = static_cast<std::time_t>(d.time_unix_ns / 1000000000);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char when[32];
+    std::strftime(when, sizeof(when), "%H:%M:%S", &tm);
+    char millis[8];
+    std::snprintf(millis, sizeof(millis), ".%03lld",
+                  static_cast<long long>(d.time_unix_ns / 1000000 % 1000));
+    rows.push_back({std::string(when) + millis, or_dash(d.pod_id), d.port, d.reason,
+                    std::to_string(d.length), describe_frame(d.headers)});
+  }
+  print_table(out, {"TIME", "POD", "PORT", "REASON", "LEN", "HEADERS"}, rows);
+}
+
+void to_json(nlohmann::json& j, const RecentDrop& drop) {
+  std::string hex;
+  for (unsigned char c : drop.headers) {
+    char b[3];
+    std::snprintf(b, sizeof(b), "%02x", c);
+    hex += b;
+  }
+  j = {{"time_unix_ns", drop.time_unix_ns},
+       {"worker", drop.worker},
+       {"port", drop.port},
+       {"pod_id", drop.pod_id},
+       {"reason", drop.reason},
+       {"length", drop.length},
+       {"headers_hex", hex},
+       {"summary", describe_frame(drop.headers)}};
 }
 
 void to_json(nlohmann::json& j, const NodeStatus& status) {

@@ -19,11 +19,18 @@ void to_json(nlohmann::json& j, const PortStats& port);
 void to_json(nlohmann::json& j, const WorkerStats& worker);
 void to_json(nlohmann::json& j, const SwitchStats& stats);
 void to_json(nlohmann::json& j, const NodeStatus& status);
+void to_json(nlohmann::json& j, const RecentDrop& drop);
 
 void print_pod(std::ostream& out, const PodInfo& pod);
 void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods);
 void print_port_table(std::ostream& out, const std::vector<PortStats>& ports);
 void print_stats(std::ostream& out, const SwitchStats& stats);
 void print_status(std::ostream& out, const NodeStatus& status);
+// Drops by pod (port) and reason, non-zero only.
+void print_drops_table(std::ostream& out, const std::vector<PortStats>& ports);
+// Flight-recorder entries, one line each with the frame's headers decoded.
+void print_recent_drops(std::ostream& out, const std::vector<RecentDrop>& drops);
+// "0a:58:.. > 0a:58:.. IPv4 10.244.0.2:40000 > 10.244.0.3:9 udp" from a frame's first bytes.
+std::string describe_frame(const std::string& bytes);
 
 }  // namespace podvs

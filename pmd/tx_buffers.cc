@@ -20,6 +20,8 @@ void TxBuffers::transmit(uint16_t port, Buffer& b, const ForwardingTable& table,
   counters.tx_packets.add(sent);
   if (sent < b.count) {
     pc.drops[static_cast<size_t>(DropReason::tx_queue_full)].add(b.count - sent);
+    for (uint16_t i = sent; i < b.count; ++i)
+      counters.recent_drops.record(b.pkts[i], port, DropReason::tx_queue_full);
     rte_pktmbuf_free_bulk(b.pkts.data() + sent, b.count - sent);
   }
   b.count = 0;

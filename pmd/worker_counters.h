@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "pmd/drop_recorder.h"
 #include "vswitch/drop_reason.h"
 
 namespace podvs {
@@ -41,6 +42,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter flow_cache_hits, flow_cache_misses;
   Counter rx_bursts;  // non-empty bursts, for packets per burst
   std::array<PortCounters, RTE_MAX_ETHPORTS> ports;
+  DropRecorder recent_drops;
 };
 
 }  // namespace podvs

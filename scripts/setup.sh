@@ -21,6 +21,7 @@ packages=(
   prometheus-cpp-dev libboost-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libmnl-dev
   clang libclang-rt-14-dev
+  containernetworking-plugins prometheus
   iproute2 iputils-ping iperf3 ethtool netcat-openbsd curl procps python3
 )
 missing=()

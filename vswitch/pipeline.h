@@ -26,6 +26,7 @@ struct BurstContext {
 
 inline void drop(rte_mbuf* m, uint16_t port, DropReason reason, WorkerCounters& counters) {
   counters.ports[port].drops[static_cast<size_t>(reason)].add(1);
+  counters.recent_drops.record(m, port, reason);
   rte_pktmbuf_free(m);
 }
 

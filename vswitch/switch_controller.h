@@ -50,6 +50,7 @@ class SwitchController : public ControlPlane {
   Result<SwitchStats> stats() override;
   Result<Empty> clear_stats() override;
   Result<NodeStatus> status() override;
+  Result<std::vector<RecentDrop>> recent_drops() override;
 
  private:
   struct Pod {

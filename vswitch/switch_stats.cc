@@ -2,6 +2,10 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
+#include <chrono>
+#include <map>
+
 #include "vswitch/switch_controller.h"
 
 namespace podvs {
@@ -110,6 +114,39 @@ Result<Empty> SwitchController::clear_stats() {
     for (auto& b : worker_base_) b = {};
     for (const auto& w : workers_) worker_base_[w->index()] = worker_totals(*w);
     return Result<Empty>::ok({});
+  });
+}
+
+Result<std::vector<RecentDrop>> SwitchController::recent_drops() {
+  return on_control_thread<std::vector<RecentDrop>>([this] {
+    // Records carry TSC stamps: convert through one (TSC, wall clock) pair taken now.
+    const uint64_t tsc_now = rte_rdtsc();
+    const auto wall_now = std::chrono::system_clock::now().time_since_epoch();
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wall_now).count();
+    const double ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
+    std::map<uint16_t, std::pair<std::string, std::string>> names;  // port id -> (port, pod)
+    if (host_port_) names[host_port_->port_id] = {host_port_->dev_name, ""};
+    for (const auto& [id, pod] : pods_)
+      if (pod.port) names[pod.port->port_id] = {pod.port->dev_name, id};
+    std::vector<RecentDrop> out;
+    for (const auto& w : workers_) {
+      for (const DropRecord& r : w->counters().recent_drops.snapshot()) {
+        RecentDrop d;
+        d.time_unix_ns = now_ns - static_cast<int64_t>((tsc_now - r.tsc) * ns_per_tsc);
+        d.worker = w->index();
+        auto it = names.find(r.port);
+        d.port = it != names.end() ? it->second.first : "port " + std::to_string(r.port);
+        if (it != names.end()) d.pod_id = it->second.second;
+        d.reason = drop_reason_name(r.reason);
+        d.length = r.length;
+        d.headers.assign(reinterpret_cast<const char*>(r.bytes.data()), r.captured);
+        out.push_back(std::move(d));
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const RecentDrop& a, const RecentDrop& b) {
+      return a.time_unix_ns < b.time_unix_ns;
+    });
+    return Result<std::vector<RecentDrop>>::ok(std::move(out));
   });
 }
 

@@ -19,6 +19,8 @@ drops() {  # drops REASON: that reason's count on pod a's port
 send() { ip netns exec "${ID}a" python3 "$(dirname "$0")/send_frames.py" eth0 "$1" "$2" "$mac_a" "$ip_a" "$ip_b"; }
 send spoofed_ip 50
 send spoofed_mac 40
+sleep 0.5
+recent_spoofed=$(ctl "$n1_SOCK" drops --recent)
 send truncated_ipv4 30
 send bad_ihl 20
 send bad_total_length 10
@@ -35,5 +37,12 @@ check "none of them reached pod b (only the 2 pings did)" test "$rx_b" -le 4
 check "ping a -> b still works after the bad traffic" ip netns exec "${ID}a" ping -c 3 -i 0.2 -W 2 "$ip_b"
 check_eq "every dropped frame's mbuf went back to the pool" "$mbufs_before" \
   "$(ctl "$n1_SOCK" --json stats | json_get 'j["mbufs_in_use"]')"
+check "the flight recorder shows the forged frames with their pod and decoded headers" \
+  sh -c "echo '$recent_spoofed' | grep 'pod-a-$ID' | grep spoofed_source | grep -q 'IPv4 10.99.99.99:40000 > $ip_b:9 udp'"
+recent=$(ctl "$n1_SOCK" drops --recent)
+check "the flight recorder keeps only the last 64 drops (the IPv6 frames are among them)" \
+  sh -c "[ \$(echo '$recent' | grep -c unsupported_ethertype) -eq 7 ] && [ \$(echo '$recent' | tail -n +2 | wc -l) -eq 64 ]"
+check_eq "podvsctl drops lists pod a's reasons" 90 \
+  "$(ctl "$n1_SOCK" --json drops | json_get "sum(d['packets'] for d in j if d['pod_id'] == 'pod-a-$ID' and d['reason'] == 'spoofed_source')")"
 check "stats show drops by reason" sh -c "'$PODVSCTL' --socket '$n1_SOCK' stats | grep -q spoofed_source"
 finish

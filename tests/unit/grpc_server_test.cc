@@ -96,6 +96,12 @@ class FakeControlPlane : public ControlPlane {
     ++clears_;
     return Result<Empty>::ok({});
   }
+  Result<std::vector<RecentDrop>> recent_drops() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    return Result<std::vector<RecentDrop>>::ok(
+        {{1700000000000000000, 0, "net_tap_p0", "pod-a", "spoofed_source", 60, "\x0a\x58"}});
+  }
   Result<NodeStatus> status() override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};

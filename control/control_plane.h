@@ -101,6 +101,7 @@ struct WorkerStats {
   double cycles_per_packet = 0;  // busy cycles / packets received
   uint32_t rx_queues = 0;
   uint64_t flow_cache_hits = 0, flow_cache_misses = 0;
+  uint64_t rx_bursts = 0;  // non-empty rx bursts: rx_packets / rx_bursts = packets per burst
 };
 
 struct SwitchStats {

@@ -67,6 +67,7 @@ v1::WorkerStats to_proto(const WorkerStats& w) {
   out.set_rx_queues(w.rx_queues);
   out.set_flow_cache_hits(w.flow_cache_hits);
   out.set_flow_cache_misses(w.flow_cache_misses);
+  out.set_rx_bursts(w.rx_bursts);
   return out;
 }
 
@@ -83,6 +84,7 @@ WorkerStats from_proto(const v1::WorkerStats& w) {
   out.rx_queues = w.rx_queues();
   out.flow_cache_hits = w.flow_cache_hits();
   out.flow_cache_misses = w.flow_cache_misses();
+  out.rx_bursts = w.rx_bursts();
   return out;
 }
 

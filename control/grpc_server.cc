@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -81,7 +82,7 @@ grpc::Status reply(const Result<T>& result, Fill fill) {
 // gRPC would turn an escaping exception into UNKNOWN "Unexpected error in RPC handling"; say what
 // failed instead.
 template <typename Call>
-grpc::Status guarded(const char* rpc, Call call) {
+grpc::Status run_guarded(const char* rpc, Call call) {
   try {
     return call();
   } catch (const std::exception& e) {
@@ -93,7 +94,8 @@ grpc::Status guarded(const char* rpc, Call call) {
 
 class GrpcServer::Service final : public v1::Podvs::Service {
  public:
-  explicit Service(ControlPlane& control) : control_(control) {}
+  Service(ControlPlane& control, const CallObserver& observer)
+      : control_(control), observer_(observer) {}
 
   grpc::Status AddPod(grpc::ServerContext*, const v1::AddPodRequest* request,
                       v1::AddPodResponse* response) override {
@@ -170,7 +172,18 @@ class GrpcServer::Service final : public v1::Podvs::Service {
   }
 
  private:
+  template <typename Call>
+  grpc::Status guarded(const char* rpc, Call call) {
+    const auto start = std::chrono::steady_clock::now();
+    grpc::Status status = run_guarded(rpc, call);
+    if (observer_)
+      observer_(rpc, status.error_code(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return status;
+  }
+
   ControlPlane& control_;
+  const CallObserver& observer_;
 };
 
 GrpcServer::GrpcServer(ControlPlane& control, std::string socket_path)
@@ -188,7 +201,7 @@ void GrpcServer::start() {
   ensure_directory(socket_path_);
   remove_stale_socket(socket_path_);
 
-  service_ = std::make_unique<Service>(control_);
+  service_ = std::make_unique<Service>(control_, observer_);
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path_, grpc::InsecureServerCredentials());
   builder.RegisterService(service_.get());

@@ -7,6 +7,7 @@
 // to be safe for that. start() and shutdown() are called from one thread (the daemon's main).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,11 @@ class GrpcServer {
   // unix:<path> and makes the socket 0600 (root only). Throws std::runtime_error naming the path
   // and the cause: path too long for a unix socket, path taken by a non-socket or by a live
   // server, directory or bind failure.
+  // Called after every RPC with its name, outcome and duration (for the API's metrics). Set it
+  // before start(); it runs on gRPC's threads and must be thread-safe.
+  using CallObserver = std::function<void(const char* rpc, int status_code, double seconds)>;
+  void set_observer(CallObserver observer) { observer_ = std::move(observer); }
+
   void start();
   // Stops accepting calls, waits for in-flight ones, removes the socket file. Idempotent.
   void shutdown();
@@ -40,6 +46,7 @@ class GrpcServer {
 
   ControlPlane& control_;
   std::string socket_path_;
+  CallObserver observer_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
 };

@@ -10,7 +10,12 @@
 
 namespace prometheus {
 class Exposer;
-}
+class Registry;
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace podvs {
 
@@ -22,8 +27,14 @@ class MetricsExporter {
   MetricsExporter(ControlPlane& control, const std::string& listen);
   ~MetricsExporter();
 
+  // Counts one API call and its latency; thread-safe (called from gRPC's threads).
+  void observe_api_call(const char* rpc, int grpc_status_code, double seconds);
+
  private:
   std::shared_ptr<MetricsCollector> collector_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* api_requests_;
+  prometheus::Family<prometheus::Histogram>* api_latency_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

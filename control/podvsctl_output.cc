@@ -112,7 +112,8 @@ void to_json(nlohmann::json& j, const WorkerStats& worker) {
        {"cycles_per_packet", worker.cycles_per_packet},
        {"rx_queues", worker.rx_queues},
        {"flow_cache_hits", worker.flow_cache_hits},
-       {"flow_cache_misses", worker.flow_cache_misses}};
+       {"flow_cache_misses", worker.flow_cache_misses},
+       {"rx_bursts", worker.rx_bursts}};
 }
 
 void to_json(nlohmann::json& j, const SwitchStats& stats) {
@@ -302,12 +303,13 @@ void print_stats(std::ostream& out, const SwitchStats& stats) {
                        std::to_string(w.rx_packets), std::to_string(w.tx_packets),
                        percent(w.busy_cycles, w.busy_cycles + w.idle_cycles),
                        w.rx_packets == 0 ? "-" : fixed1(w.cycles_per_packet),
+                       w.rx_bursts == 0 ? "-" : fixed1(double(w.rx_packets) / w.rx_bursts),
                        std::to_string(w.rx_queues), std::to_string(w.flow_cache_hits),
                        std::to_string(w.flow_cache_misses)});
   out << "workers\n";
   print_table(out,
-              {"WORKER", "LCORE", "CPU", "RX_PKTS", "TX_PKTS", "BUSY", "CYCLES/PKT", "RXQS",
-               "FLOW_HITS", "FLOW_MISSES"},
+              {"WORKER", "LCORE", "CPU", "RX_PKTS", "TX_PKTS", "BUSY", "CYCLES/PKT", "PKTS/BURST",
+               "RXQS", "FLOW_HITS", "FLOW_MISSES"},
               workers);
 
   std::vector<Row> ports;

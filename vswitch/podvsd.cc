@@ -46,9 +46,13 @@ int serve(const podvs::Config& config) {
       podvs::GrpcServer api(controller, config.socket);
       std::unique_ptr<podvs::MetricsExporter> metrics;
       const StopAccepting stop_accepting{controller};  // destroyed before both of them
-      api.start();
-      if (!config.metrics_listen.empty())
+      if (!config.metrics_listen.empty()) {
         metrics = std::make_unique<podvs::MetricsExporter>(controller, config.metrics_listen);
+        api.set_observer([m = metrics.get()](const char* rpc, int code, double seconds) {
+          m->observe_api_call(rpc, code, seconds);
+        });
+      }
+      api.start();
       PODVS_LOG(info, "ready: pod CIDR %s, %zu worker(s), API on %s, metrics on %s",
                 config.pod_cidr.str().c_str(), config.worker_cpus.size(), config.socket.c_str(),
                 config.metrics_listen.empty() ? "(off)" : config.metrics_listen.c_str());

@@ -68,7 +68,7 @@ class SwitchController : public ControlPlane {
   };
   struct WorkerTotals {
     uint64_t rx_packets = 0, tx_packets = 0, busy_cycles = 0, idle_cycles = 0;
-    uint64_t cache_hits = 0, cache_misses = 0;
+    uint64_t cache_hits = 0, cache_misses = 0, rx_bursts = 0;
   };
   PortTotals port_totals(uint16_t port_id) const;
   WorkerTotals worker_totals(const Worker& worker) const;

@@ -32,7 +32,8 @@ SwitchController::PortTotals SwitchController::port_totals(uint16_t port_id) con
 SwitchController::WorkerTotals SwitchController::worker_totals(const Worker& worker) const {
   const WorkerCounters& c = worker.counters();
   WorkerTotals t{c.rx_packets.get(),  c.tx_packets.get(),      c.busy_cycles.get(),
-                 c.idle_cycles.get(), c.flow_cache_hits.get(), c.flow_cache_misses.get()};
+                 c.idle_cycles.get(), c.flow_cache_hits.get(), c.flow_cache_misses.get(),
+                 c.rx_bursts.get()};
   const WorkerTotals& b = worker_base_[worker.index()];
   t.rx_packets -= b.rx_packets;
   t.tx_packets -= b.tx_packets;
@@ -40,6 +41,7 @@ SwitchController::WorkerTotals SwitchController::worker_totals(const Worker& wor
   t.idle_cycles -= b.idle_cycles;
   t.cache_hits -= b.cache_hits;
   t.cache_misses -= b.cache_misses;
+  t.rx_bursts -= b.rx_bursts;
   return t;
 }
 
@@ -87,6 +89,7 @@ SwitchStats SwitchController::do_stats() const {
     ws.rx_queues = w->rx_queue_count();
     ws.flow_cache_hits = t.cache_hits;
     ws.flow_cache_misses = t.cache_misses;
+    ws.rx_bursts = t.rx_bursts;
     s.workers.push_back(ws);
   }
   s.ports = port_stats();

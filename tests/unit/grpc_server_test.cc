@@ -196,6 +196,7 @@ void expect_same(const WorkerStats& a, const WorkerStats& b) {
   EXPECT_EQ(a.rx_queues, b.rx_queues);
   EXPECT_EQ(a.flow_cache_hits, b.flow_cache_hits);
   EXPECT_EQ(a.flow_cache_misses, b.flow_cache_misses);
+  EXPECT_EQ(a.rx_bursts, b.rx_bursts);
 }
 
 // Distinct non-default values in every field, so a dropped or swapped field shows.

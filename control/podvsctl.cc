@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -105,6 +106,8 @@ struct CommandLine {
   std::string id;
   bool clear = false;
   bool recent = false;
+  double interval = 1.0;
+  unsigned iterations = 0;
   Command command;
 };
 
@@ -245,6 +248,37 @@ void add_drops_command(CLI::App& app, CommandLine& cl) {
   });
 }
 
+void add_top_command(CLI::App& app, CommandLine& cl) {
+  auto* top = app.add_subcommand("top", "Live view of workers, ports and drops, refreshed");
+  top->add_option("--interval", cl.interval, "Seconds between refreshes")
+      ->check(CLI::Range(0.1, 3600.0));
+  top->add_option("--iterations", cl.iterations, "Stop after this many screens (0: until Ctrl-C)");
+  top->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      auto snapshot = [&client] {
+        return decoded(
+            from_proto(client.call(&v1::Podvs::Stub::GetStats, v1::GetStatsRequest{}).stats()));
+      };
+      // Clearing the screen only makes sense on a terminal; piped output stays a plain log.
+      const bool tty = isatty(STDOUT_FILENO) != 0;
+      SwitchStats before = snapshot();
+      auto last = std::chrono::steady_clock::now();
+      for (unsigned i = 0; cl.iterations == 0 || i < cl.iterations; ++i) {
+        std::this_thread::sleep_for(std::chrono::duration<double>(cl.interval));
+        SwitchStats now = snapshot();
+        const auto at = std::chrono::steady_clock::now();
+        std::ostringstream screen;
+        if (tty) screen << "\x1b[H\x1b[2J";
+        print_top(screen, before, now, std::chrono::duration<double>(at - last).count());
+        std::cout << screen.str() << (tty ? "" : "\n") << std::flush;
+        before = std::move(now);
+        last = at;
+      }
+      return "";
+    };
+  });
+}
+
 void add_status_command(CLI::App& app, CommandLine& cl) {
   app.add_subcommand("status", "Show the node's pod CIDR, gateway and free capacity")
       ->callback([&cl] {
@@ -280,6 +314,7 @@ int main(int argc, char** argv) {
   add_stats_command(app, cl);
   add_status_command(app, cl);
   add_drops_command(app, cl);
+  add_top_command(app, cl);
 
   try {
     app.parse(argc, argv);

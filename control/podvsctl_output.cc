@@ -157,6 +157,71 @@ void print_status(std::ostream& out, const NodeStatus& status) {
                          {"workers:", std::to_string(status.workers)}});
 }
 
+void print_top(std::ostream& out, const SwitchStats& before, const SwitchStats& now,
+               double seconds) {
+  auto rate = [seconds](uint64_t a, uint64_t b) {
+    return b >= a ? static_cast<double>(b - a) / seconds : 0.0;
+  };
+  auto human = [](double v) {
+    char buf[32];
+    if (v >= 1e6)
+      std::snprintf(buf, sizeof(buf), "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+      std::snprintf(buf, sizeof(buf), "%.1fk", v / 1e3);
+    else
+      std::snprintf(buf, sizeof(buf), "%.0f", v);
+    return std::string(buf);
+  };
+  std::vector<Row> workers;
+  for (const WorkerStats& w : now.workers) {
+    WorkerStats b;
+    for (const WorkerStats& x : before.workers)
+      if (x.worker == w.worker) b = x;
+    const uint64_t rx = w.rx_packets - b.rx_packets, busy = w.busy_cycles - b.busy_cycles;
+    const uint64_t idle = w.idle_cycles - b.idle_cycles, bursts = w.rx_bursts - b.rx_bursts;
+    workers.push_back({std::to_string(w.worker), std::to_string(w.cpu),
+                       human(rate(b.rx_packets, w.rx_packets)),
+                       human(rate(b.tx_packets, w.tx_packets)), percent(busy, busy + idle),
+                       rx == 0 ? "-" : fixed1(static_cast<double>(busy) / rx),
+                       bursts == 0 ? "-" : fixed1(static_cast<double>(rx) / bursts),
+                       std::to_string(w.rx_queues)});
+  }
+  out << "workers (rates per second over the last " << fixed1(seconds) << " s)\n";
+  print_table(out,
+              {"WORKER", "CPU", "RX_PPS", "TX_PPS", "BUSY", "CYCLES/PKT", "PKTS/BURST", "RXQS"},
+              workers);
+  std::vector<Row> ports;
+  for (const PortStats& p : now.ports) {
+    PortStats b;
+    for (const PortStats& x : before.ports)
+      if (x.name == p.name) b = x;
+    uint64_t drops = 0, drops_before = 0;
+    for (const DropCount& d : p.drops) drops += d.packets;
+    for (const DropCount& d : b.drops) drops_before += d.packets;
+    ports.push_back({p.name, or_dash(p.pod_id), std::to_string(p.worker),
+                     human(rate(b.rx_packets, p.rx_packets)),
+                     human(rate(b.tx_packets, p.tx_packets)),
+                     human(8 * rate(b.rx_bytes, p.rx_bytes)),
+                     human(8 * rate(b.tx_bytes, p.tx_bytes)), human(rate(drops_before, drops))});
+  }
+  out << "\nports\n";
+  print_table(out, {"PORT", "POD", "WORKER", "RX_PPS", "TX_PPS", "RX_BPS", "TX_BPS", "DROPS/S"},
+              ports);
+  std::vector<Row> drops;
+  for (const DropCount& d : now.drops) {
+    uint64_t b = 0;
+    for (const DropCount& x : before.drops)
+      if (x.reason == d.reason) b = x.packets;
+    if (d.packets != b) drops.push_back({d.reason, human(rate(b, d.packets))});
+  }
+  out << "\ndrops\n";
+  if (drops.empty())
+    out << "none\n";
+  else
+    print_table(out, {"REASON", "PER_SECOND"}, drops);
+  out << "\nmbufs: " << now.mbufs_in_use << " in use of " << now.mbufs_total << "\n";
+}
+
 void print_drops_table(std::ostream& out, const std::vector<PortStats>& ports) {
   std::vector<Row> rows;
   for (const PortStats& p : ports)

@@ -26,6 +26,10 @@ void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods);
 void print_port_table(std::ostream& out, const std::vector<PortStats>& ports);
 void print_stats(std::ostream& out, const SwitchStats& stats);
 void print_status(std::ostream& out, const NodeStatus& status);
+// One screen of `podvsctl top`: rates between two snapshots taken `seconds` apart, like
+// `ovs-appctl dpif-netdev/pmd-perf-show` or `vppctl show runtime`.
+void print_top(std::ostream& out, const SwitchStats& before, const SwitchStats& now,
+               double seconds);
 // Drops by pod (port) and reason, non-zero only.
 void print_drops_table(std::ostream& out, const std::vector<PortStats>& ports);
 // Flight-recorder entries, one line each with the frame's headers decoded.

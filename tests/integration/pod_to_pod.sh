@@ -38,6 +38,12 @@ stats=$(ctl "$n1_SOCK" --json stats)
 check "worker counted packets" test "$(echo "$stats" | json_get 'j["workers"][0]["rx_packets"] > 1000')" = True
 check "worker reports cycles per packet" test "$(echo "$stats" | json_get 'j["workers"][0]["cycles_per_packet"] > 0')" = True
 log "cycles/packet: $(echo "$stats" | json_get 'round(j["workers"][0]["cycles_per_packet"], 1)')"
+ip netns exec "${ID}a" ping -q -i 0.01 -c 150 "$ip_b" >/dev/null &
+top_out=$(ctl "$n1_SOCK" top --interval 0.5 --iterations 2)
+wait $!
+check_eq "podvsctl top printed 2 screens" 2 "$(echo "$top_out" | grep -c '^workers')"
+check "podvsctl top shows pod a's port with a packet rate" \
+  sh -c "echo '$top_out' | grep 'pod-a-$ID' | awk '{print \$4}' | grep -qv '^0\$'"
 check "pod list shows both pods" sh -c "'$PODVSCTL' --socket '$n1_SOCK' pod list | grep -q pod-b-$ID"
 check "port list shows the host port and both pods" test "$(ctl "$n1_SOCK" --json port list | json_get 'len(j)')" = 3
 

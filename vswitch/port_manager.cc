@@ -13,8 +13,10 @@
 namespace podvs {
 namespace {
 
-// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate, small enough
-// that 30 ports fit a 16k-mbuf pool.
+// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate. net_tap fills
+// every rx descriptor with an mbuf up front (see mbufs_per_port), so its ring is kept smaller: it
+// moves one packet per syscall and never sees line-rate bursts anyway.
+constexpr uint16_t kTapRxDescriptors = 256;
 constexpr uint16_t kRxDescriptors = 512;
 constexpr uint16_t kTxDescriptors = 512;
 
@@ -45,7 +47,8 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
       throw std::runtime_error("configure: " + dpdk_error(rc));
     const int socket = rte_eth_dev_socket_id(port_id);
     const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
-    if ((rc = rte_eth_rx_queue_setup(port_id, 0, kRxDescriptors, numa, nullptr, pool_)) < 0)
+    const uint16_t rx_descriptors = kind == PortKind::vhost_user ? kRxDescriptors : kTapRxDescriptors;
+    if ((rc = rte_eth_rx_queue_setup(port_id, 0, rx_descriptors, numa, nullptr, pool_)) < 0)
       throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
     for (uint16_t q = 0; q < tx_queues; ++q)
       if ((rc = rte_eth_tx_queue_setup(port_id, q, kTxDescriptors, numa, nullptr)) < 0)
@@ -85,6 +88,10 @@ void PortManager::destroy(const PortHandle& port) {
     PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
   remove_vdev(port.dev_name);
   PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
+}
+
+unsigned PortManager::mbufs_per_port(PortKind kind) {
+  return kind == PortKind::vhost_user ? 0 : kTapRxDescriptors;
 }
 
 bool PortManager::link_up(uint16_t port_id) {

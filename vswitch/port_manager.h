@@ -29,6 +29,8 @@ class PortManager {
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
   void destroy(const PortHandle& port);
   static bool link_up(uint16_t port_id);
+  // mbufs a port of this kind takes from the pool for as long as it exists (pre-filled rx ring).
+  static unsigned mbufs_per_port(PortKind kind);
 
  private:
   PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,

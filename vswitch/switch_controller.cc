@@ -363,6 +363,16 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
     return Result<PodInfo>::fail(ErrorCode::resource_exhausted,
                                  "no DPDK port left: this DPDK build allows " +
                                      std::to_string(RTE_MAX_ETHPORTS) + " ports per process");
+  // Packets in flight need buffers too: keep this many free beyond what ports hold.
+  constexpr unsigned kMbufReserve = 2048;
+  const unsigned free_mbufs = rte_mempool_avail_count(pool_);
+  const unsigned needed = PortManager::mbufs_per_port(spec.kind) + kMbufReserve;
+  if (free_mbufs < needed)
+    return Result<PodInfo>::fail(
+        ErrorCode::resource_exhausted,
+        "not enough packet buffers for another " + std::string(port_kind_name(spec.kind)) +
+            " pod: " + std::to_string(free_mbufs) + " of " + std::to_string(config_.mbufs) +
+            " are free and it needs " + std::to_string(needed) + "; restart podvsd with a larger --mbufs");
   const std::optional<Ipv4> ip = ipam_.allocate();
   if (!ip)
     return Result<PodInfo>::fail(ErrorCode::resource_exhausted,

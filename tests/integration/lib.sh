@@ -64,7 +64,7 @@ start_podvsd() {
   local metrics_port=$(( 20000 + ($$ + ${#DAEMON_PIDS[@]} * 7) % 20000 ))
   "$PODVSD" --socket "$dir/podvsd.sock" --state-dir "$dir/state" --file-prefix "pv$ID$name" \
     --host-port "${HOSTPORT_PREFIX:-pv}$ID$name" --vhost-dir "$dir/vhost" \
-    --metrics-listen "127.0.0.1:$metrics_port" --mbufs 8191 \
+    --metrics-listen "127.0.0.1:$metrics_port" --mbufs "${MBUFS:-16383}" \
     --idle-backoff-polls "${BACKOFF_POLLS:-1000}" --idle-backoff-us 50 "$@" >>"$dir/log" 2>&1 &
   local pid=$!
   DAEMON_PIDS+=("$pid")

@@ -36,8 +36,6 @@ for r in $(seq "$reps"); do
   cpp+=("$(ctl "$n1_SOCK" --json stats | json_get 'round(j["workers"][0]["cycles_per_packet"])')")
   veth+=("$(iperf_gbps "${ID}va" "${ID}vb" 192.0.2.2)")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-minmax() { printf '%s\n' "$@" | sort -g | awk 'NR==1{min=$1} {max=$1} END {print min " / " max}'; }
 echo
 echo "| path | TCP Gbit/s median | min / max | worker cycles/packet (median) |"
 echo "| --- | --- | --- | --- |"

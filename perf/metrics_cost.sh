@@ -34,8 +34,6 @@ for r in $(seq "$reps"); do
   read -r g c <<<"$(run)"; on_g+=("$g"); on_c+=("$c")
   kill "$scraper"; wait "$scraper" 2>/dev/null
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-minmax() { printf '%s\n' "$@" | sort -g | awk 'NR==1{min=$1} {max=$1} END {print min " / " max}'; }
 echo
 echo "| metrics | TCP Gbit/s median | min / max | worker cycles/packet (median) |"
 echo "| --- | --- | --- | --- |"

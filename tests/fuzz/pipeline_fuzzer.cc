@@ -1,14 +1,12 @@
 // libFuzzer target: arbitrary bytes as a frame arriving on a pod, host or unknown port, through
 // the whole per-burst pipeline. It must never crash, read out of bounds, or lose an mbuf.
-#include <rte_eal.h>
 #include <rte_mbuf.h>
 
 #include <cstdlib>
 #include <cstring>
-#include <string>
-#include <vector>
 
 #include "tests/unit/table_fixture.h"
+#include "tests/unit/test_eal.h"
 #include "vswitch/pipeline.h"
 
 namespace {
@@ -21,14 +19,8 @@ podvs::WorkerCounters* g_counters = nullptr;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string prefix = "--file-prefix=podvs_fuzz_" + std::to_string(getpid());
-  std::vector<std::string> args = {"fuzz", "--no-huge",    "-m",
-                                   "128",  "--no-shconf",  "--no-pci",
-                                   prefix, "--lcores=0@0", "--log-level=1"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) std::abort();
-  g_pool = rte_pktmbuf_pool_create("fuzz_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (!podvs::test::start_test_eal("fuzz", 1)) std::abort();
+  g_pool = podvs::test::make_test_pool("fuzz_pool", 1023);
   g_table = podvs::test::make_table().release();
   g_cache = new podvs::FlowCache(256);
   g_cache->sync(g_table->version());

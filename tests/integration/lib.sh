@@ -98,6 +98,10 @@ json_get() {  # json_get EXPR: evaluates a Python expression over the JSON on st
   python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 
+# For benchmarks: median and "min / max" of numbers.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+minmax() { printf '%s\n' "$@" | sort -g | awk 'NR==1{min=$1} {max=$1} END {print min " / " max}'; }
+
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

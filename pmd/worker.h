@@ -26,7 +26,11 @@ namespace podvs {
 struct RxQueue {
   uint16_t port = 0;
   uint16_t queue = 0;
-  friend bool operator==(const RxQueue&, const RxQueue&) = default;
+  // Polling this queue costs a syscall even when it is empty (net_tap reads its fd): after an
+  // empty poll the worker skips it for a few iterations, so idle kernel pods do not tax the
+  // vhost-user traffic sharing the worker. A busy lazy queue is polled every iteration.
+  bool lazy = false;
+  bool same_queue(const RxQueue& o) const { return port == o.port && queue == o.queue; }
 };
 
 struct WorkerCommand {
@@ -76,7 +80,11 @@ class Worker {
   boost::lockfree::spsc_queue<WorkerCommand, boost::lockfree::capacity<256>> commands_;
 
   // Worker-private state below.
-  std::vector<RxQueue> rxqs_;
+  struct PolledQueue {
+    RxQueue rxq;
+    uint16_t skip = 0;  // iterations left before a lazy queue is polled again
+  };
+  std::vector<PolledQueue> rxqs_;
   FlowCache cache_;
   TxBuffers tx_;
   uint32_t empty_polls_ = 0;

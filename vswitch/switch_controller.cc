@@ -189,6 +189,13 @@ uint64_t SwitchController::recent_rxq_cycles(uint16_t port_id) const {
   return cycles - rxq_cycles_mark_[port_id];
 }
 
+bool SwitchController::lazy_rx(uint16_t port_id) const {
+  if (host_port_ && host_port_->port_id == port_id) return true;
+  for (const auto& [id, pod] : pods_)
+    if (pod.port && pod.port->port_id == port_id) return pod.port->kind == PortKind::tap;
+  return false;
+}
+
 int SwitchController::assign_rxq(uint16_t port_id) {
   std::vector<WorkerLoad> loads(workers_.size());
   auto account = [&](const std::optional<PortHandle>& port, int worker) {
@@ -200,7 +207,7 @@ int SwitchController::assign_rxq(uint16_t port_id) {
   for (const auto& [id, pod] : pods_) account(pod.port, pod.worker);
   rxq_cycles_mark_[port_id] += recent_rxq_cycles(port_id);
   const size_t w = pick_worker(loads);
-  workers_[w]->post(WorkerCommand::Kind::add_rxq, RxQueue{port_id, 0});
+  workers_[w]->post(WorkerCommand::Kind::add_rxq, RxQueue{port_id, 0, lazy_rx(port_id)});
   return static_cast<int>(w);
 }
 
@@ -227,7 +234,7 @@ void SwitchController::rebalance_rxqs() {
     // Never two pollers on one queue: the old worker lets go (and acknowledges) first. Only this
     // queue pauses, for one poll-loop iteration; every other port keeps flowing.
     unassign_rxq(e.port, *e.worker);
-    workers_[plan[i]]->post(WorkerCommand::Kind::add_rxq, RxQueue{e.port, 0});
+    workers_[plan[i]]->post(WorkerCommand::Kind::add_rxq, RxQueue{e.port, 0, lazy_rx(e.port)});
     PODVS_LOG(info, "rx queue of port %u moved from worker %d to worker %zu", e.port, *e.worker,
               plan[i]);
     *e.worker = static_cast<int>(plan[i]);
@@ -372,7 +379,8 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
         ErrorCode::resource_exhausted,
         "not enough packet buffers for another " + std::string(port_kind_name(spec.kind)) +
             " pod: " + std::to_string(free_mbufs) + " of " + std::to_string(config_.mbufs) +
-            " are free and it needs " + std::to_string(needed) + "; restart podvsd with a larger --mbufs");
+            " are free and it needs " + std::to_string(needed) +
+            "; restart podvsd with a larger --mbufs");
   const std::optional<Ipv4> ip = ipam_.allocate();
   if (!ip)
     return Result<PodInfo>::fail(ErrorCode::resource_exhausted,

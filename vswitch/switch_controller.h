@@ -92,6 +92,7 @@ class SwitchController : public ControlPlane {
   int assign_rxq(uint16_t port_id);
   void unassign_rxq(uint16_t port_id, int worker);
   void rebalance_rxqs();
+  bool lazy_rx(uint16_t port_id) const;  // its rx poll is a syscall (tap): poll it lazily when idle
   uint64_t recent_rxq_cycles(uint16_t port_id) const;
   void publish_table();
   PodInfo pod_info(const Pod& pod) const;

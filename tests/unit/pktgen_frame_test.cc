@@ -24,7 +24,8 @@ FrameSpec spec(L4 proto, uint16_t frame_len = 60) {
 }
 
 std::vector<uint8_t> build(L4 proto, uint32_t flow, uint32_t seq, uint32_t tsc,
-                           uint16_t frame_len = 60, FlowTuple tuple = {kSrcIp, kDstIp, 1024, 5001}) {
+                           uint16_t frame_len = 60,
+                           FlowTuple tuple = {kSrcIp, kDstIp, 1024, 5001}) {
   const FlowTemplate t = make_template(spec(proto, frame_len), tuple, flow);
   std::vector<uint8_t> frame(frame_len, 0);
   write_frame(frame.data(), t, proto, kMagicMeasured, seq, tsc);

@@ -51,7 +51,7 @@ class PktgenRxStats : public ::testing::Test {
 TEST_F(PktgenRxStats, CountsBackwardsSequenceNumbersPerFlow) {
   for (uint32_t seq : {0, 1, 3, 2, 4}) receive(0, seq);  // 2 arrives after 3
   for (uint32_t seq : {0, 1, 2}) receive(1, seq);        // other flow in order
-  receive(2, 5);                                        // gap: loss, not reordering
+  receive(2, 5);                                         // gap: loss, not reordering
   EXPECT_EQ(stats.counters().measured, 9u);
   EXPECT_EQ(stats.counters().reordered, 1u);
 }
@@ -80,7 +80,7 @@ TEST_F(PktgenRxStats, WarmupIsTrackedButNotCounted) {
 }
 
 TEST_F(PktgenRxStats, LatencyIsTimestampDifferenceAcrossTscWrap) {
-  receive(0, 0, true, 0xfffffff0, 0x10);  // the low 32 TSC bits wrapped in flight
+  receive(0, 0, true, 0xfffffff0, 0x10);                    // the low 32 TSC bits wrapped in flight
   const LatencySummary r = stats.latency().summarize(1e6);  // 1 cycle = 1 us
   EXPECT_EQ(r.samples, 1u);
   EXPECT_DOUBLE_EQ(r.p50_us, 32);

@@ -136,6 +136,27 @@ TEST_F(WorkerTest, RemovedQueueIsNoLongerPolled) {
   EXPECT_EQ(drain(b_.tx).size(), 1u);
 }
 
+TEST_F(WorkerTest, IdleLazyQueueIsPolledLessOftenABusyOneEveryIteration) {
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, /*lazy=*/true});
+  worker_->poll_once();  // applies the command; the queue is empty: skipped for a while
+  feed(a_, a_to_b());
+  worker_->poll_once();
+  EXPECT_TRUE(drain(b_.tx).empty()) << "an idle lazy queue is not polled right away";
+  int polls = 1;
+  while (drain(b_.tx).empty() && polls < 100) {
+    worker_->poll_once();
+    ++polls;
+  }
+  EXPECT_GT(polls, 8);
+  EXPECT_LT(polls, 100) << "the lazy queue must be polled again";
+  // Busy: packets waiting at every poll are taken at every poll.
+  for (int i = 0; i < 5; ++i) {
+    feed(a_, a_to_b());
+    worker_->poll_once();
+    EXPECT_EQ(drain(b_.tx).size(), 1u) << "iteration " << i;
+  }
+}
+
 TEST_F(WorkerTest, FullTxQueueDropsAreCountedAndFreed) {
   worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
   feed(a_, a_to_b(), 100);

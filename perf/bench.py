@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Benchmarks podvs against the limit (dpdk-testpmd io forwarding) and OVS-DPDK, in one run on
+the same cores: podvs-pktgen plays two DPDK pods on vhost-user, each switch forwards between
+them with the same semantics (route on the destination IP, rewrite MACs, decrement TTL), and
+every scenario is repeated and reported as min/median/max.
+
+usage: perf/bench.py [--quick] [--switches podvs,testpmd,ovs] [--out DIR]
+Writes DIR/results.json, DIR/results.md (printed at the end) and DIR/throughput.png.
+Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("PODVS_BUILD", os.path.join(TOP, "build"))
+GATEWAY_MAC = "0a:58:a9:fe:01:01"
+CPUS = os.cpu_count()
+SWITCH_CPU = CPUS - 1  # the switch's one worker core
+GEN_CPU = 0            # the generator's core (and every control thread)
+
+
+class Processes:
+    """Starts processes and always stops them again, by PID."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, args, log, **kw):
+        p = subprocess.Popen(args, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=10):
+        if p.poll() is None:
+            os.killpg(p.pid, sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.procs.remove(p)
+
+    def stop_all(self):
+        for p in list(self.procs):
+            self.stop(p)
+
+
+def run(args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def wait_for(predicate, seconds, what):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+class Podvs:
+    name = "podvs"
+
+    def __init__(self, procs, work):
+        self.procs, self.work = procs, work
+        self.sock = os.path.join(work, "podvsd.sock")
+        self.proc = None
+
+    def ctl(self, *args):
+        return json.loads(run([os.path.join(BUILD, "podvsctl"), "--socket", self.sock, "--json", *args]) or "null")
+
+    def start(self):
+        log = os.path.join(self.work, "podvsd.log")
+        self.proc = self.procs.start(
+            [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
+             os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
+             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen", "",
+             "--workers", str(SWITCH_CPU), "--main-cpu", str(GEN_CPU)], log)
+        wait_for(lambda: os.path.exists(self.sock) and "ready:" in open(log).read(), 30, "podvsd")
+        a = self.ctl("pod", "add", "--id", "bench-a", "--kind", "vhost-user")
+        b = self.ctl("pod", "add", "--id", "bench-b", "--kind", "vhost-user")
+        return {"tx_socket": a["socket_path"], "rx_socket": b["socket_path"],
+                "tx_mac": a["mac"], "rx_mac": b["mac"], "dst_mac": GATEWAY_MAC,
+                "src_ip": a["ip"], "dst_ip": b["ip"]}
+
+    def clear(self):
+        self.ctl("stats", "--clear")
+
+    def cycles_per_packet(self):
+        w = self.ctl("stats")["workers"][0]
+        return w["cycles_per_packet"] or None
+
+    def stop(self):
+        if self.proc:
+            self.procs.stop(self.proc)
+
+
+class Testpmd:
+    name = "testpmd-io"
+
+    def __init__(self, procs, work):
+        self.procs, self.work, self.proc = procs, work, None
+
+    def start(self):
+        a, b = os.path.join(self.work, "tp-a.sock"), os.path.join(self.work, "tp-b.sock")
+        self.proc = self.procs.start(
+            ["dpdk-testpmd", f"--lcores=0@{GEN_CPU},1@{SWITCH_CPU}", "--no-pci", "--in-memory",
+             "--file-prefix=bench_tp", "--log-level=4",
+             f"--vdev=net_vhost0,iface={a},client=1,queues=1",
+             f"--vdev=net_vhost1,iface={b},client=1,queues=1", "--",
+             "--forward-mode=io", "--auto-start", "--stats-period=3600", "--nb-cores=1",
+             "--total-num-mbufs=16384"], os.path.join(self.work, "testpmd.log"))
+        # io forwarding changes nothing: the generator addresses the receiver directly.
+        return {"tx_socket": a, "rx_socket": b, "tx_mac": "02:00:00:00:00:0a",
+                "rx_mac": "02:00:00:00:00:0b", "dst_mac": "02:00:00:00:00:0b",
+                "src_ip": "10.244.0.2", "dst_ip": "10.244.0.3"}
+
+    def clear(self):
+        pass
+
+    def cycles_per_packet(self):
+        return None
+
+    def stop(self):
+        if self.proc:
+            self.procs.stop(self.proc, signal.SIGINT)
+
+
+class Ovs:
+    """OVS-DPDK started privately: its own database, run dir and DPDK file prefix."""
+    name = "ovs-dpdk"
+
+    def __init__(self, procs, work):
+        self.procs, self.work = procs, work
+        self.dir = os.path.join(work, "ovs")
+        self.env = dict(os.environ, OVS_RUNDIR=self.dir, OVS_LOGDIR=self.dir, OVS_DBDIR=self.dir,
+                        OVS_SYSCONFDIR=self.dir)
+        self.db = self.vswitchd = None
+
+    def vsctl(self, *args):
+        return run(["ovs-vsctl", "--db=unix:" + os.path.join(self.dir, "db.sock"), "--timeout=30", *args], env=self.env)
+
+    def appctl(self, *args):
+        return run(["ovs-appctl", "--target=" + os.path.join(self.dir, "ovs-vswitchd.ctl"), *args], env=self.env)
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        conf = os.path.join(self.dir, "conf.db")
+        run(["ovsdb-tool", "create", conf, "/usr/share/openvswitch/vswitch.ovsschema"])
+        self.db = self.procs.start(
+            ["ovsdb-server", conf, "--remote=punix:" + os.path.join(self.dir, "db.sock"),
+             "--pidfile=" + os.path.join(self.dir, "ovsdb.pid"), "--unixctl=" + os.path.join(self.dir, "ovsdb.ctl")],
+            os.path.join(self.dir, "ovsdb.log"), env=self.env)
+        wait_for(lambda: os.path.exists(os.path.join(self.dir, "db.sock")), 10, "ovsdb-server")
+        self.vsctl("--no-wait", "init")
+        self.vsctl("--no-wait", "set", "Open_vSwitch", ".", "other_config:dpdk-init=true",
+                   f"other_config:dpdk-lcore-mask={1 << GEN_CPU:#x}",
+                   f"other_config:pmd-cpu-mask={1 << SWITCH_CPU:#x}",
+                   "other_config:dpdk-socket-mem=512",
+                   'other_config:dpdk-extra="--no-pci --in-memory --file-prefix=bench_ovs"')
+        self.vswitchd = self.procs.start(
+            ["/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk", "unix:" + os.path.join(self.dir, "db.sock"),
+             "--pidfile=" + os.path.join(self.dir, "ovs-vswitchd.pid"),
+             "--unixctl=" + os.path.join(self.dir, "ovs-vswitchd.ctl"),
+             "--log-file=" + os.path.join(self.dir, "ovs-vswitchd.log")],
+            os.path.join(self.dir, "ovs-vswitchd.out"), env=self.env)
+        wait_for(lambda: "true" in self.vsctl("get", "Open_vSwitch", ".", "dpdk_initialized"), 60, "OVS DPDK init")
+        a, b = os.path.join(self.work, "ovs-a.sock"), os.path.join(self.work, "ovs-b.sock")
+        self.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
+        self.vsctl("add-port", "br0", "va", "--", "set", "Interface", "va", "type=dpdkvhostuserclient",
+                   f"options:vhost-server-path={a}", "ofport_request=1")
+        self.vsctl("add-port", "br0", "vb", "--", "set", "Interface", "vb", "type=dpdkvhostuserclient",
+                   f"options:vhost-server-path={b}", "ofport_request=2")
+        # The same forwarding semantics as podvs: route on the destination IP, rewrite both MACs,
+        # decrement the TTL.
+        run(["ovs-ofctl", "del-flows", "unix:" + os.path.join(self.dir, "br0.mgmt")], env=self.env)
+        run(["ovs-ofctl", "add-flow", "unix:" + os.path.join(self.dir, "br0.mgmt"),
+             "priority=10,ip,nw_dst=10.244.0.3,actions=mod_dl_src:" + GATEWAY_MAC +
+             ",mod_dl_dst:0a:58:0a:f4:00:03,dec_ttl,output:2"], env=self.env)
+        return {"tx_socket": a, "rx_socket": b, "tx_mac": "0a:58:0a:f4:00:02",
+                "rx_mac": "0a:58:0a:f4:00:03", "dst_mac": GATEWAY_MAC,
+                "src_ip": "10.244.0.2", "dst_ip": "10.244.0.3"}
+
+    def clear(self):
+        self.appctl("dpif-netdev/pmd-stats-clear")
+
+    def cycles_per_packet(self):
+        for line in self.appctl("dpif-netdev/pmd-stats-show").splitlines():
+            if "avg processing cycles per packet" in line:
+                return float(line.split(":")[1].split()[0])
+        return None
+
+    def stop(self):
+        if self.vswitchd:
+            try:
+                self.appctl("exit", "--cleanup")
+                self.vswitchd.wait(20)
+            except Exception:
+                pass
+            if self.vswitchd in self.procs.procs:
+                self.procs.stop(self.vswitchd)
+        if self.db:
+            self.procs.stop(self.db)
+
+
+def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0):
+    """One generator run against a started switch; returns its JSON report."""
+    args = [os.path.join(BUILD, "perf", "podvs-pktgen"), f"--lcores=0@{GEN_CPU}", "--no-pci",
+            "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
+            "--", "--server", "--tx-socket", ends["tx_socket"], "--rx-socket", ends["rx_socket"],
+            "--tx-mac", ends["tx_mac"], "--rx-mac", ends["rx_mac"], "--src-mac", ends["tx_mac"],
+            "--dst-mac", ends["dst_mac"], "--src-ip", ends["src_ip"], "--dst-ip", ends["dst_ip"],
+            "--size", str(size), "--flows", str(flows), "--rate", str(rate),
+            "--duration", str(duration), "--warmup", str(warmup), "--wait-link", "30", "--json"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=duration + warmup + 60,
+                         stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise RuntimeError("podvs-pktgen failed: " + out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="short runs, 1 repetition (smoke test)")
+    ap.add_argument("--switches", default="podvs,testpmd,ovs")
+    ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
+    opts = ap.parse_args()
+    reps, duration, warmup = (1, 3, 1) if opts.quick else (3, 10, 2)
+    scenarios = [("64B, 1 flow", 64, 1), ("64B, 1k flows", 64, 1000), ("64B, 100k flows", 64, 100000),
+                 ("512B, 1k flows", 512, 1000), ("1518B, 1k flows", 1518, 1000)]
+    switches = {"podvs": Podvs, "testpmd": Testpmd, "ovs": Ovs}
+    os.makedirs(opts.out, exist_ok=True)
+    results = []
+    procs = Processes()
+    work = tempfile.mkdtemp(prefix="podvs-bench-")
+    try:
+        for key in opts.switches.split(","):
+            sw = switches[key](procs, work)
+            try:
+                ends = sw.start()
+                pktgen(procs, work, ends, 64, 1, 2, 1)  # warm the path once
+                for label, size, flows in scenarios:
+                    runs = []
+                    for _ in range(reps):
+                        sw.clear()
+                        r = pktgen(procs, work, ends, size, flows, duration, warmup)
+                        r["cycles_per_packet"] = sw.cycles_per_packet()
+                        runs.append(r)
+                    mpps = [r["rx_mpps"] for r in runs]
+                    row = {"switch": sw.name, "scenario": label, "size": size, "flows": flows,
+                           "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
+                           "mpps_max": max(mpps), "loss": runs[-1].get("loss"),
+                           "cycles_per_packet": runs[-1]["cycles_per_packet"], "runs": runs}
+                    # Latency at half the measured throughput.
+                    if size == 64 and flows == 1:
+                        lat = pktgen(procs, work, ends, 64, 1, duration, warmup, rate=row["mpps_median"] / 2)
+                        row["latency_us_at_half_rate"] = {k: lat["latency_us"].get(k) for k in ("p50", "p99", "p99_9")}
+                    results.append(row)
+                    print(f"{sw.name:12} {label:18} {row['mpps_median']:.2f} Mpps", flush=True)
+            finally:
+                sw.stop()
+    finally:
+        procs.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    json.dump({"machine": {"cpus": CPUS, "kernel": os.uname().release}, "results": results},
+              open(os.path.join(opts.out, "results.json"), "w"), indent=2)
+    md = table(results)
+    open(os.path.join(opts.out, "results.md"), "w").write(md)
+    plot(results, os.path.join(opts.out, "throughput.png"))
+    print(md)
+
+
+def table(results):
+    by = {(r["scenario"], r["switch"]): r for r in results}
+    lines = ["| scenario | podvs Mpps (min/med/max) | testpmd-io Mpps | OVS-DPDK Mpps | podvs/testpmd | podvs/OVS | cycles/pkt podvs / OVS |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for scenario in dict.fromkeys(r["scenario"] for r in results):
+        p, t, o = (by.get((scenario, s)) for s in ("podvs", "testpmd-io", "ovs-dpdk"))
+        f = lambda r: f"{r['mpps_min']:.2f}/{r['mpps_median']:.2f}/{r['mpps_max']:.2f}" if r else "-"
+        ratio = lambda a, b: f"{a['mpps_median'] / b['mpps_median']:.2f}" if a and b and b["mpps_median"] else "-"
+        cyc = lambda r: f"{r['cycles_per_packet']:.0f}" if r and r.get("cycles_per_packet") else "-"
+        lines.append(f"| {scenario} | {f(p)} | {f(t)} | {f(o)} | {ratio(p, t)} | {ratio(p, o)} | {cyc(p)} / {cyc(o)} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    scenarios = list(dict.fromkeys(r["scenario"] for r in results))
+    names = list(dict.fromkeys(r["switch"] for r in results))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(1, len(names))
+    for i, n in enumerate(names):
+        vals = [next((r["mpps_median"] for r in results if r["switch"] == n and r["scenario"] == s), 0) for s in scenarios]
+        ax.bar([x + i * width for x in range(len(scenarios))], vals, width, label=n)
+    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(scenarios))], scenarios)
+    ax.set_ylabel("Mpps (median)")
+    ax.set_title("vhost-user pod to pod, one switch core")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

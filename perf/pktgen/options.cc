@@ -1,0 +1,124 @@
+#include "perf/pktgen/options.h"
+
+#include <arpa/inet.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+namespace podvs::pktgen {
+
+namespace {
+
+bool parse_mac(const std::string& text, rte_ether_addr& out) {
+  return rte_ether_unformat_addr(text.c_str(), &out) == 0;
+}
+
+bool parse_ip(const std::string& text, uint32_t& out) {
+  in_addr a{};
+  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return false;
+  out = ntohl(a.s_addr);
+  return true;
+}
+
+}  // namespace
+
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
+  Options o;
+  std::string tx_mac = "02:00:00:00:00:01";
+  std::string rx_mac = "02:00:00:00:00:02";
+  std::string src_mac, dst_mac;
+  std::string src_ip = "10.0.0.1";
+  std::string dst_ip = "10.0.0.2";
+  bool tcp = false;
+
+  CLI::App app{
+      "podvs-pktgen: plays two DPDK pods on vhost-user sockets, sends IPv4 UDP/TCP frames on the "
+      "tx socket, receives them on the rx socket and reports rates, loss, reordering and "
+      "latency.\nUsage: podvs-pktgen [EAL args] -- [options]"};
+  app.add_option("--tx-socket", o.tx_socket, "vhost-user socket of the sending port")->required();
+  app.add_option("--rx-socket", o.rx_socket, "vhost-user socket of the receiving port")->required();
+  app.add_flag("--server", o.server,
+               "create the sockets (virtio_user server=1) for a vhost-user client switch");
+  app.add_option("--queue-size", o.queue_size, "virtio ring size")
+      ->capture_default_str()
+      ->check(CLI::IsMember({256, 512, 1024}));
+  app.add_option("--tx-mac", tx_mac, "MAC of the sending virtio_user port")->capture_default_str();
+  app.add_option("--rx-mac", rx_mac, "MAC of the receiving virtio_user port")
+      ->capture_default_str();
+  app.add_option("--src-mac", src_mac, "source MAC of sent frames (default: --tx-mac)");
+  app.add_option(
+      "--dst-mac", dst_mac,
+      "destination MAC of sent frames, e.g. the switch's gateway MAC (default: --rx-mac)");
+  app.add_option("--src-ip", src_ip, "first source IPv4 address")->capture_default_str();
+  app.add_option("--dst-ip", dst_ip, "first destination IPv4 address")->capture_default_str();
+  app.add_option("--src-ip-count", o.ranges.src_ip_count,
+                 "source addresses flows may use (only when ports run out)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dst-ip-count", o.ranges.dst_ip_count,
+                 "destination addresses flows may use (only when ports run out)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--src-port", o.ranges.src_port, "first L4 source port")->capture_default_str();
+  app.add_option("--dst-port", o.ranges.dst_port, "first L4 destination port")
+      ->capture_default_str();
+  app.add_option("--dst-port-count", o.ranges.dst_port_count,
+                 "destination ports flows may use once source ports run out")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--size", o.size, "frame size including the 4-byte FCS")
+      ->capture_default_str()
+      ->check(CLI::Range(64, 1518));
+  app.add_option("--flows", o.flows, "distinct flows, sent round-robin")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_flag("--tcp", tcp, "send TCP segments with SYN|ACK (no handshake) instead of UDP");
+  app.add_option("--rate", o.rate_mpps, "send rate in Mpps, paced by the TSC; 0 = line rate")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--duration", o.duration_s, "measured seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--warmup", o.warmup_s, "seconds sent before the measurement, not counted")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--wait-link", o.wait_link_s, "seconds to wait for both ports' link to come up")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--latency-samples", o.latency_samples, "latency sample array size")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1000}, uint64_t{100'000'000}));
+  app.add_flag("--json", o.json, "print one JSON object on stdout instead of text");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+
+  const auto fail = [&exit_code](const std::string& message) {
+    std::cerr << "podvs-pktgen: " << message << "\n";
+    exit_code = 1;
+    return std::nullopt;
+  };
+  if (src_mac.empty()) src_mac = tx_mac;
+  if (dst_mac.empty()) dst_mac = rx_mac;
+  if (!parse_mac(tx_mac, o.tx_mac)) return fail("--tx-mac " + tx_mac + " is not a MAC address");
+  if (!parse_mac(rx_mac, o.rx_mac)) return fail("--rx-mac " + rx_mac + " is not a MAC address");
+  if (!parse_mac(src_mac, o.frame.src_mac))
+    return fail("--src-mac " + src_mac + " is not a MAC address");
+  if (!parse_mac(dst_mac, o.frame.dst_mac))
+    return fail("--dst-mac " + dst_mac + " is not a MAC address");
+  if (!parse_ip(src_ip, o.ranges.src_ip)) return fail("--src-ip " + src_ip + " is not IPv4");
+  if (!parse_ip(dst_ip, o.ranges.dst_ip)) return fail("--dst-ip " + dst_ip + " is not IPv4");
+  if (o.tx_socket == o.rx_socket) return fail("--tx-socket and --rx-socket must differ");
+  o.frame.proto = tcp ? L4::tcp : L4::udp;
+  o.frame.frame_len = static_cast<uint16_t>(o.size - RTE_ETHER_CRC_LEN);
+  FlowSet probe;
+  if (const std::string error = probe.init(o.ranges, o.flows); !error.empty()) return fail(error);
+  exit_code = 0;
+  return o;
+}
+
+}  // namespace podvs::pktgen

@@ -1,0 +1,40 @@
+// Command-line options of podvs-pktgen (the part after EAL's arguments and "--").
+#pragma once
+
+#include <rte_ether.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "perf/pktgen/flows.h"
+#include "perf/pktgen/frame.h"
+
+namespace podvs::pktgen {
+
+struct Options {
+  std::string tx_socket;
+  std::string rx_socket;
+  bool server = false;  // pktgen creates the sockets (virtio_user server=1)
+  uint16_t queue_size = 1024;
+  rte_ether_addr tx_mac{};  // the virtio_user ports' own MACs
+  rte_ether_addr rx_mac{};
+  FrameSpec frame;     // src/dst MAC, protocol, frame length without FCS
+  uint32_t size = 64;  // frame size with FCS, as testpmd counts it
+  FlowRanges ranges;
+  uint32_t flows = 1;
+  double rate_mpps = 0;  // 0: as fast as the tx queue takes packets
+  double duration_s = 10;
+  double warmup_s = 1;
+  double drain_s = 1;
+  double wait_link_s = 10;
+  uint64_t latency_samples = 4'000'000;
+  bool json = false;
+};
+
+// Parses the application arguments (argv[0] is the program name). Returns nothing when the
+// program should exit now, with `exit_code` set (0 after --help, 1 after an error, which has
+// been printed to stderr).
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code);
+
+}  // namespace podvs::pktgen

@@ -1,0 +1,28 @@
+// The figures of one run, printed as human text or as one JSON object (for perf/bench).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "perf/pktgen/latency.h"
+#include "perf/pktgen/options.h"
+#include "perf/pktgen/rx_stats.h"
+#include "perf/pktgen/tx_loop.h"
+
+namespace podvs::pktgen {
+
+struct RunResult {
+  std::string lcore_mode;  // "single" (one loop alternates), "split", "split-shared-cpu"
+  TxCounters tx;
+  RxCounters rx;
+  LatencySummary latency;
+  uint64_t latency_every = 1;  // one latency sample per this many measured packets
+  uint64_t tx_port_received = 0;
+  double measured_s = 0;  // from the first measured burst to the end of sending
+  bool stopped_early = false;
+};
+
+void print_report(const Options& options, const RunResult& result, std::ostream& out);
+
+}  // namespace podvs::pktgen

@@ -1,0 +1,8 @@
+#include "perf/pktgen/rx_stats.h"
+
+namespace podvs::pktgen {
+
+RxStats::RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every)
+    : next_seq_(flows, 0), latency_(latency_capacity, latency_every) {}
+
+}  // namespace podvs::pktgen

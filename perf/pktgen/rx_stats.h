@@ -1,0 +1,61 @@
+// Receive-side accounting of one run: which frames are ours, in which phase they were sent,
+// per-flow reordering and latency. Owned by the receive loop alone; read after that loop has ended.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "perf/pktgen/frame.h"
+#include "perf/pktgen/latency.h"
+
+namespace podvs::pktgen {
+
+struct RxCounters {
+  uint64_t measured = 0;        // ours, sent during the measurement
+  uint64_t measured_bytes = 0;  // their frame lengths without FCS
+  uint64_t warmup = 0;          // ours, sent during warm-up
+  uint64_t foreign = 0;         // not ours (no magic), e.g. a switch's ARP or LLDP
+  uint64_t bad_flow = 0;        // magic present but a flow index we never sent
+  uint64_t reordered = 0;       // measured packets whose flow sequence number went backwards
+};
+
+class RxStats {
+ public:
+  RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every);
+
+  // One received frame; `now_tsc` is the low 32 bits of the TSC at receive time.
+  void account(const uint8_t* frame, uint32_t len, uint32_t now_tsc) {
+    const auto stamp = read_stamp(frame, len);
+    if (!stamp) {
+      ++counters_.foreign;
+      return;
+    }
+    if (stamp->flow >= next_seq_.size()) {
+      ++counters_.bad_flow;
+      return;
+    }
+    // Serial-number comparison: a sequence number behind the next expected one went backwards
+    // (a reordered or duplicated packet); a gap ahead of it is loss, counted elsewhere.
+    uint32_t& next = next_seq_[stamp->flow];
+    const bool backwards = static_cast<int32_t>(stamp->seq - next) < 0;
+    if (!backwards) next = stamp->seq + 1;
+    if (!stamp->measured) {
+      ++counters_.warmup;
+      return;
+    }
+    ++counters_.measured;
+    counters_.measured_bytes += len;
+    if (backwards) ++counters_.reordered;
+    latency_.add(now_tsc - stamp->tsc);
+  }
+
+  const RxCounters& counters() const { return counters_; }
+  LatencySamples& latency() { return latency_; }
+
+ private:
+  RxCounters counters_;
+  std::vector<uint32_t> next_seq_;  // per flow; sequence numbers start at 0
+  LatencySamples latency_;
+};
+
+}  // namespace podvs::pktgen

@@ -1,0 +1,71 @@
+// The transmit loop: builds bursts of stamped frames round-robin over the flows and sends them on
+// the tx port, paced or as fast as the queue takes them. Frames the queue refuses stay pending and
+// go first next time, so a full ring delays packets but never loses sequence numbers. Owned by one
+// lcore; its counters are read after that lcore has finished.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "perf/pktgen/frame.h"
+#include "perf/pktgen/pacer.h"
+
+namespace podvs::pktgen {
+
+inline constexpr uint16_t kBurst = 32;
+
+struct TxPhases {
+  uint64_t start_tsc = 0;    // warm-up begins
+  uint64_t measure_tsc = 0;  // measurement begins
+  uint64_t end_tsc = 0;      // sending ends
+};
+
+struct TxCounters {
+  uint64_t warmup = 0;          // sent during warm-up
+  uint64_t measured = 0;        // sent during the measurement
+  uint64_t measured_bytes = 0;  // without FCS
+  uint64_t alloc_failures = 0;  // bursts skipped because the mempool was empty
+  uint64_t queue_full = 0;      // polls that could not send everything pending
+  uint64_t first_measured_tsc = 0;
+  uint64_t last_tsc = 0;  // when sending stopped
+};
+
+class TxLoop {
+ public:
+  TxLoop(uint16_t port, rte_mempool* pool, std::vector<FlowTemplate>& flows, const FrameSpec& spec,
+         const TxPhases& phases, double pkts_per_cycle);
+  TxLoop(const TxLoop&) = delete;
+  TxLoop& operator=(const TxLoop&) = delete;
+  ~TxLoop();
+
+  // One step. Returns false once sending time is over (or `stop`) and nothing is pending.
+  // `progress` tells whether any packet left, so a loop sharing its CPU knows when to yield.
+  bool poll(uint64_t now, bool stop, bool& progress);
+
+  const TxCounters& counters() const { return counters_; }
+
+ private:
+  void send_pending(bool& progress);
+
+  uint16_t port_;
+  rte_mempool* pool_;
+  std::vector<FlowTemplate>& flows_;
+  L4 proto_;
+  uint16_t frame_len_;
+  TxPhases phases_;
+  Pacer pacer_;
+  uint32_t next_flow_ = 0;
+  rte_mbuf* pending_[kBurst];
+  uint16_t pending_head_ = 0;
+  uint16_t pending_count_ = 0;
+  bool pending_measured_ = false;
+  TxCounters counters_;
+};
+
+// Zero-fills the data room of every mbuf in a tx pool once, so frames only need their first
+// kStampedLen bytes written per packet (the checksums count the zero tail).
+void zero_fill_pool(rte_mempool* pool, uint16_t frame_len);
+
+}  // namespace podvs::pktgen

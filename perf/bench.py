@@ -298,6 +298,12 @@ def plot(results, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        # Debian's python3-matplotlib belongs to /usr/bin/python3, which may not be the python3
+        # on PATH: let it draw from the saved results.
+        if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
+            subprocess.run(["/usr/bin/python3", __file__, "--plot", os.path.join(os.path.dirname(path), "results.json"), path], check=False)
+        else:
+            print("matplotlib missing (apt-get install python3-matplotlib): no plot", file=sys.stderr)
         return
     scenarios = list(dict.fromkeys(r["scenario"] for r in results))
     names = list(dict.fromkeys(r["switch"] for r in results))
@@ -315,4 +321,7 @@ def plot(results, path):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--plot":
+        plot(json.load(open(sys.argv[2]))["results"], sys.argv[3])
+        sys.exit(0)
     sys.exit(main())

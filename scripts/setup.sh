@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 machine for podvs: installs what is missing (apt only), reserves 2 MiB
 # hugepages and mounts hugetlbfs. Idempotent: a second run changes nothing.
-#   scripts/setup.sh [--hugepages N]     (default 1024 pages = 2 GiB)
+#   scripts/setup.sh [--hugepages N] [--bench]   (default 1024 pages = 2 GiB; --bench adds what
+#                                                 perf/bench.py compares against: OVS-DPDK, matplotlib)
 set -euo pipefail
 
 hugepages=1024
+bench=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --hugepages) hugepages="$2"; shift 2 ;;
+    --bench) bench=1; shift ;;
     *) echo "setup.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -24,6 +27,7 @@ packages=(
   containernetworking-plugins prometheus
   iproute2 iputils-ping iperf3 ethtool netcat-openbsd curl procps python3
 )
+[ "$bench" = 1 ] && packages+=(openvswitch-switch-dpdk python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -228,6 +228,19 @@ def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def no_drop_rate(procs, work, ends, ceiling, seconds, warmup, steps):
+    """Highest rate with zero loss over `seconds`: binary search below the best measured rate."""
+    low, high = 0.0, ceiling
+    for _ in range(steps):
+        rate = (low + high) / 2
+        r = pktgen(procs, work, ends, 64, 1, seconds, warmup, rate=rate)
+        if r["rx_packets"] > 0 and r["loss"] == 0:
+            low = rate
+        else:
+            high = rate
+    return low
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short runs, 1 repetition (smoke test)")
@@ -235,6 +248,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
     opts = ap.parse_args()
     reps, duration, warmup = (1, 3, 1) if opts.quick else (3, 10, 2)
+    ndr_seconds, ndr_steps = (2, 3) if opts.quick else (10, 6)
     scenarios = [("64B, 1 flow", 64, 1), ("64B, 1k flows", 64, 1000), ("64B, 100k flows", 64, 100000),
                  ("512B, 1k flows", 512, 1000), ("1518B, 1k flows", 1518, 1000)]
     switches = {"podvs": Podvs, "testpmd": Testpmd, "ovs": Ovs}
@@ -260,10 +274,11 @@ def main():
                            "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
                            "mpps_max": max(mpps), "loss": runs[-1].get("loss"),
                            "cycles_per_packet": runs[-1]["cycles_per_packet"], "runs": runs}
-                    # Latency at half the measured throughput.
+                    # Latency at half the measured throughput, and the no-drop rate.
                     if size == 64 and flows == 1:
                         lat = pktgen(procs, work, ends, 64, 1, duration, warmup, rate=row["mpps_median"] / 2)
                         row["latency_us_at_half_rate"] = {k: lat["latency_us"].get(k) for k in ("p50", "p99", "p99_9")}
+                        row["ndr_mpps"] = no_drop_rate(procs, work, ends, row["mpps_max"], ndr_seconds, warmup, ndr_steps)
                     results.append(row)
                     print(f"{sw.name:12} {label:18} {row['mpps_median']:.2f} Mpps", flush=True)
             finally:
@@ -283,12 +298,20 @@ def table(results):
     by = {(r["scenario"], r["switch"]): r for r in results}
     lines = ["| scenario | podvs Mpps (min/med/max) | testpmd-io Mpps | OVS-DPDK Mpps | podvs/testpmd | podvs/OVS | cycles/pkt podvs / OVS |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
+    extra = []
     for scenario in dict.fromkeys(r["scenario"] for r in results):
         p, t, o = (by.get((scenario, s)) for s in ("podvs", "testpmd-io", "ovs-dpdk"))
         f = lambda r: f"{r['mpps_min']:.2f}/{r['mpps_median']:.2f}/{r['mpps_max']:.2f}" if r else "-"
         ratio = lambda a, b: f"{a['mpps_median'] / b['mpps_median']:.2f}" if a and b and b["mpps_median"] else "-"
         cyc = lambda r: f"{r['cycles_per_packet']:.0f}" if r and r.get("cycles_per_packet") else "-"
         lines.append(f"| {scenario} | {f(p)} | {f(t)} | {f(o)} | {ratio(p, t)} | {ratio(p, o)} | {cyc(p)} / {cyc(o)} |")
+        for r in (p, t, o):
+            if r and "ndr_mpps" in r:
+                lat = r["latency_us_at_half_rate"]
+                extra.append(f"| {r['switch']} | {r['ndr_mpps']:.2f} | {lat['p50']:.1f} / {lat['p99']:.1f} / {lat['p99_9']:.1f} |")
+    if extra:
+        lines += ["", "| 64B, 1 flow | no-drop rate (Mpps, 10 s) | latency at half rate p50 / p99 / p99.9 (us) |",
+                  "| --- | --- | --- |"] + extra
     return "\n".join(lines) + "\n"
 
 

@@ -1,15 +1,18 @@
 // Hands work from API threads (gRPC handlers, the metrics scrape) to the control thread, the
 // only writer of switch state, and waits for the answer. A multi-producer lock-free queue carries
-// the requests; a semaphore wakes the control thread so it sleeps when there is nothing to do.
+// the requests; a condition variable wakes the control thread so it sleeps when there is nothing
+// to do. (Not std::counting_semaphore: libstdc++ 12's try_acquire_for spins instead of sleeping,
+// which burned a whole core, the one the benchmark's generator shares with the control thread.)
 #pragma once
 
 #include <boost/lockfree/queue.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <semaphore>
 
 namespace podvs {
 
@@ -30,7 +33,11 @@ class ControlQueue {
       delete item;
       return std::nullopt;
     }
-    wake_.release();
+    {
+      std::lock_guard lock(wake_mutex_);
+      pending_ = true;
+    }
+    wake_.notify_one();
     // A request that lands after the control thread stopped is never run. Whoever sees the queue
     // closed drains it, destroying the tasks left in it, which breaks their promises: no caller
     // waits forever, and shutdown never waits for a caller.
@@ -45,7 +52,11 @@ class ControlQueue {
 
   // Control thread: waits up to `timeout` for work, then runs everything queued.
   void run_pending(std::chrono::milliseconds timeout) {
-    (void)wake_.try_acquire_for(timeout);
+    {
+      std::unique_lock lock(wake_mutex_);
+      wake_.wait_for(lock, timeout, [this] { return pending_; });
+      pending_ = false;
+    }
     std::function<void()>* item = nullptr;
     while (queue_.pop(item)) {
       (*item)();
@@ -63,7 +74,9 @@ class ControlQueue {
 
  private:
   boost::lockfree::queue<std::function<void()>*> queue_;
-  std::counting_semaphore<> wake_{0};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool pending_ = false;  // guarded by wake_mutex_
   std::atomic<bool> closed_{false};
 };
 

@@ -6,7 +6,9 @@
 // decision never outlives the table it came from.
 #pragma once
 
+#include <rte_common.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include <cstdint>
 #include <vector>
@@ -35,17 +37,27 @@ class FlowCache {
   }
 
   const ForwardAction* lookup(const FlowKey& key, uint32_t hash) const {
-    const uint32_t i = hash & mask_ & ~1u;
-    for (uint32_t way = 0; way < 2; ++way) {
-      const Entry& e = entries_[i + way];
+    const Set& set = sets_[hash & set_mask_];
+    for (const Entry& e : set.ways)
       if (e.generation == generation_ && e.key == key) return &e.action;
-    }
     return nullptr;
   }
 
-  void insert(const FlowKey& key, uint32_t hash, const ForwardAction& action);
+  void prefetch(uint32_t hash) const { rte_prefetch0(&sets_[hash & set_mask_]); }
 
-  uint32_t capacity() const { return static_cast<uint32_t>(entries_.size()); }
+  void insert(const FlowKey& key, uint32_t hash, const ForwardAction& action) {
+    Set& set = sets_[hash & set_mask_];
+    // Prefer a stale way; otherwise evict the way chosen by a hash bit, so two hot flows that
+    // share a set are not evicted in lockstep.
+    uint32_t way = (hash >> 31) & 1u;
+    if (set.ways[0].generation != generation_)
+      way = 0;
+    else if (set.ways[1].generation != generation_)
+      way = 1;
+    set.ways[way] = Entry{key, action, generation_};
+  }
+
+  uint32_t capacity() const { return static_cast<uint32_t>(sets_.size() * 2); }
 
  private:
   struct alignas(32) Entry {
@@ -54,9 +66,14 @@ class FlowCache {
     uint32_t generation = 0;  // 0 never matches: generations start at 1
   };
   static_assert(sizeof(Entry) == 32);
+  // Both ways of a set on one cache line: a lookup or a prefetch touches exactly one line.
+  struct alignas(RTE_CACHE_LINE_SIZE) Set {
+    Entry ways[2];
+  };
+  static_assert(sizeof(Set) == RTE_CACHE_LINE_SIZE);
 
-  std::vector<Entry> entries_;
-  uint32_t mask_;
+  std::vector<Set> sets_;
+  uint32_t set_mask_;
   uint32_t generation_ = 1;
   uint64_t table_version_ = 0;
 };

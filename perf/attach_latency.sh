@@ -34,5 +34,7 @@ echo "| --- | --- | --- | --- |"
 echo "| pod add (API call) | $(pct "$WORK/add.us" 50) | $(pct "$WORK/add.us" 99) | $(pct "$WORK/add.us" 100) |"
 echo "| pod add to first forwarded packet | $(pct "$WORK/attach.us" 50) | $(pct "$WORK/attach.us" 99) | $(pct "$WORK/attach.us" 100) |"
 echo
-echo "$pods pods (at most $window attached at once), $(awk -v n="$pods" -v t="$total" 'BEGIN {printf "%.1f", n / (t / 1e6)}') pods attached per second including one delete each"
+rate=$(awk -v n="$pods" -v t="$total" 'BEGIN {printf "%.1f", n / (t / 1e6)}')
+echo "$pods pods (at most $window attached at once), $rate pods attached per second including one delete each"
+echo "JSON {\"pods\": $pods, \"add_ms\": [$(pct "$WORK/add.us" 50), $(pct "$WORK/add.us" 99), $(pct "$WORK/add.us" 100)], \"attach_ms\": [$(pct "$WORK/attach.us" 50), $(pct "$WORK/attach.us" 99), $(pct "$WORK/attach.us" 100)], \"pods_per_second\": $rate}"
 finish >/dev/null

@@ -80,6 +80,9 @@ class Podvs:
 
     def start(self):
         log = os.path.join(self.work, "podvsd.log")
+        # Every start is a fresh node: no pods restored from an earlier repetition.
+        for d in ("state", "vhost"):
+            shutil.rmtree(os.path.join(self.work, d), ignore_errors=True)
         self.proc = self.procs.start(
             [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
              os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
@@ -212,7 +215,7 @@ class Ovs:
             self.procs.stop(self.db)
 
 
-def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0):
+def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False):
     """One generator run against a started switch; returns its JSON report."""
     args = [os.path.join(BUILD, "perf", "podvs-pktgen"), f"--lcores=0@{GEN_CPU}", "--no-pci",
             "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
@@ -221,6 +224,8 @@ def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0):
             "--dst-mac", ends["dst_mac"], "--src-ip", ends["src_ip"], "--dst-ip", ends["dst_ip"],
             "--size", str(size), "--flows", str(flows), "--rate", str(rate),
             "--duration", str(duration), "--warmup", str(warmup), "--wait-link", "30", "--json"]
+    if tcp:
+        args.append("--tcp")
     out = subprocess.run(args, capture_output=True, text=True, timeout=duration + warmup + 60,
                          stdin=subprocess.DEVNULL)
     if out.returncode != 0:
@@ -241,57 +246,114 @@ def no_drop_rate(procs, work, ends, ceiling, seconds, warmup, steps):
     return low
 
 
+SCENARIOS = [  # label, frame size, flows, TCP-flagged
+    ("64B, 1 flow", 64, 1, False), ("64B, 1k flows", 64, 1000, False),
+    ("64B, 100k flows", 64, 100000, False), ("64B TCP, 1k flows", 64, 1000, True),
+    ("512B, 1k flows", 512, 1000, False), ("1518B, 1k flows", 1518, 1000, False)]
+
+
+def run_switch_once(sw, procs, work, duration, warmup, scenarios):
+    """Starts one switch, runs every scenario once, stops it: one repetition of that switch."""
+    out = {}
+    try:
+        ends = sw.start()
+        pktgen(procs, work, ends, 64, 1, 2, 1)  # warm the path once
+        for label, size, flows, tcp in scenarios:
+            sw.clear()
+            r = pktgen(procs, work, ends, size, flows, duration, warmup, tcp=tcp)
+            r["cycles_per_packet"] = sw.cycles_per_packet()
+            out[label] = r
+            print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps", flush=True)
+    finally:
+        sw.stop()
+    return out, ends
+
+
+def latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_steps):
+    """Latency at half the measured 64B/1-flow rate and the no-drop rate, on a fresh start."""
+    try:
+        ends = sw.start()
+        pktgen(procs, work, ends, 64, 1, 2, 1)
+        lat = pktgen(procs, work, ends, 64, 1, duration, warmup, rate=row["mpps_median"] / 2)
+        row["latency_us_at_half_rate"] = {k: lat["latency_us"].get(k) for k in ("p50", "p99", "p99_9")}
+        row["ndr_mpps"] = no_drop_rate(procs, work, ends, row["mpps_max"], ndr_seconds, warmup, ndr_steps)
+    finally:
+        sw.stop()
+
+
+def control_plane(pods):
+    """Pod add to first forwarded packet and pods attached per second (perf/attach_latency.sh)."""
+    out = subprocess.run(["bash", os.path.join(TOP, "perf", "attach_latency.sh"), str(pods), "20"],
+                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, PODVSD=os.path.join(BUILD, "podvsd"),
+                                  PODVSCTL=os.path.join(BUILD, "podvsctl")))
+    for line in out.stdout.splitlines():
+        if line.startswith("JSON "):
+            return json.loads(line[5:])
+    raise RuntimeError("attach_latency.sh failed: " + (out.stdout + out.stderr)[-2000:])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short runs, 1 repetition (smoke test)")
     ap.add_argument("--switches", default="podvs,testpmd,ovs")
+    ap.add_argument("--scenarios", default="", help="labels to run, separated by semicolons (default: all)")
+    ap.add_argument("--no-control-plane", action="store_true", help="skip the pod attach measurement")
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
     opts = ap.parse_args()
     reps, duration, warmup = (1, 3, 1) if opts.quick else (3, 10, 2)
     ndr_seconds, ndr_steps = (2, 3) if opts.quick else (10, 6)
-    scenarios = [("64B, 1 flow", 64, 1), ("64B, 1k flows", 64, 1000), ("64B, 100k flows", 64, 100000),
-                 ("512B, 1k flows", 512, 1000), ("1518B, 1k flows", 1518, 1000)]
+    wanted = set(filter(None, opts.scenarios.split(";")))
+    scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     switches = {"podvs": Podvs, "testpmd": Testpmd, "ovs": Ovs}
     os.makedirs(opts.out, exist_ok=True)
     results = []
     procs = Processes()
     work = tempfile.mkdtemp(prefix="podvs-bench-")
+    runs = {}  # (switch, scenario) -> [report per repetition]
     try:
+        # Repetitions alternate between switches, so that the drift of a shared VM over the run
+        # lands on every switch alike instead of on whichever ran last.
+        for _ in range(reps):
+            for key in opts.switches.split(","):
+                sw = switches[key](procs, work)
+                once, _ = run_switch_once(sw, procs, work, duration, warmup, scenarios)
+                for label, r in once.items():
+                    runs.setdefault((sw.name, label), []).append(r)
         for key in opts.switches.split(","):
             sw = switches[key](procs, work)
-            try:
-                ends = sw.start()
-                pktgen(procs, work, ends, 64, 1, 2, 1)  # warm the path once
-                for label, size, flows in scenarios:
-                    runs = []
-                    for _ in range(reps):
-                        sw.clear()
-                        r = pktgen(procs, work, ends, size, flows, duration, warmup)
-                        r["cycles_per_packet"] = sw.cycles_per_packet()
-                        runs.append(r)
-                    mpps = [r["rx_mpps"] for r in runs]
-                    row = {"switch": sw.name, "scenario": label, "size": size, "flows": flows,
-                           "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
-                           "mpps_max": max(mpps), "loss": runs[-1].get("loss"),
-                           "cycles_per_packet": runs[-1]["cycles_per_packet"], "runs": runs}
-                    # Latency at half the measured throughput, and the no-drop rate.
-                    if size == 64 and flows == 1:
-                        lat = pktgen(procs, work, ends, 64, 1, duration, warmup, rate=row["mpps_median"] / 2)
-                        row["latency_us_at_half_rate"] = {k: lat["latency_us"].get(k) for k in ("p50", "p99", "p99_9")}
-                        row["ndr_mpps"] = no_drop_rate(procs, work, ends, row["mpps_max"], ndr_seconds, warmup, ndr_steps)
-                    results.append(row)
-                    print(f"{sw.name:12} {label:18} {row['mpps_median']:.2f} Mpps", flush=True)
-            finally:
-                sw.stop()
+            for label, size, flows, tcp in scenarios:
+                rs = runs[(sw.name, label)]
+                mpps = [r["rx_mpps"] for r in rs]
+                cycles = [r["cycles_per_packet"] for r in rs if r["cycles_per_packet"]]
+                row = {"switch": sw.name, "scenario": label, "size": size, "flows": flows, "tcp": tcp,
+                       "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
+                       "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
+                       "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs}
+                if size == 64 and flows == 1:
+                    latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_steps)
+                results.append(row)
+        cp = None if opts.no_control_plane else control_plane(20 if opts.quick else 100)
     finally:
         procs.stop_all()
         shutil.rmtree(work, ignore_errors=True)
-    json.dump({"machine": {"cpus": CPUS, "kernel": os.uname().release}, "results": results},
+    json.dump({"machine": {"cpus": CPUS, "kernel": os.uname().release}, "results": results,
+               "control_plane": cp},
               open(os.path.join(opts.out, "results.json"), "w"), indent=2)
-    md = table(results)
+    md = table(results) + control_plane_table(cp)
     open(os.path.join(opts.out, "results.md"), "w").write(md)
     plot(results, os.path.join(opts.out, "throughput.png"))
     print(md)
+
+
+def control_plane_table(cp):
+    if not cp:
+        return ""
+    return ("\n| podvs control plane (%d kernel pods, at most 20 attached) | p50 | p99 | max |\n"
+            "| --- | --- | --- | --- |\n" % cp["pods"] +
+            "| pod add (API call), ms | %.1f | %.1f | %.1f |\n" % tuple(cp["add_ms"]) +
+            "| pod add to first forwarded packet, ms | %.1f | %.1f | %.1f |\n" % tuple(cp["attach_ms"]) +
+            "\n%.1f pods attached per second (each cycle also deletes one pod)\n" % cp["pods_per_second"])
 
 
 def table(results):

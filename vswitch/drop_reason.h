@@ -26,7 +26,14 @@ namespace podvs {
   X(ttl_exceeded, "IPv4 TTL would reach zero")                                              \
   X(no_route, "destination is in no table (unknown pod, or host traffic to a non-pod)")     \
   X(port_down, "output port is being removed")                                              \
-  X(tx_queue_full, "output port's transmit queue was full")
+  X(tx_queue_full, "output port's transmit queue was full")                                 \
+  X(vxlan_not_our_ip, "VXLAN packet whose outer IPv4 destination is not this node")         \
+  X(vxlan_fragment, "VXLAN packet in an outer IPv4 fragment (tunnels are not reassembled)") \
+  X(vxlan_bad_udp_length, "outer UDP length disagrees with the outer IPv4 total length")    \
+  X(vxlan_truncated, "VXLAN packet too short for the VXLAN and inner Ethernet headers")     \
+  X(vxlan_bad_checksum, "non-zero outer UDP checksum of a VXLAN packet is wrong")           \
+  X(vxlan_bad_flags, "VXLAN flags other than exactly the I flag, or reserved bits set")     \
+  X(vxlan_bad_vni, "VXLAN network identifier is not this switch's")
 
 enum class DropReason : uint8_t {
 #define PODVS_DROP_ENUM(name, help) name,

@@ -119,6 +119,49 @@ PacketBuilder& PacketBuilder::fragment_offset(uint16_t offset) {
   return *this;
 }
 
+PacketBuilder& PacketBuilder::ip_id(uint16_t id) {
+  put16(l3_, 4, id);
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::dont_fragment() {
+  ip_flags_ |= RTE_IPV4_HDR_DF_FLAG;
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::more_fragments() {
+  ip_flags_ |= RTE_IPV4_HDR_MF_FLAG;
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::ip_options(const std::vector<uint8_t>& options) {
+  if (options.size() % 4 != 0 || options.size() > 40)
+    throw std::invalid_argument("IPv4 options must be 4-byte words, at most 40 bytes");
+  ip_options_ = options;
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::udp_payload(uint16_t sport, uint16_t dport,
+                                          const std::vector<uint8_t>& payload) {
+  udp(sport, dport, 0);
+  push_bytes(l4_, payload);
+  put16(l4_, 4, static_cast<uint16_t>(l4_.size()));
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::no_udp_checksum() {
+  udp_checksum_ = false;
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::icmp(uint8_t type, uint8_t code, uint32_t rest_of_header,
+                                   const std::vector<uint8_t>& payload) {
+  l4_ = {type, code, 0, 0};
+  push32(l4_, rest_of_header);
+  push_bytes(l4_, payload);
+  return *this;
+}
+
 std::vector<uint8_t> PacketBuilder::bytes() const {
   std::vector<uint8_t> frame = eth_;
   if (!is_ipv4_) {
@@ -126,12 +169,14 @@ std::vector<uint8_t> PacketBuilder::bytes() const {
     return frame;
   }
   std::vector<uint8_t> ip = l3_;
+  push_bytes(ip, ip_options_);
+  ip[0] = static_cast<uint8_t>(0x40 | ip.size() / 4);
   put16(ip, 2, static_cast<uint16_t>(ip.size() + l4_.size()));
-  put16(ip, 6, frag_);
+  put16(ip, 6, ip_flags_ | frag_);
   put16(ip, 10, ones_complement(ip.data(), ip.size()));
   std::vector<uint8_t> l4 = l4_;
   const uint8_t proto = ip[9];
-  if (frag_ == 0 && (proto == IPPROTO_UDP || proto == IPPROTO_TCP)) {
+  if (frag_ == 0 && (proto == IPPROTO_TCP || (proto == IPPROTO_UDP && udp_checksum_))) {
     // Pseudo-header sum: addresses, protocol, L4 length.
     uint32_t sum = 0;
     for (size_t i = 12; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];

@@ -25,6 +25,16 @@ class PacketBuilder {
   PacketBuilder& arp(uint16_t op, const std::string& sha, const std::string& spa,
                      const std::string& tha, const std::string& tpa);
   PacketBuilder& fragment_offset(uint16_t offset_8byte_units);
+  PacketBuilder& ip_id(uint16_t id);
+  PacketBuilder& dont_fragment();
+  PacketBuilder& more_fragments();
+  PacketBuilder& ip_options(const std::vector<uint8_t>& options);  // a multiple of 4 bytes
+  // UDP with the given payload (a VXLAN header and inner frame, say) instead of a pattern.
+  PacketBuilder& udp_payload(uint16_t sport, uint16_t dport, const std::vector<uint8_t>& payload);
+  PacketBuilder& no_udp_checksum();  // leave the UDP checksum 0 ("none", RFC 768)
+  // Any ICMP message: type, code, the header's second word, then the payload.
+  PacketBuilder& icmp(uint8_t type, uint8_t code, uint32_t rest_of_header,
+                      const std::vector<uint8_t>& payload);
 
   // The finished frame: IPv4 total length and header checksum, L4 lengths and checksums.
   std::vector<uint8_t> bytes() const;
@@ -33,8 +43,11 @@ class PacketBuilder {
   std::vector<uint8_t> eth_;
   std::vector<uint8_t> l3_;  // IPv4 header or ARP body
   std::vector<uint8_t> l4_;
+  std::vector<uint8_t> ip_options_;
   bool is_ipv4_ = false;
+  bool udp_checksum_ = true;
   uint16_t frag_ = 0;
+  uint16_t ip_flags_ = 0;  // DF and MF, in the fragment field's bit positions
 };
 
 // A single-segment mbuf holding `frame`.

@@ -28,6 +28,11 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
   rxqs_.reserve(RTE_MAX_ETHPORTS);
 }
 
+Worker::~Worker() {
+  for (rte_mbuf* m = nullptr; inject_.pop(m);) rte_pktmbuf_free(m);
+  for (rte_mbuf* m = nullptr; punted_.pop(m);) rte_pktmbuf_free(m);
+}
+
 uint64_t Worker::post(WorkerCommand::Kind kind, RxQueue rxq) {
   const WorkerCommand cmd{kind, rxq, ++next_seq_};
   if (!commands_.push(cmd))
@@ -60,8 +65,10 @@ bool Worker::poll_once() {
   uint32_t received = 0;
   if (table != nullptr) {
     cache_.sync(table->version());
-    BurstContext ctx{*table, cache_, tx_, counters_, index_};
+    BurstContext ctx{*table, cache_, tx_, counters_, index_, &punted_};
     rte_mbuf* pkts[kBurstSize];
+    for (rte_mbuf* m = nullptr; inject_.pop(m);)
+      if (tx_.push(m->port, m)) tx_.flush_port(m->port, *table, index_, counters_);
     for (PolledQueue& p : rxqs_) {
       if (p.skip != 0) {
         --p.skip;

@@ -20,6 +20,7 @@
 #include "pmd/worker_counters.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
+#include "vswitch/pipeline.h"
 
 namespace podvs {
 
@@ -50,6 +51,7 @@ class Worker {
  public:
   Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr* qsbr,
          const WorkerOptions& options);
+  ~Worker();  // frees the packets still queued between it and the control thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -60,6 +62,14 @@ class Worker {
   uint32_t rx_queue_count() const { return rxq_count_.load(std::memory_order_relaxed); }
   uint16_t index() const { return index_; }
   const WorkerCounters& counters() const { return counters_; }
+  // Control thread: a frame for the worker to send on port m->port (its tx queue needs no lock);
+  // false when the queue is full (the caller still owns `m`).
+  bool inject(rte_mbuf* m) { return inject_.push(m); }
+  // Control thread: the next frame the pipeline punted (uplink ARP), or nullptr.
+  rte_mbuf* take_punted() {
+    rte_mbuf* m = nullptr;
+    return punted_.pop(m) ? m : nullptr;
+  }
 
   // Worker lcore side: the poll loop, returns when stopped. Launch with launch_worker().
   int run();
@@ -78,6 +88,8 @@ class Worker {
   std::atomic<uint32_t> rxq_count_{0};
   uint64_t next_seq_ = 0;  // control thread only
   boost::lockfree::spsc_queue<WorkerCommand, boost::lockfree::capacity<256>> commands_;
+  MbufQueue inject_;  // control → worker
+  MbufQueue punted_;  // worker → control
 
   // Worker-private state below.
   struct PolledQueue {

@@ -33,6 +33,7 @@ class Counter {
 struct PortCounters {
   Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
   Counter rx_cycles;  // TSC cycles spent on bursts received from this port (rxq load)
+  Counter punted;     // handed to the control thread (uplink ARP)
   std::array<Counter, kNumDropReasons> drops;
 };
 
@@ -40,7 +41,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter rx_packets, tx_packets;
   Counter busy_cycles, idle_cycles;  // iterations that received something / nothing
   Counter flow_cache_hits, flow_cache_misses;
-  Counter rx_bursts;  // non-empty bursts, for packets per burst
+  Counter rx_bursts;         // non-empty bursts, for packets per burst
+  Counter frag_needed_sent;  // too big for the overlay: answered with ICMP fragmentation needed
   std::array<PortCounters, RTE_MAX_ETHPORTS> ports;
   DropRecorder recent_drops;
 };

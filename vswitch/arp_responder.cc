@@ -14,21 +14,24 @@ bool answers_for(rte_be32_t target, uint16_t in_port, const ForwardingTable& tab
 
 ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
                        const ForwardingTable& table) {
-  if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
-    return ArpVerdict{false, DropReason::arp_reply_ignored};
+  const bool uplink = in_port == table.uplink_port();
   rte_arp_ipv4& body = arp->arp_data;
   const rte_be32_t target = body.arp_tip;
-  if (!answers_for(target, in_port, table)) return ArpVerdict{false, DropReason::arp_not_for_us};
+  const bool request = arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST);
+  if (uplink && !(request && target == table.overlay().node_ip)) return ArpVerdict{false, true};
+  if (!request) return ArpVerdict{false, false, DropReason::arp_reply_ignored};
+  if (!uplink && !answers_for(target, in_port, table))
+    return ArpVerdict{false, false, DropReason::arp_not_for_us};
 
-  const rte_ether_addr& gw = table.gateway_mac();
+  const rte_ether_addr& mac = uplink ? table.overlay().vtep_mac : table.gateway_mac();
   eth->dst_addr = body.arp_sha;
-  eth->src_addr = gw;
+  eth->src_addr = mac;
   arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
   body.arp_tha = body.arp_sha;
   body.arp_tip = body.arp_sip;
-  body.arp_sha = gw;
+  body.arp_sha = mac;
   body.arp_sip = target;
-  return ArpVerdict{true, DropReason::arp_not_for_us};
+  return ArpVerdict{true};
 }
 
 }  // namespace podvs

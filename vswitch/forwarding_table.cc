@@ -5,6 +5,8 @@
 
 #include <bit>
 #include <cstring>
+#include <functional>
+#include <map>
 
 namespace podvs {
 namespace {
@@ -50,6 +52,25 @@ uint16_t ForwardingTable::find_pod_port(rte_be32_t ip) const {
   }
 }
 
+void ForwardingTable::set_overlay(OverlayState overlay) {
+  overlay_ = std::move(overlay);
+  remote_by_mask_.clear();
+  std::map<uint8_t, std::unordered_map<rte_be32_t, uint16_t>, std::greater<>> by_length;
+  for (size_t i = 0; i < overlay_.nodes.size(); ++i) {
+    const Ipv4Prefix& cidr = overlay_.nodes[i].pod_cidr;
+    by_length[cidr.length][rte_cpu_to_be_32(cidr.network)] = static_cast<uint16_t>(i);
+  }
+  for (auto& [length, networks] : by_length)
+    remote_by_mask_.emplace_back(rte_cpu_to_be_32((Ipv4Prefix{0, length}.mask())),
+                                 std::move(networks));
+}
+
+uint16_t ForwardingTable::find_remote(rte_be32_t ip) const {
+  for (const auto& [mask, networks] : remote_by_mask_)
+    if (auto it = networks.find(ip & mask); it != networks.end()) return it->second;
+  return kNoRemote;
+}
+
 ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
   ForwardAction action;
   if (in_pod_cidr(dst) && dst != host_ip_) {
@@ -57,6 +78,15 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
     if (port != kNoPort) {
       action.out_port = port;
       action.dst_mac = ports_[port].mac;
+    }
+    return action;
+  }
+  if (const uint16_t remote = find_remote(dst); remote != kNoRemote) {
+    // Never back out of the uplink: a decapsulated packet for another node is not ours to route.
+    if (in_port != overlay_.uplink_port) {
+      action.out_port = overlay_.uplink_port;
+      action.dst_mac = overlay_.nodes[remote].vtep_mac;
+      action.remote = remote;
     }
     return action;
   }

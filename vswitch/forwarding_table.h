@@ -18,13 +18,17 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "overlay/vxlan_header.h"
 #include "vswitch/net_types.h"
 
 namespace podvs {
 
 inline constexpr uint16_t kNoPort = UINT16_MAX;
+inline constexpr uint16_t kNoRemote = UINT16_MAX;
 
 struct PortEntry {
   bool in_use = false;
@@ -42,6 +46,25 @@ struct PortEntry {
 struct ForwardAction {
   uint16_t out_port = kNoPort;  // kNoPort: drop with no_route
   rte_ether_addr dst_mac{};
+  uint16_t remote = kNoRemote;  // else: VXLAN-encapsulate for this remote node, out the uplink
+};
+
+// A node that owns another pod CIDR of the cluster, reached through VXLAN over the uplink.
+struct RemoteNode {
+  Ipv4Prefix pod_cidr;
+  rte_ether_addr vtep_mac{};  // the inner destination MAC its VTEP accepts
+  bool resolved = false;      // the underlay next hop's MAC is known: `outer` is complete
+  VxlanOuterTemplate outer{};
+};
+
+// The overlay as workers see it; absent (uplink_port == kNoPort) when no uplink is configured.
+struct OverlayState {
+  uint16_t uplink_port = kNoPort;
+  rte_ether_addr vtep_mac{};  // ours: inner source MAC, and the inner destination we accept
+  rte_be32_t node_ip = 0;     // our underlay address (network order)
+  VxlanParams vxlan;
+  uint16_t max_inner_ip_len = 0;  // uplink MTU minus the VXLAN overhead
+  std::vector<RemoteNode> nodes;
 };
 
 struct ForwardingConfig {
@@ -70,9 +93,16 @@ class ForwardingTable {
   rte_be32_t host_ip() const { return host_ip_; }
   bool in_pod_cidr(rte_be32_t ip) const { return (ip & cidr_mask_) == cidr_net_; }
 
-  // Local pod → its port; in the pod CIDR but unknown → no route; the node's own address and
-  // everything outside the cluster → the host port, unless the packet came from it.
+  // Local pod → its port; in the pod CIDR but unknown → no route; a remote node's pod CIDR →
+  // VXLAN to it; the node's own address and everything else → the host port, unless the packet
+  // came from it.
   ForwardAction route(rte_be32_t dst, uint16_t in_port) const;
+
+  // Called by the control thread before publishing; longest prefix wins among remote nodes.
+  void set_overlay(OverlayState overlay);
+  const OverlayState& overlay() const { return overlay_; }
+  uint16_t uplink_port() const { return overlay_.uplink_port; }
+  const RemoteNode& remote(uint16_t index) const { return overlay_.nodes[index]; }
 
  private:
   struct Slot {
@@ -80,6 +110,7 @@ class ForwardingTable {
     uint16_t port;
   };
   uint16_t find_pod_port(rte_be32_t ip) const;
+  uint16_t find_remote(rte_be32_t ip) const;
 
   uint64_t version_;
   std::array<PortEntry, RTE_MAX_ETHPORTS> ports_;
@@ -88,6 +119,9 @@ class ForwardingTable {
   rte_be32_t gateway_ip_, host_ip_, cidr_net_, cidr_mask_;
   std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size
   uint32_t slot_mask_;
+  OverlayState overlay_;
+  // Remote pod CIDRs by prefix length, longest first: network (network order) → node index.
+  std::vector<std::pair<rte_be32_t, std::unordered_map<rte_be32_t, uint16_t>>> remote_by_mask_;
 };
 
 // Owner of the published table. Writer: the control thread only. Readers: workers via current().

@@ -2,6 +2,9 @@
 
 #include <rte_prefetch.h>
 
+#include "overlay/icmp_frag_needed.h"
+#include "overlay/vxlan_decap.h"
+#include "overlay/vxlan_encap.h"
 #include "vswitch/anti_spoof.h"
 #include "vswitch/arp_responder.h"
 #include "vswitch/l3_forward.h"
@@ -21,12 +24,33 @@ struct CacheStats {
   uint64_t hits = 0, misses = 0;
 };
 
+// Source checks: a pod port must carry the pod's addresses; a decapsulated packet comes from a
+// remote node's pod and so never from an address of our own pod CIDR.
+bool source_ok(const ParsedPacket& p, uint16_t in_port, bool decapped, const ForwardingTable& t) {
+  if (decapped) return !t.in_pod_cidr(p.key.src_ip);
+  return source_allowed(t.port(in_port), p.eth, p.ip);
+}
+
+// A packet for a remote node that would not fit the uplink once wrapped: with DF its sender gets
+// "fragmentation needed" (RFC 1191) so its path MTU drops; without DF it is dropped, since podvs
+// does not fragment.
+void too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
+  const ForwardingTable& t = ctx.table;
+  if (ipv4_dont_fragment(p.ip) &&
+      make_frag_needed(m, t.overlay().max_inner_ip_len, t.gateway_ip(), t.gateway_mac())) {
+    ctx.counters.frag_needed_sent.add(1);
+    return output(m, in_port, ctx);
+  }
+  drop(m, in_port, DropReason::too_big_for_overlay, ctx.counters);
+}
+
 void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
-                  BurstContext& ctx, CacheStats& stats) {
+                  bool decapped, BurstContext& ctx, CacheStats& stats) {
   const ForwardingTable& table = ctx.table;
-  if (!rte_is_same_ether_addr(&p.eth->dst_addr, &table.gateway_mac()))
+  const rte_ether_addr& expected_dst = decapped ? table.overlay().vtep_mac : table.gateway_mac();
+  if (!rte_is_same_ether_addr(&p.eth->dst_addr, &expected_dst))
     return drop(m, in_port, DropReason::l2_dst_not_gateway, ctx.counters);
-  if (!source_allowed(table.port(in_port), p.eth, p.ip))
+  if (!source_ok(p, in_port, decapped, table))
     return drop(m, in_port, DropReason::spoofed_source, ctx.counters);
 
   ForwardAction action;
@@ -35,13 +59,54 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
     ++stats.hits;
   } else {
     action = table.route(p.key.dst_ip, in_port);
+    // From the overlay only to this node's pod CIDR: a remote node never uses us as a router.
+    if (decapped && !table.in_pod_cidr(p.key.dst_ip)) action = ForwardAction{};
     ctx.cache.insert(p.key, hash, action);
     ++stats.misses;
   }
   if (action.out_port == kNoPort) return drop(m, in_port, DropReason::no_route, ctx.counters);
+  if (action.remote == kNoRemote) {
+    if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
+    rewrite_l2(p.eth, table.gateway_mac(), action);
+    return output(m, action.out_port, ctx);
+  }
+
+  const RemoteNode& remote = table.remote(action.remote);
+  if (!remote.resolved) return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
+  if (rte_be_to_cpu_16(p.ip->total_length) > table.overlay().max_inner_ip_len)
+    return too_big(m, p, in_port, ctx);
   if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-  rewrite_l2(p.eth, table.gateway_mac(), action);
+  rewrite_l2(p.eth, table.overlay().vtep_mac, action);
+  if (!vxlan_encap(m, remote.outer, hash, table.overlay().vxlan.udp_checksum))
+    return drop(m, in_port, DropReason::encap_failed, ctx.counters);
   output(m, action.out_port, ctx);
+}
+
+// Uplink ARP goes to the control thread's neighbour table; a full queue drops it (counted).
+void punt(rte_mbuf* m, uint16_t in_port, BurstContext& ctx) {
+  if (ctx.punt == nullptr || !ctx.punt->push(m))
+    return drop(m, in_port, DropReason::punt_queue_full, ctx.counters);
+  ctx.counters.ports[in_port].punted.add(1);
+}
+
+// On the uplink only VXLAN for us and ARP are accepted; a VXLAN packet is replaced by its inner
+// frame, parsed afresh. Returns whether `p` now describes a decapsulated packet.
+bool decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p, const ForwardingTable& table) {
+  if (p.cls != PacketClass::ipv4) return false;
+  const OverlayState& overlay = table.overlay();
+  const DecapResult d = vxlan_decap(m, VxlanDecapParams{overlay.vxlan, overlay.node_ip});
+  if (d.kind != DecapResult::Kind::decapped) {
+    p.cls = PacketClass::drop;
+    p.reason = d.kind == DecapResult::Kind::rejected ? d.reason : DropReason::uplink_not_overlay;
+    return false;
+  }
+  p = parse_packet(m, in_port);
+  if (p.cls == PacketClass::arp) {
+    // Flannel-style peers resolve the inner neighbours statically; ARP never crosses the tunnel.
+    p.cls = PacketClass::drop;
+    p.reason = DropReason::overlay_arp;
+  }
+  return p.cls == PacketClass::ipv4;
 }
 
 }  // namespace
@@ -57,11 +122,14 @@ void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstConte
   // (with many flows the cache does not fit in L1).
   ParsedPacket parsed[kBurstSize];
   uint32_t hashes[kBurstSize];
+  bool decapped[kBurstSize] = {};
+  const bool uplink = in_port == ctx.table.uplink_port();
   for (uint16_t i = 0; i < count; ++i) {
     if (i + kPrefetchAhead < count)
       rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     bytes += rte_pktmbuf_pkt_len(pkts[i]);
     parsed[i] = parse_packet(pkts[i], in_port);
+    if (uplink) decapped[i] = decap_uplink(pkts[i], in_port, parsed[i], ctx.table);
     if (parsed[i].cls == PacketClass::ipv4) {
       hashes[i] = FlowCache::hash(parsed[i].key);
       ctx.cache.prefetch(hashes[i]);
@@ -75,12 +143,14 @@ void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstConte
     const ParsedPacket& p = parsed[i];
     switch (p.cls) {
       case PacketClass::ipv4:
-        forward_ipv4(m, p, hashes[i], in_port, ctx, stats);
+        forward_ipv4(m, p, hashes[i], in_port, decapped[i], ctx, stats);
         break;
       case PacketClass::arp: {
         const ArpVerdict v = arp_respond(p.eth, p.arp, in_port, ctx.table);
         if (v.reply)
           output(m, in_port, ctx);
+        else if (v.punt)
+          punt(m, in_port, ctx);
         else
           drop(m, in_port, v.reason, ctx.counters);
         break;

@@ -1,12 +1,14 @@
 // The data path of one worker for one received burst, run to completion:
-//   parse → ARP responder | (gateway MAC check → anti-spoof → flow cache / route lookup
-//   → TTL + L2 rewrite) → per-output-port tx buffer.
+//   parse → VXLAN decap (uplink) → ARP responder | (gateway/VTEP MAC check → anti-spoof → flow
+//   cache / route lookup → overlay MTU → TTL + L2 rewrite → VXLAN encap) → per-output-port tx
+//   buffer.
 // Every packet ends in a tx buffer or in drop(), which counts it under a reason and its ingress
 // port. The caller flushes the tx buffers once per poll-loop iteration.
 #pragma once
 
 #include <rte_mbuf.h>
 
+#include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 
 #include "pmd/tx_buffers.h"
@@ -16,12 +18,17 @@
 
 namespace podvs {
 
+// Packets between a worker and the control thread (uplink ARP up, ARP requests down). Single
+// producer, single consumer; a full queue means the packet is dropped and counted.
+using MbufQueue = boost::lockfree::spsc_queue<rte_mbuf*, boost::lockfree::capacity<256>>;
+
 struct BurstContext {
   const ForwardingTable& table;
   FlowCache& cache;
   TxBuffers& tx;
   WorkerCounters& counters;
   uint16_t worker_index;
+  MbufQueue* punt = nullptr;  // to the control thread (uplink ARP)
 };
 
 inline void drop(rte_mbuf* m, uint16_t port, DropReason reason, WorkerCounters& counters) {

@@ -47,7 +47,8 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
       throw std::runtime_error("configure: " + dpdk_error(rc));
     const int socket = rte_eth_dev_socket_id(port_id);
     const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
-    const uint16_t rx_descriptors = kind == PortKind::vhost_user ? kRxDescriptors : kTapRxDescriptors;
+    const uint16_t rx_descriptors =
+        kind == PortKind::vhost_user ? kRxDescriptors : kTapRxDescriptors;
     if ((rc = rte_eth_rx_queue_setup(port_id, 0, rx_descriptors, numa, nullptr, pool_)) < 0)
       throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
     for (uint16_t q = 0; q < tx_queues; ++q)

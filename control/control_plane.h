@@ -35,10 +35,10 @@ struct Result {
 
 struct Empty {};
 
-enum class PortKind { tap, vhost_user, host };
+enum class PortKind { tap, vhost_user, host, uplink };
 
 // The one spelling of a kind everywhere text meets it (CLI, JSON, state file): "tap",
-// "vhost-user", "host".
+// "vhost-user", "host", "uplink".
 constexpr const char* port_kind_name(PortKind kind) {
   switch (kind) {
     case PortKind::tap:
@@ -47,6 +47,8 @@ constexpr const char* port_kind_name(PortKind kind) {
       return "vhost-user";
     case PortKind::host:
       return "host";
+    case PortKind::uplink:
+      return "uplink";
   }
   return "unknown";
 }
@@ -122,6 +124,18 @@ struct NodeStatus {
   uint64_t addresses_total = 0, addresses_used = 0;
   uint32_t ports_used = 0, ports_max = 0;  // DPDK ports: each pod and the host port take one
   uint32_t workers = 0;
+  std::string node_ip, vtep_mac;  // the overlay: empty without an uplink
+  uint32_t vxlan_port = 0, vni = 0, uplink_mtu = 0;
+  std::string uplink, uplink_offload;
+};
+
+// A remote node of the overlay. The last three fields are podvsd's answer, ignored in requests.
+struct RemoteNodeSpec {
+  std::string name;
+  std::string pod_cidr;
+  std::string node_ip;
+  std::string vtep_mac;
+  std::string next_hop, next_hop_mac, neighbour_state;
 };
 
 // One packet from a worker's drop flight recorder.
@@ -149,6 +163,10 @@ class ControlPlane {
   virtual Result<NodeStatus> status() = 0;
   // The most recent drops of every worker, oldest first.
   virtual Result<std::vector<RecentDrop>> recent_drops() = 0;
+  // Remote nodes of the overlay (invalid_argument when no uplink is configured).
+  virtual Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) = 0;
+  virtual Result<Empty> del_node(const std::string& name) = 0;
+  virtual Result<std::vector<RemoteNodeSpec>> list_nodes() = 0;
 };
 
 }  // namespace podvs

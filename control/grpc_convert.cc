@@ -34,6 +34,8 @@ Result<PortKind> kind_from_proto(int kind, const std::string& field) {
       return Result<PortKind>::ok(PortKind::vhost_user);
     case v1::PORT_KIND_HOST:
       return Result<PortKind>::ok(PortKind::host);
+    case v1::PORT_KIND_UPLINK:
+      return Result<PortKind>::ok(PortKind::uplink);
   }
   return Result<PortKind>::fail(
       ErrorCode::invalid_argument,
@@ -100,6 +102,8 @@ v1::PortKind to_proto(PortKind kind) {
       return v1::PORT_KIND_VHOST_USER;
     case PortKind::host:
       return v1::PORT_KIND_HOST;
+    case PortKind::uplink:
+      return v1::PORT_KIND_UPLINK;
   }
   return v1::PORT_KIND_UNSPECIFIED;
 }
@@ -219,7 +223,32 @@ v1::NodeStatus to_proto(const NodeStatus& status) {
   out.set_ports_used(status.ports_used);
   out.set_ports_max(status.ports_max);
   out.set_workers(status.workers);
+  out.set_node_ip(status.node_ip);
+  out.set_vtep_mac(status.vtep_mac);
+  out.set_vxlan_port(status.vxlan_port);
+  out.set_vni(status.vni);
+  out.set_uplink_mtu(status.uplink_mtu);
+  out.set_uplink(status.uplink);
+  out.set_uplink_offload(status.uplink_offload);
   return out;
+}
+
+v1::RemoteNode to_proto(const RemoteNodeSpec& node) {
+  v1::RemoteNode out;
+  out.set_name(node.name);
+  out.set_pod_cidr(node.pod_cidr);
+  out.set_node_ip(node.node_ip);
+  out.set_vtep_mac(node.vtep_mac);
+  out.set_next_hop(node.next_hop);
+  out.set_next_hop_mac(node.next_hop_mac);
+  out.set_neighbour_state(node.neighbour_state);
+  return out;
+}
+
+RemoteNodeSpec from_proto(const v1::RemoteNode& node) {
+  return RemoteNodeSpec{node.name(),           node.pod_cidr(), node.node_ip(),
+                        node.vtep_mac(),       node.next_hop(), node.next_hop_mac(),
+                        node.neighbour_state()};
 }
 
 v1::RecentDrop to_proto(const RecentDrop& drop) {
@@ -240,10 +269,12 @@ RecentDrop from_proto(const v1::RecentDrop& drop) {
 }
 
 NodeStatus from_proto(const v1::NodeStatus& status) {
-  return NodeStatus{status.version(),        status.pod_cidr(),   status.gateway_ip(),
-                    status.host_ip(),        status.mtu(),        status.addresses_total(),
-                    status.addresses_used(), status.ports_used(), status.ports_max(),
-                    status.workers()};
+  return NodeStatus{status.version(),        status.pod_cidr(),      status.gateway_ip(),
+                    status.host_ip(),        status.mtu(),           status.addresses_total(),
+                    status.addresses_used(), status.ports_used(),    status.ports_max(),
+                    status.workers(),        status.node_ip(),       status.vtep_mac(),
+                    status.vxlan_port(),     status.vni(),           status.uplink_mtu(),
+                    status.uplink(),         status.uplink_offload()};
 }
 
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats) {

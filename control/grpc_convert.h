@@ -20,6 +20,7 @@ v1::PortStats to_proto(const PortStats& port);
 v1::SwitchStats to_proto(const SwitchStats& stats);
 v1::NodeStatus to_proto(const NodeStatus& status);
 v1::RecentDrop to_proto(const RecentDrop& drop);
+v1::RemoteNode to_proto(const RemoteNodeSpec& node);
 
 // proto3 enums are open: a peer built from a newer podvs.proto may send a kind this build does not
 // know, so these fail with invalid_argument naming the field and the value. An empty ifname becomes
@@ -30,5 +31,6 @@ Result<PortStats> from_proto(const v1::PortStats& port);
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats);
 NodeStatus from_proto(const v1::NodeStatus& status);
 RecentDrop from_proto(const v1::RecentDrop& drop);
+RemoteNodeSpec from_proto(const v1::RemoteNode& node);
 
 }  // namespace podvs

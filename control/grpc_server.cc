@@ -162,6 +162,29 @@ class GrpcServer::Service final : public v1::Podvs::Service {
     });
   }
 
+  grpc::Status AddNode(grpc::ServerContext*, const v1::AddNodeRequest* request,
+                       v1::AddNodeResponse* response) override {
+    return guarded("AddNode", [&] {
+      return reply(control_.add_node(from_proto(request->node())),
+                   [&](const RemoteNodeSpec& node) { *response->mutable_node() = to_proto(node); });
+    });
+  }
+
+  grpc::Status DelNode(grpc::ServerContext*, const v1::DelNodeRequest* request,
+                       v1::DelNodeResponse*) override {
+    return guarded("DelNode",
+                   [&] { return reply(control_.del_node(request->name()), [](const Empty&) {}); });
+  }
+
+  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest*,
+                         v1::ListNodesResponse* response) override {
+    return guarded("ListNodes", [&] {
+      return reply(control_.list_nodes(), [&](const std::vector<RemoteNodeSpec>& nodes) {
+        for (const auto& n : nodes) *response->add_nodes() = to_proto(n);
+      });
+    });
+  }
+
   grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                          v1::GetStatusResponse* response) override {
     return guarded("GetStatus", [&] {

@@ -108,6 +108,8 @@ struct CommandLine {
   bool recent = false;
   double interval = 1.0;
   unsigned iterations = 0;
+  RemoteNodeSpec node;
+  std::string flannel_backend_data, flannel_public_ip;
   Command command;
 };
 
@@ -279,6 +281,80 @@ void add_top_command(CLI::App& app, CommandLine& cl) {
   });
 }
 
+// Flannel's node annotations (backend-data JSON and public-ip) as a `node add` form.
+void apply_flannel_annotations(CommandLine& cl) {
+  if (cl.flannel_backend_data.empty()) return;
+  nlohmann::json data;
+  try {
+    data = nlohmann::json::parse(cl.flannel_backend_data);
+  } catch (const nlohmann::json::exception& e) {
+    throw CLI::ValidationError("--flannel-backend-data", std::string("is not JSON: ") + e.what());
+  }
+  if (!data.is_object() || !data.contains("VtepMAC") || !data["VtepMAC"].is_string())
+    throw CLI::ValidationError("--flannel-backend-data",
+                               "needs a \"VtepMAC\" string, as in {\"VNI\":1,\"VtepMAC\":\"..\"}");
+  cl.node.vtep_mac = data["VtepMAC"].get<std::string>();
+  if (!cl.flannel_public_ip.empty()) cl.node.node_ip = cl.flannel_public_ip;
+}
+
+void add_node_commands(CLI::App& app, CommandLine& cl) {
+  auto* node =
+      app.add_subcommand("node", "Remote nodes of the VXLAN overlay")->require_subcommand(1);
+  auto* add = node->add_subcommand("add", "Route a remote node's pod CIDR through VXLAN to it");
+  add->add_option("--name", cl.node.name, "Node name")->required();
+  add->add_option("--pod-cidr", cl.node.pod_cidr, "The pod CIDR the node owns")->required();
+  add->add_option("--node-ip", cl.node.node_ip, "Its underlay address");
+  add->add_option("--vtep-mac", cl.node.vtep_mac, "Its VTEP's MAC (flannel: the flannel.1 MAC)");
+  add->add_option("--flannel-backend-data", cl.flannel_backend_data,
+                  "Instead of --vtep-mac: the node's flannel.alpha.coreos.com/backend-data");
+  add->add_option("--flannel-public-ip", cl.flannel_public_ip,
+                  "Instead of --node-ip: the node's flannel.alpha.coreos.com/public-ip");
+  add->callback([&cl] {
+    apply_flannel_annotations(cl);
+    cl.command = [&cl](Client& client) -> std::string {
+      v1::AddNodeRequest request;
+      *request.mutable_node() = to_proto(cl.node);
+      const RemoteNodeSpec n = from_proto(client.call(&v1::Podvs::Stub::AddNode, request).node());
+      if (cl.global.json) return json_text(n);
+      std::ostringstream out;
+      print_node_table(out, {n});
+      return out.str();
+    };
+  });
+  auto* del = node->add_subcommand("del", "Stop routing to a remote node");
+  del->add_option("--name", cl.id, "Node name")->required();
+  del->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      v1::DelNodeRequest request;
+      request.set_name(cl.id);
+      client.call(&v1::Podvs::Stub::DelNode, request);
+      return cl.global.json ? "" : "node " + cl.id + " deleted\n";
+    };
+  });
+  node->add_subcommand("list", "List remote nodes and their next hops")->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      const auto answer = client.call(&v1::Podvs::Stub::ListNodes, v1::ListNodesRequest{});
+      std::vector<RemoteNodeSpec> nodes;
+      for (const auto& n : answer.nodes()) nodes.push_back(from_proto(n));
+      if (cl.global.json) return json_text(nodes);
+      std::ostringstream out;
+      print_node_table(out, nodes);
+      return out.str();
+    };
+  });
+  node->add_subcommand("flannel-annotations",
+                       "Print this node's overlay as flannel's node annotations")
+      ->callback([&cl] {
+        cl.command = [](Client& client) -> std::string {
+          const NodeStatus status =
+              from_proto(client.call(&v1::Podvs::Stub::GetStatus, v1::GetStatusRequest{}).status());
+          if (status.node_ip.empty())
+            throw std::runtime_error("this podvsd has no uplink: no overlay to announce");
+          return flannel_annotations(status);
+        };
+      });
+}
+
 void add_status_command(CLI::App& app, CommandLine& cl) {
   app.add_subcommand("status", "Show the node's pod CIDR, gateway and free capacity")
       ->callback([&cl] {
@@ -310,6 +386,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_pod_commands(app, cl);
+  add_node_commands(app, cl);
   add_port_commands(app, cl);
   add_stats_command(app, cl);
   add_status_command(app, cl);

@@ -155,6 +155,13 @@ void print_status(std::ostream& out, const NodeStatus& status) {
                          {"ports:", std::to_string(status.ports_used) + " used of " +
                                         std::to_string(status.ports_max) + " (DPDK build limit)"},
                          {"workers:", std::to_string(status.workers)}});
+  if (status.node_ip.empty()) return;
+  print_key_values(out, {{"underlay address:", status.node_ip},
+                         {"uplink:", status.uplink + " (mtu " + std::to_string(status.uplink_mtu) +
+                                         ", offload: " + status.uplink_offload + ")"},
+                         {"VTEP MAC:", status.vtep_mac},
+                         {"VXLAN:", "udp port " + std::to_string(status.vxlan_port) + ", vni " +
+                                        std::to_string(status.vni)}});
 }
 
 void print_top(std::ostream& out, const SwitchStats& before, const SwitchStats& now,
@@ -336,7 +343,43 @@ void to_json(nlohmann::json& j, const NodeStatus& status) {
        {"addresses_used", status.addresses_used},
        {"ports_used", status.ports_used},
        {"ports_max", status.ports_max},
-       {"workers", status.workers}};
+       {"workers", status.workers},
+       {"node_ip", status.node_ip},
+       {"vtep_mac", status.vtep_mac},
+       {"vxlan_port", status.vxlan_port},
+       {"vni", status.vni},
+       {"uplink_mtu", status.uplink_mtu},
+       {"uplink", status.uplink},
+       {"uplink_offload", status.uplink_offload}};
+}
+
+void to_json(nlohmann::json& j, const RemoteNodeSpec& node) {
+  j = {{"name", node.name},
+       {"pod_cidr", node.pod_cidr},
+       {"node_ip", node.node_ip},
+       {"vtep_mac", node.vtep_mac},
+       {"next_hop", node.next_hop},
+       {"next_hop_mac", node.next_hop_mac},
+       {"neighbour_state", node.neighbour_state}};
+}
+
+void print_node_table(std::ostream& out, const std::vector<RemoteNodeSpec>& nodes) {
+  std::vector<Row> rows;
+  for (const auto& n : nodes)
+    rows.push_back({n.name, n.pod_cidr, n.node_ip, n.vtep_mac, n.next_hop, or_dash(n.next_hop_mac),
+                    n.neighbour_state});
+  print_table(out, {"NAME", "POD_CIDR", "NODE_IP", "VTEP_MAC", "NEXT_HOP", "NEXT_HOP_MAC", "STATE"},
+              rows);
+}
+
+std::string flannel_annotations(const NodeStatus& status) {
+  const std::string ip = status.node_ip.substr(0, status.node_ip.find('/'));
+  const nlohmann::json backend = {{"VNI", status.vni}, {"VtepMAC", status.vtep_mac}};
+  const nlohmann::json annotations = {{"flannel.alpha.coreos.com/backend-type", "vxlan"},
+                                      {"flannel.alpha.coreos.com/backend-data", backend.dump()},
+                                      {"flannel.alpha.coreos.com/kube-subnet-manager", "true"},
+                                      {"flannel.alpha.coreos.com/public-ip", ip}};
+  return annotations.dump(2) + "\n";
 }
 
 void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods) {

@@ -19,11 +19,16 @@ void to_json(nlohmann::json& j, const PortStats& port);
 void to_json(nlohmann::json& j, const WorkerStats& worker);
 void to_json(nlohmann::json& j, const SwitchStats& stats);
 void to_json(nlohmann::json& j, const NodeStatus& status);
+void to_json(nlohmann::json& j, const RemoteNodeSpec& node);
 void to_json(nlohmann::json& j, const RecentDrop& drop);
 
 void print_pod(std::ostream& out, const PodInfo& pod);
 void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods);
 void print_port_table(std::ostream& out, const std::vector<PortStats>& ports);
+void print_node_table(std::ostream& out, const std::vector<RemoteNodeSpec>& nodes);
+// The annotations flannel's VXLAN backend publishes for a node, for this node (flannel peers
+// program us from them).
+std::string flannel_annotations(const NodeStatus& status);
 void print_stats(std::ostream& out, const SwitchStats& stats);
 void print_status(std::ostream& out, const NodeStatus& status);
 // One screen of `podvsctl top`: rates between two snapshots taken `seconds` apart, like

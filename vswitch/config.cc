@@ -59,6 +59,26 @@ no_huge: false
 eal_args: []
 # error, warning, info or debug.
 log_level: info
+
+# The VXLAN overlay between nodes: off while neither uplink_interface nor uplink_device is set.
+# Kernel interface podvsd opens with DPDK's net_af_packet as the node's uplink (its MAC is used).
+uplink_interface: ""
+# Or the uplink as DPDK device arguments (a NIC's PCI address); overrides uplink_interface.
+uplink_device: ""
+# This node's address and subnet on the underlay, e.g. 192.168.1.10/24 (podvsd answers ARP for it).
+node_ip: ""
+# Underlay next hop for node IPs outside node_ip's subnet; "" = all nodes are on that subnet.
+uplink_gateway: ""
+# MTU of the uplink; pods get uplink_mtu - 50 (the VXLAN overhead) when it is lower than mtu.
+uplink_mtu: 1500
+# VXLAN UDP port; 0 = 4789 (IANA), or 8472 with flannel_compat.
+vxlan_port: 0
+# VXLAN network identifier (flannel uses 1).
+vxlan_vni: 1
+# Compute the outer UDP checksum instead of sending 0 (RFC 7348 allows 0).
+vxlan_udp_checksum: false
+# Interoperate with flannel's kernel VXLAN backend: port 8472 unless vxlan_port says otherwise.
+flannel_compat: false
 )";
 
 namespace {
@@ -159,6 +179,35 @@ void set_gateway_ip(Config& config, const YAML::Node& node) {
 
 void set_eal_args(Config& config, const YAML::Node& node) { config.eal_args = items(node, ' '); }
 
+void set_node_ip(Config& config, const YAML::Node& node) {
+  const std::string text = node.IsNull() ? "" : scalar(node);
+  config.node_ip = 0;
+  config.node_prefix_length = 0;
+  if (text.empty()) return;
+  const size_t slash = text.find('/');
+  const auto ip = parse_ipv4(text.substr(0, slash));
+  unsigned length = 0;
+  const char* end = text.data() + text.size();
+  if (ip && slash != std::string::npos) {
+    auto [ptr, ec] = std::from_chars(text.data() + slash + 1, end, length);
+    if (ec == std::errc{} && ptr == end && length >= 1 && length <= 32) {
+      config.node_ip = *ip;
+      config.node_prefix_length = static_cast<uint8_t>(length);
+      return;
+    }
+  }
+  throw ConfigError(quoted(text) + " is not an address with its subnet such as 192.168.1.10/24");
+}
+
+void set_uplink_gateway(Config& config, const YAML::Node& node) {
+  const std::string text = node.IsNull() ? "" : scalar(node);
+  config.uplink_gateway = 0;
+  if (text.empty()) return;
+  auto ip = parse_ipv4(text);
+  if (!ip) throw ConfigError(quoted(text) + " is not an IPv4 address");
+  config.uplink_gateway = *ip;
+}
+
 template <std::string Config::*member>
 void set_string(Config& config, const YAML::Node& node) {
   config.*member = scalar(node);
@@ -221,6 +270,23 @@ constexpr Key kKeys[] = {
      "Extra DPDK EAL arguments, one string split on spaces (write --eal-args='--a --b')",
      set_eal_args, false, "none"},
     {"log_level", "LEVEL", "error, warning, info or debug", set_string<&Config::log_level>},
+    {"uplink_interface", "IFNAME", "Kernel interface used as the uplink (net_af_packet)",
+     set_string<&Config::uplink_interface>, false, "none: no overlay"},
+    {"uplink_device", "DEVARGS", "DPDK devargs of the uplink, e.g. a NIC's PCI address",
+     set_string<&Config::uplink_device>, false, "none"},
+    {"node_ip", "IP/LEN", "This node's underlay address and subnet, e.g. 192.168.1.10/24",
+     set_node_ip, false, "none"},
+    {"uplink_gateway", "IP", "Underlay next hop for nodes outside node_ip's subnet",
+     set_uplink_gateway, false, "none"},
+    {"uplink_mtu", "BYTES", "MTU of the uplink; pods get 50 bytes less",
+     set_u32<&Config::uplink_mtu>},
+    {"vxlan_port", "PORT", "VXLAN UDP port; 0 = 4789, or 8472 with --flannel-compat",
+     set_u32<&Config::vxlan_port>},
+    {"vxlan_vni", "VNI", "VXLAN network identifier, 1 to 16777215", set_u32<&Config::vxlan_vni>},
+    {"vxlan_udp_checksum", "", "Compute the outer UDP checksum of VXLAN packets (else 0)",
+     set_bool<&Config::vxlan_udp_checksum>, true},
+    {"flannel_compat", "", "Interoperate with flannel's VXLAN backend (UDP port 8472)",
+     set_bool<&Config::flannel_compat>, true},
 };
 constexpr size_t kKeyCount = std::size(kKeys);
 
@@ -351,6 +417,28 @@ void fill_cpu_defaults(Config& config) {
   }
 }
 
+static void validate_overlay(const Config& config) {
+  if (!config.overlay_enabled()) return;
+  if (config.uplink_interface.size() > kInterfaceNameMax)
+    throw ConfigError("uplink_interface " + quoted(config.uplink_interface) +
+                      " is longer than 15 characters");
+  if (config.node_ip == 0)
+    throw ConfigError(
+        "an uplink needs node_ip: this node's underlay address such as "
+        "192.168.1.10/24");
+  if (config.pod_cidr.contains(config.node_ip))
+    throw ConfigError("node_ip " + ipv4_str(config.node_ip) + " lies inside pod_cidr " +
+                      config.pod_cidr.str() + "; the underlay needs its own addresses");
+  if (config.uplink_mtu < kMinMtu + 50 || config.uplink_mtu > kMaxMtu)
+    throw ConfigError("uplink_mtu " + std::to_string(config.uplink_mtu) +
+                      " is out of range; use 626 to 9000 (pods get 50 bytes less)");
+  if (config.vxlan_port > 65535)
+    throw ConfigError("vxlan_port " + std::to_string(config.vxlan_port) + " is not a UDP port");
+  if (config.vxlan_vni == 0 || config.vxlan_vni > 0xffffff)
+    throw ConfigError("vxlan_vni " + std::to_string(config.vxlan_vni) +
+                      " is out of range; use 1 to 16777215");
+}
+
 void validate(const Config& config) {
   const Ipv4Prefix& cidr = config.pod_cidr;
   if (cidr.length < kShortestPodPrefix || cidr.length > kLongestPodPrefix)
@@ -382,6 +470,7 @@ void validate(const Config& config) {
     throw ConfigError("flow_cache_entries " + std::to_string(config.flow_cache_entries) +
                       " must be a power of two from 256 to 1048576");
   validate_listen_address(config.metrics_listen);
+  validate_overlay(config);
   if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end())
     throw ConfigError("log_level " + quoted(config.log_level) +
                       " is not one of error, warning, info, debug");

@@ -3,6 +3,7 @@
 // the command line, underscores in YAML).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
@@ -34,6 +35,26 @@ struct Config {
   bool no_huge = false;       // run DPDK without hugepages (tests, tiny machines)
   std::vector<std::string> eal_args;  // extra EAL arguments appended verbatim
   std::string log_level = "info";     // error|warning|info|debug
+
+  // The VXLAN overlay (off while neither uplink_interface nor uplink_device is set).
+  std::string uplink_interface;    // kernel interface opened with net_af_packet
+  std::string uplink_device;       // or DPDK devargs of the uplink (PCI address, vdev string)
+  Ipv4 node_ip = 0;                // our underlay address...
+  uint8_t node_prefix_length = 0;  // ...and its subnet's length (next hops on it are on-link)
+  Ipv4 uplink_gateway = 0;         // underlay next hop for nodes outside that subnet; 0 = none
+  uint32_t uplink_mtu = 1500;
+  uint32_t vxlan_port = 0;  // 0: 4789, or 8472 with flannel_compat
+  uint32_t vxlan_vni = 1;
+  bool vxlan_udp_checksum = false;
+  bool flannel_compat = false;
+
+  bool overlay_enabled() const { return !uplink_interface.empty() || !uplink_device.empty(); }
+  uint16_t effective_vxlan_port() const {
+    return static_cast<uint16_t>(vxlan_port != 0 ? vxlan_port : flannel_compat ? 8472 : 4789);
+  }
+  // Pods' MTU: what fits into the overlay (uplink MTU minus the 50 bytes of VXLAN) when there is
+  // one, and never more than `mtu`.
+  uint32_t pod_mtu() const { return overlay_enabled() ? std::min(mtu, uplink_mtu - 50) : mtu; }
 
   friend bool operator==(const Config&, const Config&) = default;
 };

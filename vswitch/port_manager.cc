@@ -31,7 +31,7 @@ void remove_vdev(const std::string& dev_name) {
 }  // namespace
 
 PortHandle PortManager::probe_and_start(const std::string& devargs, const std::string& dev_name,
-                                        PortKind kind, uint16_t tx_queues) {
+                                        PortKind kind, uint16_t tx_queues, uint16_t rx_queues) {
   int rc = rte_dev_probe(devargs.c_str());
   if (rc < 0) throw std::runtime_error("cannot create port " + devargs + ": " + dpdk_error(rc));
   uint16_t port_id = 0;
@@ -39,18 +39,27 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
     remove_vdev(dev_name);
     throw std::runtime_error("port " + dev_name + " was probed but has no ethdev");
   }
-  PortHandle handle{port_id, dev_name, kind, tx_queues};
+  PortHandle handle{port_id, dev_name, kind, tx_queues, rx_queues};
   try {
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));
-    if ((rc = rte_eth_dev_configure(port_id, 1, tx_queues, &conf)) < 0)
+    if (rx_queues > 1) {
+      rte_eth_dev_info info;
+      if (rte_eth_dev_info_get(port_id, &info) == 0 && info.flow_type_rss_offloads != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf =
+            info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+      }
+    }
+    if ((rc = rte_eth_dev_configure(port_id, rx_queues, tx_queues, &conf)) < 0)
       throw std::runtime_error("configure: " + dpdk_error(rc));
     const int socket = rte_eth_dev_socket_id(port_id);
     const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
     const uint16_t rx_descriptors =
-        kind == PortKind::vhost_user ? kRxDescriptors : kTapRxDescriptors;
-    if ((rc = rte_eth_rx_queue_setup(port_id, 0, rx_descriptors, numa, nullptr, pool_)) < 0)
-      throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
+        kind == PortKind::tap || kind == PortKind::host ? kTapRxDescriptors : kRxDescriptors;
+    for (uint16_t q = 0; q < rx_queues; ++q)
+      if ((rc = rte_eth_rx_queue_setup(port_id, q, rx_descriptors, numa, nullptr, pool_)) < 0)
+        throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
     for (uint16_t q = 0; q < tx_queues; ++q)
       if ((rc = rte_eth_tx_queue_setup(port_id, q, kTxDescriptors, numa, nullptr)) < 0)
         throw std::runtime_error("tx queue setup: " + dpdk_error(rc));
@@ -80,6 +89,19 @@ PortHandle PortManager::create_vhost(const std::string& dev_name, const std::str
   return probe_and_start(devargs, dev_name, PortKind::vhost_user, 1);
 }
 
+PortHandle PortManager::create_uplink(const std::string& devargs, const std::string& ifname,
+                                      uint16_t queues) {
+  if (!devargs.empty()) {
+    // A NIC: its ethdev name is what the bus reports for these devargs (e.g. the PCI address).
+    const std::string dev_name = devargs.substr(0, devargs.find(','));
+    return probe_and_start(devargs, dev_name, PortKind::uplink, queues, queues);
+  }
+  // net_af_packet's qpairs: one PACKET_FANOUT socket per queue, the kernel spreads flows.
+  const std::string dev_name = "net_af_packet_" + ifname;
+  return probe_and_start(dev_name + ",iface=" + ifname + ",qpairs=" + std::to_string(queues),
+                         dev_name, PortKind::uplink, queues, queues);
+}
+
 void PortManager::destroy(const PortHandle& port) {
   int rc = rte_eth_dev_stop(port.port_id);
   if (rc < 0)
@@ -92,7 +114,14 @@ void PortManager::destroy(const PortHandle& port) {
 }
 
 unsigned PortManager::mbufs_per_port(PortKind kind) {
-  return kind == PortKind::vhost_user ? 0 : kTapRxDescriptors;
+  switch (kind) {
+    case PortKind::vhost_user:
+      return 0;
+    case PortKind::uplink:
+      return kRxDescriptors;
+    default:
+      return kTapRxDescriptors;
+  }
 }
 
 bool PortManager::link_up(uint16_t port_id) {

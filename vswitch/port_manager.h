@@ -16,6 +16,7 @@ struct PortHandle {
   std::string dev_name;  // DPDK device name, e.g. net_tap_p3
   PortKind kind = PortKind::tap;
   uint16_t tx_queues = 1;
+  uint16_t rx_queues = 1;
 };
 
 class PortManager {
@@ -27,6 +28,10 @@ class PortManager {
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
   // A net_vhost port on `socket_path`; client mode reconnects when the pod restarts.
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
+  // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
+  // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
+  // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).
+  PortHandle create_uplink(const std::string& devargs, const std::string& ifname, uint16_t queues);
   void destroy(const PortHandle& port);
   static bool link_up(uint16_t port_id);
   // mbufs a port of this kind takes from the pool for as long as it exists (pre-filled rx ring).
@@ -34,7 +39,7 @@ class PortManager {
 
  private:
   PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,
-                             uint16_t tx_queues);
+                             uint16_t tx_queues, uint16_t rx_queues = 1);
 
   rte_mempool* pool_;
 };

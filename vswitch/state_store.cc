@@ -70,10 +70,17 @@ json encode(const SwitchState& state) {
                     {"mac", pod.mac.str()},
                     {"socket_path", pod.socket_path}});
   }
+  json nodes = json::array();
+  for (const RemoteNodeSpec& node : state.nodes)
+    nodes.push_back({{"name", node.name},
+                     {"pod_cidr", node.pod_cidr},
+                     {"node_ip", node.node_ip},
+                     {"vtep_mac", node.vtep_mac}});
   return {{"version", kFormatVersion},
           {"pod_cidr", state.pod_cidr},
           {"ipam_cursor", ipv4_str(state.ipam_cursor)},
-          {"pods", std::move(pods)}};
+          {"pods", std::move(pods)},
+          {"nodes", std::move(nodes)}};
 }
 
 // Reads the JSON back, naming the file and the offending field in every error.
@@ -143,6 +150,18 @@ class Decoder {
       const std::string where = "pods[" + std::to_string(i) + "]";
       if (!pods[i].is_object()) fail(where + " is not an object");
       state.pods.push_back(pod(pods[i], where));
+    }
+    // Added after version 1 was first written: absent means no remote nodes.
+    if (root.contains("nodes")) {
+      const json& nodes = root["nodes"];
+      if (!nodes.is_array()) fail("\"nodes\" is not an array");
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        const std::string where = "nodes[" + std::to_string(i) + "]";
+        if (!nodes[i].is_object()) fail(where + " is not an object");
+        state.nodes.push_back(RemoteNodeSpec{
+            string(nodes[i], "name", where), string(nodes[i], "pod_cidr", where),
+            string(nodes[i], "node_ip", where), string(nodes[i], "vtep_mac", where), "", "", ""});
+      }
     }
     return state;
   }

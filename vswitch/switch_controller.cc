@@ -25,17 +25,17 @@ constexpr unsigned kMbufCache = 256;
 
 Ipv4 host_address(const Ipv4Prefix& cidr) { return cidr.network + 1; }
 
-bool valid_pod_id(const std::string& id) {
-  static const std::regex pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-  return std::regex_match(id, pattern);
-}
-
 bool valid_ifname(const std::string& name) {
   if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
   return name.find_first_of("/: \t\n") == std::string::npos;
 }
 
 }  // namespace
+
+bool valid_pod_id(const std::string& id) {
+  static const std::regex pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  return std::regex_match(id, pattern);
+}
 
 SwitchController::SwitchController(const Config& config)
     : config_(config),
@@ -91,7 +91,8 @@ void SwitchController::start() {
   }
 
   host_port_ = ports_->create_tap("net_tap_" + config_.host_port, config_.host_port);
-  configure_host_interface(config_.host_port, host_ip_, host_mac_, config_.mtu, config_.pod_cidr);
+  configure_host_interface(config_.host_port, host_ip_, host_mac_, config_.pod_mtu(),
+                           config_.pod_cidr);
   reset_port_counters(host_port_->port_id);
   restore_pods();
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
@@ -99,10 +100,16 @@ void SwitchController::start() {
   host_worker_ = assign_rxq(host_port_->port_id);
   for (auto& [id, pod] : pods_)
     if (pod.port) pod.worker = assign_rxq(pod.port->port_id);
+  start_overlay(std::exchange(saved_nodes_, {}));
 }
 
 void SwitchController::run(const std::atomic<bool>& stop) {
-  while (!stop.load()) queue_.run_pending(std::chrono::milliseconds(100));
+  // With an overlay the loop also resolves next hops: ARP answers wait at most one period.
+  const auto period = std::chrono::milliseconds(uplink_port_ ? 20 : 100);
+  while (!stop.load()) {
+    queue_.run_pending(period);
+    overlay_tick();
+  }
 }
 
 void SwitchController::shutdown() {
@@ -122,6 +129,7 @@ void SwitchController::shutdown() {
     ports_->destroy(*host_port_);
     host_port_.reset();
   }
+  stop_overlay();
 }
 
 std::string SwitchController::vhost_socket_path(const std::string& pod_id) const {
@@ -166,7 +174,8 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
     throw std::runtime_error("interface " + spec.ifname + " already exists in " + spec.netns);
   PortHandle handle = ports_->create_tap("net_tap_p" + seq, spec.ifname);
   try {
-    configure_pod_interface({spec.ifname, record.ip, record.mac, config_.mtu, config_.gateway_ip});
+    configure_pod_interface(
+        {spec.ifname, record.ip, record.mac, config_.pod_mtu(), config_.gateway_ip});
   } catch (...) {
     ports_->destroy(handle);
     throw;
@@ -207,8 +216,17 @@ void SwitchController::publish_table() {
     e.tx_lock = pod.port->tx_queues < n_workers ? &tx_locks_[p] : nullptr;
     routes.push_back({pod.record.ip, p});
   }
+  if (uplink_port_) {
+    PortEntry& e = ports[uplink_port_->port_id];
+    e.in_use = true;
+    e.mac = to_rte(uplink_mac_);
+    e.tx_queues = uplink_port_->tx_queues;
+    e.tx_lock = uplink_port_->tx_queues < n_workers ? &tx_locks_[uplink_port_->port_id] : nullptr;
+  }
   const ForwardingConfig fc{config_.pod_cidr, host_ip_, config_.gateway_ip, gateway_mac_};
-  tables_->publish(std::make_unique<ForwardingTable>(++table_version_, fc, ports, host, routes));
+  auto table = std::make_unique<ForwardingTable>(++table_version_, fc, ports, host, routes);
+  table->set_overlay(overlay_state());
+  tables_->publish(std::move(table));
 }
 
 std::string SwitchController::try_persist() {
@@ -239,6 +257,7 @@ void SwitchController::persist() const {
   state.pod_cidr = config_.pod_cidr.str();
   state.ipam_cursor = ipam_.cursor();
   for (const auto& [id, pod] : pods_) state.pods.push_back(pod.record);
+  for (const auto& [name, node] : nodes_) state.nodes.push_back(node.spec);
   store_.save(state);
 }
 
@@ -250,6 +269,7 @@ void SwitchController::restore_pods() {
                              state->pod_cidr + " but podvsd runs with " + config_.pod_cidr.str() +
                              "; delete its pods first or start with the old CIDR");
   ipam_.set_cursor(state->ipam_cursor);
+  saved_nodes_ = state->nodes;
   for (const PodRecord& record : state->pods) {
     if (pods_.count(record.spec.id) != 0) {
       PODVS_LOG(error, "pod %s appears twice in %s; the second record is ignored",
@@ -284,7 +304,7 @@ PodInfo SwitchController::pod_info(const Pod& pod) const {
   info.ip = ipv4_str(pod.record.ip);
   info.mac = pod.record.mac.str();
   info.gateway_ip = ipv4_str(config_.gateway_ip);
-  info.mtu = config_.mtu;
+  info.mtu = config_.pod_mtu();
   info.socket_path = pod.record.socket_path;
   info.status = pod.status;
   if (pod.port) {
@@ -380,8 +400,8 @@ Result<PodInfo> SwitchController::do_get_pod(const std::string& id) {
   if (pod.port && pod.record.spec.kind == PortKind::tap) {
     try {
       ScopedNetns in_pod(pod.record.spec.netns);
-      pod.status = check_pod_interface(
-          {pod.record.spec.ifname, pod.record.ip, pod.record.mac, config_.mtu, config_.gateway_ip});
+      pod.status = check_pod_interface({pod.record.spec.ifname, pod.record.ip, pod.record.mac,
+                                        config_.pod_mtu(), config_.gateway_ip});
     } catch (const std::exception& e) {
       pod.status = e.what();
     }
@@ -411,12 +431,13 @@ Result<NodeStatus> SwitchController::status() {
     s.pod_cidr = config_.pod_cidr.str();
     s.gateway_ip = ipv4_str(config_.gateway_ip);
     s.host_ip = ipv4_str(host_ip_);
-    s.mtu = config_.mtu;
+    s.mtu = config_.pod_mtu();
     s.addresses_total = ipam_.capacity();
     s.addresses_used = ipam_.used();
     s.ports_used = rte_eth_dev_count_avail();
     s.ports_max = RTE_MAX_ETHPORTS;
     s.workers = static_cast<uint32_t>(workers_.size());
+    fill_overlay_status(s);
     return Result<NodeStatus>::ok(s);
   });
 }

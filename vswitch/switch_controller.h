@@ -17,6 +17,7 @@
 
 #include "control/control_plane.h"
 #include "control/ipam.h"
+#include "overlay/neighbour_table.h"
 #include "pmd/worker.h"
 #include "vswitch/config.h"
 #include "vswitch/control_queue.h"
@@ -51,6 +52,9 @@ class SwitchController : public ControlPlane {
   Result<Empty> clear_stats() override;
   Result<NodeStatus> status() override;
   Result<std::vector<RecentDrop>> recent_drops() override;
+  Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override;
+  Result<Empty> del_node(const std::string& name) override;
+  Result<std::vector<RemoteNodeSpec>> list_nodes() override;
 
  private:
   struct Pod {
@@ -98,6 +102,25 @@ class SwitchController : public ControlPlane {
   PodInfo pod_info(const Pod& pod) const;
   std::vector<PortStats> port_stats() const;
 
+  // The overlay (switch_overlay.cc).
+  struct RemoteNodeEntry {
+    RemoteNodeSpec spec;  // as requested (name, pod CIDR, node IP, VTEP MAC)
+    Ipv4Prefix cidr;
+    Ipv4 node_ip = 0;
+    MacAddr vtep_mac;
+    Ipv4 next_hop = 0;  // the node itself, or uplink_gateway when it is off our subnet
+  };
+  void start_overlay(const std::vector<RemoteNodeSpec>& saved_nodes);
+  void stop_overlay();
+  void overlay_tick();  // learn from punted ARP, send ARP requests, republish on MAC changes
+  bool send_on_uplink(rte_mbuf* m);
+  Ipv4 next_hop_for(Ipv4 node_ip) const;
+  OverlayState overlay_state() const;
+  Result<RemoteNodeSpec> do_add_node(const RemoteNodeSpec& spec);
+  void release_next_hop(const RemoteNodeEntry& node);
+  RemoteNodeSpec node_view(const RemoteNodeEntry& node) const;
+  void fill_overlay_status(NodeStatus& s) const;
+
   template <typename T, typename F>
   Result<T> on_control_thread(F fn) {
     auto result = queue_.call(std::move(fn));
@@ -130,6 +153,17 @@ class SwitchController : public ControlPlane {
   ControlQueue queue_;
   bool workers_running_ = false;
   bool state_dirty_ = false;  // the last save failed: the file may still list deleted pods
+
+  std::optional<PortHandle> uplink_port_;
+  MacAddr uplink_mac_;          // our VTEP MAC
+  std::string uplink_offload_;  // "rte_flow" or why not
+  rte_flow* uplink_flow_ = nullptr;
+  std::map<std::string, RemoteNodeEntry> nodes_;
+  std::map<Ipv4, int> next_hop_users_;  // remote nodes per next hop
+  NeighbourTable neighbours_;
+  std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
 };
+
+bool valid_pod_id(const std::string& id);
 
 }  // namespace podvs

@@ -66,6 +66,7 @@ std::vector<PortStats> SwitchController::port_stats() const {
     out.push_back(std::move(s));
   };
   if (host_port_) add(*host_port_, "", host_worker_);
+  if (uplink_port_) add(*uplink_port_, "", 0);
   for (const auto& [id, pod] : pods_)
     if (pod.port) add(*pod.port, id, pod.worker);
   return out;

@@ -102,11 +102,27 @@ class FakeControlPlane : public ControlPlane {
     return Result<std::vector<RecentDrop>>::ok(
         {{1700000000000000000, 0, "net_tap_p0", "pod-a", "spoofed_source", 60, "\x0a\x58"}});
   }
+  Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override {
+    if (node.name.empty())
+      return Result<RemoteNodeSpec>::fail(ErrorCode::invalid_argument, "node name is empty");
+    nodes.push_back(node);
+    return Result<RemoteNodeSpec>::ok(node);
+  }
+  Result<Empty> del_node(const std::string& name) override {
+    std::erase_if(nodes, [&](const RemoteNodeSpec& n) { return n.name == name; });
+    return Result<Empty>::ok({});
+  }
+  Result<std::vector<RemoteNodeSpec>> list_nodes() override {
+    return Result<std::vector<RemoteNodeSpec>>::ok(nodes);
+  }
+  std::vector<RemoteNodeSpec> nodes;
+
   Result<NodeStatus> status() override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};
-    return Result<NodeStatus>::ok(
-        {"0.1.0", "10.244.0.0/24", "169.254.1.1", "10.244.0.1", 1500, 253, 2, 3, 32, 1});
+    return Result<NodeStatus>::ok({"0.1.0", "10.244.0.0/24", "169.254.1.1", "10.244.0.1", 1500, 253,
+                                   2, 3, 32, 1, "192.168.1.10/24", "02:00:00:00:00:01", 8472, 1,
+                                   1500, "net_af_packet_eth1", "software (no rte_flow)"});
   }
 
   void force_error(std::optional<Error> error) {

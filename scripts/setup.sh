@@ -25,7 +25,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libmnl-dev
   clang libclang-rt-14-dev
   containernetworking-plugins prometheus
-  iproute2 iputils-ping iperf3 ethtool netcat-openbsd curl procps python3
+  iproute2 iputils-ping iperf3 ethtool tcpdump netcat-openbsd curl procps python3
 )
 [ "$bench" = 1 ] && packages+=(openvswitch-switch-dpdk python3-matplotlib)
 missing=()

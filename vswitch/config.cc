@@ -61,6 +61,9 @@ eal_args: []
 log_level: info
 
 # The VXLAN overlay between nodes: off while neither uplink_interface nor uplink_device is set.
+# The cluster's pod network (all nodes' pod CIDRs), e.g. 10.244.0.0/16: an address in it that no
+# node owns is dropped (no_route) instead of leaving through the host port. "" = not known.
+cluster_cidr: ""
 # Kernel interface podvsd opens with DPDK's net_af_packet as the node's uplink (its MAC is used).
 uplink_interface: ""
 # Or the uplink as DPDK device arguments (a NIC's PCI address); overrides uplink_interface.
@@ -199,6 +202,14 @@ void set_node_ip(Config& config, const YAML::Node& node) {
   throw ConfigError(quoted(text) + " is not an address with its subnet such as 192.168.1.10/24");
 }
 
+void set_cluster_cidr(Config& config, const YAML::Node& node) {
+  config.cluster_cidr.reset();
+  if (node.IsNull() || scalar(node).empty()) return;
+  Config probe;
+  set_pod_cidr(probe, node);  // same syntax and the same precise errors
+  config.cluster_cidr = probe.pod_cidr;
+}
+
 void set_uplink_gateway(Config& config, const YAML::Node& node) {
   const std::string text = node.IsNull() ? "" : scalar(node);
   config.uplink_gateway = 0;
@@ -270,6 +281,8 @@ constexpr Key kKeys[] = {
      "Extra DPDK EAL arguments, one string split on spaces (write --eal-args='--a --b')",
      set_eal_args, false, "none"},
     {"log_level", "LEVEL", "error, warning, info or debug", set_string<&Config::log_level>},
+    {"cluster_cidr", "CIDR", "The cluster's pod network, e.g. 10.244.0.0/16", set_cluster_cidr,
+     false, "none"},
     {"uplink_interface", "IFNAME", "Kernel interface used as the uplink (net_af_packet)",
      set_string<&Config::uplink_interface>, false, "none: no overlay"},
     {"uplink_device", "DEVARGS", "DPDK devargs of the uplink, e.g. a NIC's PCI address",
@@ -418,6 +431,10 @@ void fill_cpu_defaults(Config& config) {
 }
 
 static void validate_overlay(const Config& config) {
+  if (config.cluster_cidr && !(config.cluster_cidr->contains(config.pod_cidr.network) &&
+                               config.cluster_cidr->length <= config.pod_cidr.length))
+    throw ConfigError("pod_cidr " + config.pod_cidr.str() + " is not inside cluster_cidr " +
+                      config.cluster_cidr->str());
   if (!config.overlay_enabled()) return;
   if (config.uplink_interface.size() > kInterfaceNameMax)
     throw ConfigError("uplink_interface " + quoted(config.uplink_interface) +

@@ -37,7 +37,8 @@ struct Config {
   std::string log_level = "info";     // error|warning|info|debug
 
   // The VXLAN overlay (off while neither uplink_interface nor uplink_device is set).
-  std::string uplink_interface;    // kernel interface opened with net_af_packet
+  std::optional<Ipv4Prefix> cluster_cidr;  // every node's pod CIDR lies in it; none: unknown
+  std::string uplink_interface;            // kernel interface opened with net_af_packet
   std::string uplink_device;       // or DPDK devargs of the uplink (PCI address, vdev string)
   Ipv4 node_ip = 0;                // our underlay address...
   uint8_t node_prefix_length = 0;  // ...and its subnet's length (next hops on it are on-link)

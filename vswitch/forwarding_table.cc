@@ -90,6 +90,8 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
     }
     return action;
   }
+  if (overlay_.cluster_mask != 0 && (dst & overlay_.cluster_mask) == overlay_.cluster_net)
+    return action;
   if (host_port_ != kNoPort && in_port != host_port_) {
     action.out_port = host_port_;
     action.dst_mac = ports_[host_port_].mac;

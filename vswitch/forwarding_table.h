@@ -64,6 +64,9 @@ struct OverlayState {
   rte_be32_t node_ip = 0;     // our underlay address (network order)
   VxlanParams vxlan;
   uint16_t max_inner_ip_len = 0;  // uplink MTU minus the VXLAN overhead
+  // The cluster's pod network (network order); mask 0: unknown. Addresses in it that no node owns
+  // have no route, rather than leaving through the host port.
+  rte_be32_t cluster_net = 0, cluster_mask = 0;
   std::vector<RemoteNode> nodes;
 };
 

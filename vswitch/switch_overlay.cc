@@ -97,6 +97,10 @@ OverlayState SwitchController::overlay_state() const {
   o.vxlan =
       VxlanParams{config_.effective_vxlan_port(), config_.vxlan_vni, config_.vxlan_udp_checksum};
   o.max_inner_ip_len = static_cast<uint16_t>(config_.uplink_mtu - kVxlanOverhead);
+  if (config_.cluster_cidr) {
+    o.cluster_mask = rte_cpu_to_be_32(config_.cluster_cidr->mask());
+    o.cluster_net = rte_cpu_to_be_32(config_.cluster_cidr->network);
+  }
   for (const auto& [name, node] : nodes_) {
     RemoteNode r;
     r.pod_cidr = node.cidr;

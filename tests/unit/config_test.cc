@@ -308,3 +308,50 @@ TEST(Config, VersionAndUsageErrors) {
 
 }  // namespace
 }  // namespace podvs
+
+namespace podvs {
+namespace {
+
+Config overlay_config(const std::string& extra) {
+  Config c =
+      config_from_yaml("uplink_interface: eth1\nnode_ip: 192.168.1.10/24\n" + extra, Config{});
+  fill_cpu_defaults(c);
+  return c;
+}
+
+TEST(ConfigOverlay, UplinkNodeIpAndDerivedValues) {
+  Config c = overlay_config("cluster_cidr: 10.244.0.0/16\nflannel_compat: true\n");
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_TRUE(c.overlay_enabled());
+  EXPECT_EQ(c.node_ip, 0xc0a8010au);
+  EXPECT_EQ(c.node_prefix_length, 24);
+  EXPECT_EQ(c.effective_vxlan_port(), 8472);
+  EXPECT_EQ(c.pod_mtu(), 1450u);  // uplink 1500 minus VXLAN's 50
+  EXPECT_EQ(c.cluster_cidr->str(), "10.244.0.0/16");
+  EXPECT_EQ(overlay_config("vxlan_port: 4790\nflannel_compat: true\n").effective_vxlan_port(),
+            4790);
+  EXPECT_EQ(Config{}.pod_mtu(), 1500u);  // no overlay: the configured MTU
+}
+
+TEST(ConfigOverlay, BadOverlaySettingsNameTheKey) {
+  auto error = [](const std::string& yaml) {
+    try {
+      validate(overlay_config(yaml));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("cluster_cidr: 10.245.0.0/16\n").find("not inside cluster_cidr"),
+            std::string::npos);
+  EXPECT_NE(error("vxlan_vni: 0\n").find("vxlan_vni 0"), std::string::npos);
+  EXPECT_NE(error("uplink_mtu: 600\n").find("uplink_mtu 600"), std::string::npos);
+  EXPECT_NE(error("node_ip: 10.244.0.5/24\n").find("inside pod_cidr"), std::string::npos);
+  EXPECT_THROW(overlay_config("node_ip: 192.168.1.10\n"), ConfigError);  // no subnet length
+  Config no_ip = config_from_yaml("uplink_interface: eth1\n", Config{});
+  fill_cpu_defaults(no_ip);
+  EXPECT_THROW(validate(no_ip), ConfigError);
+}
+
+}  // namespace
+}  // namespace podvs

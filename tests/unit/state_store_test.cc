@@ -56,11 +56,19 @@ SwitchState sample_state() {
   host.spec.kind = PortKind::host;
   host.ip = *parse_ipv4("10.244.0.1");
   state.pods = {tap, vhost, host};
+  state.nodes = {{"node-2", "10.244.2.0/24", "192.168.1.20", "02:00:00:00:00:02", "", "", ""}};
   return state;
 }
 
 void expect_same(const SwitchState& a, const SwitchState& b) {
   EXPECT_EQ(a.pod_cidr, b.pod_cidr);
+  ASSERT_EQ(a.nodes.size(), b.nodes.size());
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    EXPECT_EQ(a.nodes[i].name, b.nodes[i].name);
+    EXPECT_EQ(a.nodes[i].pod_cidr, b.nodes[i].pod_cidr);
+    EXPECT_EQ(a.nodes[i].node_ip, b.nodes[i].node_ip);
+    EXPECT_EQ(a.nodes[i].vtep_mac, b.nodes[i].vtep_mac);
+  }
   EXPECT_EQ(a.ipam_cursor, b.ipam_cursor);
   ASSERT_EQ(a.pods.size(), b.pods.size());
   for (size_t i = 0; i < a.pods.size(); ++i) {

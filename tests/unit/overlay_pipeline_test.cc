@@ -1,0 +1,218 @@
+// Golden-packet tests of the pipeline with an overlay: a pod's packet to a remote node's pod
+// leaves the uplink wrapped in VXLAN; a VXLAN packet from the uplink reaches the local pod
+// unwrapped; what the overlay cannot carry is answered or dropped under its reason.
+#include <gtest/gtest.h>
+#include <rte_byteorder.h>
+
+#include "overlay/vxlan_header.h"
+#include "tests/unit/eal_fixture.h"
+#include "tests/unit/table_fixture.h"
+#include "vswitch/pipeline.h"
+
+namespace podvs::test {
+namespace {
+
+constexpr uint16_t kUplinkPort = 3;
+constexpr const char* kUplinkMac = "02:00:00:00:00:01";
+constexpr const char* kRemoteVtepMac = "02:00:00:00:00:02";
+constexpr const char* kNextHopMac = "02:00:00:00:00:fe";
+
+rte_ether_addr ether(const char* text) { return to_rte(*MacAddr::parse(text)); }
+rte_be32_t be(const char* text) { return rte_cpu_to_be_32(ip(text)); }
+
+std::vector<uint8_t> vxlan_bytes(uint32_t vni) {
+  return {0x08,
+          0,
+          0,
+          0,
+          static_cast<uint8_t>(vni >> 16),
+          static_cast<uint8_t>(vni >> 8),
+          static_cast<uint8_t>(vni),
+          0};
+}
+
+class OverlayPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    table_ = make_table();
+    OverlayState o;
+    o.uplink_port = kUplinkPort;
+    o.vtep_mac = ether(kUplinkMac);
+    o.node_ip = be("192.168.1.10");
+    o.vxlan = VxlanParams{4789, 1, false};
+    o.max_inner_ip_len = 1450;
+    o.cluster_mask = rte_cpu_to_be_32(0xffff0000u);
+    o.cluster_net = be("10.244.0.0");
+    RemoteNode resolved{*Ipv4Prefix::parse("10.244.1.0/24"), ether(kRemoteVtepMac), true, {}};
+    resolved.outer =
+        make_vxlan_outer(o.vxlan, o.vtep_mac, ether(kNextHopMac), o.node_ip, be("192.168.1.20"));
+    RemoteNode unresolved{*Ipv4Prefix::parse("10.244.2.0/24"), ether(kRemoteVtepMac), false, {}};
+    o.nodes = {resolved, unresolved};
+    table_->set_overlay(o);
+    cache_.sync(table_->version());
+    in_use_before_ = rte_mempool_in_use_count(test_pool());
+  }
+  void TearDown() override {
+    for (uint16_t port : {kHostPort, kPodAPort, kPodBPort, kUplinkPort})
+      for (uint16_t i = 0; i < tx_.pending(port); ++i) rte_pktmbuf_free(tx_.packets(port)[i]);
+    for (rte_mbuf* m = nullptr; punt_.pop(m);) rte_pktmbuf_free(m);
+    EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use_before_);
+  }
+
+  void run(uint16_t in_port, const std::vector<uint8_t>& frame) {
+    rte_mbuf* m = to_mbuf(test_pool(), frame);
+    BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_};
+    process_burst(in_port, &m, 1, ctx);
+  }
+  std::vector<uint8_t> sent(uint16_t port) {
+    EXPECT_EQ(tx_.pending(port), 1);
+    return tx_.pending(port) == 1 ? from_mbuf(tx_.packets(port)[0]) : std::vector<uint8_t>{};
+  }
+  uint64_t drops(uint16_t port, DropReason r) {
+    return counters_->ports[port].drops[static_cast<size_t>(r)].get();
+  }
+
+  std::unique_ptr<ForwardingTable> table_;
+  FlowCache cache_{256};
+  TxBuffers tx_;
+  MbufQueue punt_;
+  std::unique_ptr<WorkerCounters> counters_ = std::make_unique<WorkerCounters>();
+  unsigned in_use_before_ = 0;
+};
+
+TEST_F(OverlayPipelineTest, PodToRemotePodIsEncapsulatedOutTheUplink) {
+  run(kPodAPort, PacketBuilder()
+                     .eth(kPodAMac, kGwMac)
+                     .ipv4("10.244.0.2", "10.244.1.3", IPPROTO_UDP, 64)
+                     .udp(5000, 6000)
+                     .bytes());
+  const auto inner = PacketBuilder()
+                         .eth(kUplinkMac, kRemoteVtepMac)
+                         .ipv4("10.244.0.2", "10.244.1.3", IPPROTO_UDP, 63)
+                         .udp(5000, 6000)
+                         .bytes();
+  const auto out = sent(kUplinkPort);
+  ASSERT_EQ(out.size(), inner.size() + kVxlanOverhead);
+  // Outer Ethernet: our uplink MAC to the next hop's.
+  EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + 6), mac(kNextHopMac));
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 6, out.begin() + 12), mac(kUplinkMac));
+  // Outer IPv4 from our node IP to the remote node's, UDP to 4789, VXLAN VNI 1, then the inner.
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 26, out.begin() + 30),
+            (std::vector<uint8_t>{192, 168, 1, 10}));
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 30, out.begin() + 34),
+            (std::vector<uint8_t>{192, 168, 1, 20}));
+  EXPECT_EQ(out[36] * 256 + out[37], 4789);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 42, out.begin() + 50), vxlan_bytes(1));
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 50, out.end()), inner);
+}
+
+TEST_F(OverlayPipelineTest, VxlanFromTheUplinkReachesTheLocalPod) {
+  const auto inner = PacketBuilder()
+                         .eth(kRemoteVtepMac, kUplinkMac)
+                         .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP, 63)
+                         .udp(6000, 5000)
+                         .bytes();
+  std::vector<uint8_t> payload = vxlan_bytes(1);
+  payload.insert(payload.end(), inner.begin(), inner.end());
+  run(kUplinkPort, PacketBuilder()
+                       .eth(kNextHopMac, kUplinkMac)
+                       .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
+                       .udp_payload(50000, 4789, payload)
+                       .no_udp_checksum()
+                       .bytes());
+  EXPECT_EQ(sent(kPodBPort), PacketBuilder()
+                                 .eth(kGwMac, kPodBMac)
+                                 .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP, 62)
+                                 .udp(6000, 5000)
+                                 .bytes());
+}
+
+TEST_F(OverlayPipelineTest, DecapsulatedPacketsAreNeverRoutedOnward) {
+  // A remote node may not use us as a router: to another node's pods, or out of the cluster.
+  for (const char* dst : {"10.244.2.9", "192.0.2.1"}) {
+    const auto inner = PacketBuilder()
+                           .eth(kRemoteVtepMac, kUplinkMac)
+                           .ipv4("10.244.1.3", dst, IPPROTO_UDP)
+                           .udp(6000, 5000)
+                           .bytes();
+    std::vector<uint8_t> payload = vxlan_bytes(1);
+    payload.insert(payload.end(), inner.begin(), inner.end());
+    run(kUplinkPort, PacketBuilder()
+                         .eth(kNextHopMac, kUplinkMac)
+                         .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
+                         .udp_payload(50000, 4789, payload)
+                         .no_udp_checksum()
+                         .bytes());
+  }
+  EXPECT_EQ(drops(kUplinkPort, DropReason::no_route), 2u);
+}
+
+TEST_F(OverlayPipelineTest, WhatTheOverlayCannotCarryIsDroppedUnderItsReason) {
+  // Unresolved next hop, unknown address of the cluster, plain IPv4 on the uplink, a wrong VNI.
+  run(kPodAPort,
+      PacketBuilder().eth(kPodAMac, kGwMac).ipv4("10.244.0.2", "10.244.2.3", 17).udp(1, 2).bytes());
+  run(kPodAPort,
+      PacketBuilder().eth(kPodAMac, kGwMac).ipv4("10.244.0.2", "10.244.9.3", 17).udp(1, 2).bytes());
+  run(kUplinkPort, PacketBuilder()
+                       .eth(kNextHopMac, kUplinkMac)
+                       .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
+                       .udp(1, 2)
+                       .bytes());
+  std::vector<uint8_t> bad_vni = vxlan_bytes(7);
+  const auto inner = PacketBuilder()
+                         .eth(kRemoteVtepMac, kUplinkMac)
+                         .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP)
+                         .udp(6000, 5000)
+                         .bytes();
+  bad_vni.insert(bad_vni.end(), inner.begin(), inner.end());
+  run(kUplinkPort, PacketBuilder()
+                       .eth(kNextHopMac, kUplinkMac)
+                       .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
+                       .udp_payload(50000, 4789, bad_vni)
+                       .no_udp_checksum()
+                       .bytes());
+  EXPECT_EQ(drops(kPodAPort, DropReason::neighbour_unresolved), 1u);
+  EXPECT_EQ(drops(kPodAPort, DropReason::no_route), 1u);
+  EXPECT_EQ(drops(kUplinkPort, DropReason::uplink_not_overlay), 1u);
+  EXPECT_EQ(drops(kUplinkPort, DropReason::vxlan_bad_vni), 1u);
+}
+
+TEST_F(OverlayPipelineTest, TooBigWithDfGetsFragmentationNeededBack) {
+  run(kPodAPort, PacketBuilder()
+                     .eth(kPodAMac, kGwMac)
+                     .ipv4("10.244.0.2", "10.244.1.3", IPPROTO_UDP)
+                     .dont_fragment()
+                     .udp(5000, 6000, 1451 - 28)
+                     .bytes());
+  const auto reply = sent(kPodAPort);
+  ASSERT_GE(reply.size(), 14u + 20 + 8);
+  EXPECT_EQ(std::vector<uint8_t>(reply.begin(), reply.begin() + 6), mac(kPodAMac));
+  EXPECT_EQ(reply[23], IPPROTO_ICMP);
+  EXPECT_EQ(reply[34], 3);                       // destination unreachable
+  EXPECT_EQ(reply[35], 4);                       // fragmentation needed
+  EXPECT_EQ(reply[40] * 256 + reply[41], 1450);  // next-hop MTU
+  EXPECT_EQ(counters_->frag_needed_sent.get(), 1u);
+}
+
+TEST_F(OverlayPipelineTest, UplinkArpForOurNodeIpIsAnsweredOtherArpIsPunted) {
+  run(kUplinkPort,
+      PacketBuilder()
+          .eth(kNextHopMac, "ff:ff:ff:ff:ff:ff", RTE_ETHER_TYPE_ARP)
+          .arp(RTE_ARP_OP_REQUEST, kNextHopMac, "192.168.1.20", "00:00:00:00:00:00", "192.168.1.10")
+          .bytes());
+  EXPECT_EQ(sent(kUplinkPort),
+            PacketBuilder()
+                .eth(kUplinkMac, kNextHopMac, RTE_ETHER_TYPE_ARP)
+                .arp(RTE_ARP_OP_REPLY, kUplinkMac, "192.168.1.10", kNextHopMac, "192.168.1.20")
+                .bytes());
+  run(kUplinkPort,
+      PacketBuilder()
+          .eth(kNextHopMac, kUplinkMac, RTE_ETHER_TYPE_ARP)
+          .arp(RTE_ARP_OP_REPLY, kNextHopMac, "192.168.1.20", kUplinkMac, "192.168.1.10")
+          .bytes());
+  EXPECT_EQ(punt_.read_available(), 1u);
+  EXPECT_EQ(counters_->ports[kUplinkPort].punted.get(), 1u);
+}
+
+}  // namespace
+}  // namespace podvs::test

@@ -164,7 +164,7 @@ TEST_F(IcmpFragNeededTest, BroadcastAndMulticastDestinationsAreRefused) {
 
 TEST_F(IcmpFragNeededTest, WithoutHeadroomRefusesAndLeavesTheMbufAlone) {
   const auto original = big_udp().bytes();
-  rte_mbuf* m = keep(to_mbuf_with_headroom(original, 27));
+  rte_mbuf* m = keep(to_mbuf_with_headroom(original, 26));
   EXPECT_FALSE(make_error(m));
   EXPECT_EQ(from_mbuf(m), original);
 }

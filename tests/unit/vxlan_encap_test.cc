@@ -151,9 +151,9 @@ TEST_F(VxlanEncapTest, MultiSegmentFrameGetsTheSameBytesAndChecksum) {
 
 TEST_F(VxlanEncapTest, WithoutHeadroomRefusesAndLeavesTheMbufAlone) {
   const auto inner = inner_frame();
-  rte_mbuf* m = keep(to_mbuf_with_headroom(inner, kVxlanOverhead - 1));
+  rte_mbuf* m = keep(to_mbuf_with_headroom(inner, kVxlanOverhead - 2));
   EXPECT_FALSE(vxlan_encap(m, outer_, kFlowHash, true));
-  EXPECT_EQ(rte_pktmbuf_headroom(m), kVxlanOverhead - 1);
+  EXPECT_EQ(rte_pktmbuf_headroom(m), kVxlanOverhead - 2);
   EXPECT_EQ(from_mbuf(m), inner);
 
   rte_mbuf* exact = keep(to_mbuf_with_headroom(inner, kVxlanOverhead));

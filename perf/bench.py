@@ -156,7 +156,9 @@ class Ovs:
         return run(["ovs-appctl", "--target=" + os.path.join(self.dir, "ovs-vswitchd.ctl"), *args], env=self.env)
 
     def start(self):
-        os.makedirs(self.dir, exist_ok=True)
+        # Every start is a fresh OVS: a new database, no state from an earlier repetition.
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
         conf = os.path.join(self.dir, "conf.db")
         run(["ovsdb-tool", "create", conf, "/usr/share/openvswitch/vswitch.ovsschema"])
         self.db = self.procs.start(

@@ -28,7 +28,7 @@ struct RxQueue {
   uint16_t port = 0;
   uint16_t queue = 0;
   // Polling this queue costs a syscall even when it is empty (net_tap reads its fd): after an
-  // empty poll the worker skips it for a few iterations, so idle kernel pods do not tax the
+  // empty poll the worker rests it for 50 us, so idle kernel pods do not tax the
   // vhost-user traffic sharing the worker. A busy lazy queue is polled every iteration.
   bool lazy = false;
   bool same_queue(const RxQueue& o) const { return port == o.port && queue == o.queue; }
@@ -94,10 +94,11 @@ class Worker {
   // Worker-private state below.
   struct PolledQueue {
     RxQueue rxq;
-    uint16_t skip = 0;  // iterations left before a lazy queue is polled again
+    uint64_t rest_until = 0;  // TSC before which an idle lazy queue is not polled again
   };
   std::vector<PolledQueue> rxqs_;
   FlowCache cache_;
+  const uint64_t lazy_rest_cycles_;
   TxBuffers tx_;
   uint32_t empty_polls_ = 0;
   WorkerCounters counters_;

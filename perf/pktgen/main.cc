@@ -1,5 +1,7 @@
 // podvs-pktgen: traffic generator and sink for perf/bench. Usage:
 //   podvs-pktgen [EAL args] -- --tx-socket A --rx-socket B [options]
+// With --vxlan-tx it plays a remote VTEP sending to a switch's uplink, with --vxlan-rx it receives
+// what a switch encapsulated (vxlan.h); --answer-arp answers for that VTEP's address (arp.h).
 // Lcores: with one EAL lcore, one loop alternates tx and rx bursts; with two, the main lcore
 // sends and the next one receives (they may share a CPU, e.g. --lcores 0@0,1@0, in which case
 // each loop yields the CPU when it has nothing to do).
@@ -11,6 +13,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <sched.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -20,15 +23,18 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "perf/pktgen/arp.h"
 #include "perf/pktgen/flows.h"
 #include "perf/pktgen/options.h"
 #include "perf/pktgen/port.h"
 #include "perf/pktgen/report.h"
 #include "perf/pktgen/rx_loop.h"
 #include "perf/pktgen/tx_loop.h"
+#include "perf/pktgen/vxlan.h"
 
 namespace podvs::pktgen {
 namespace {
@@ -98,6 +104,10 @@ void disarm_startup_timer() {
 // rings (the tx port's rx queue is mostly idle but still filled with buffers).
 constexpr unsigned kPoolSize = 8191;
 constexpr unsigned kPoolCache = 256;
+// ARP replies the receive loop hands to the transmit loop (rx_loop.h); a handful is plenty, as
+// switches ask once a second at most.
+constexpr unsigned kArpRingSize = 64;
+
 // Latency sampling assumes this rate when running unpaced, to size the sampling interval.
 constexpr double kLineRateGuessPps = 30e6;
 
@@ -145,11 +155,46 @@ rte_mempool* make_pool(const char* name) {
   return pool;
 }
 
+// With --answer-arp, one gratuitous ARP on each port that faces the underlay (the VXLAN side; the
+// rx port when VXLAN is not used), so that a switch learns the remote VTEP without asking.
+void announce(const Options& o, uint16_t tx_port, uint16_t rx_port, rte_mempool* pool) {
+  if (!o.answer_arp) return;
+  std::vector<uint16_t> ports;
+  if (o.vxlan_tx) ports.push_back(tx_port);
+  if (o.vxlan_rx || !o.vxlan_tx) ports.push_back(rx_port);
+  for (uint16_t port : ports) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) return;
+    make_gratuitous_arp(rte_pktmbuf_mtod(m, uint8_t*), *o.answer_arp);
+    m->data_len = m->pkt_len = kArpFrameLen;
+    if (rte_eth_tx_burst(port, 0, &m, 1) != 1) rte_pktmbuf_free(m);
+  }
+}
+
+VxlanTx make_vxlan_tx(const Options& o, const FlowSet& flow_set) {
+  VxlanTx v;
+  v.outer = make_vxlan_outer(o.vxlan, o.frame.frame_len);
+  v.source_ports.resize(o.flows);
+  for (uint32_t f = 0; f < o.flows; ++f)
+    v.source_ports[f] = vxlan_source_port(flow_set.tuple(f), o.frame.proto);
+  return v;
+}
+
 int run(const Options& o) {
   rte_mempool* tx_pool = make_pool("pktgen_tx");
   rte_mempool* rx_pool = make_pool("pktgen_rx");
   if (tx_pool == nullptr || rx_pool == nullptr) return 1;
-  zero_fill_pool(tx_pool, o.frame.frame_len);
+  zero_fill_pool(tx_pool, static_cast<uint16_t>(o.tx_wire_size() - RTE_ETHER_CRC_LEN));
+  rte_ring* arp_ring = nullptr;
+  if (o.answer_arp) {
+    arp_ring =
+        rte_ring_create("pktgen_arp", kArpRingSize, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (arp_ring == nullptr) {
+      std::cerr << "podvs-pktgen: cannot create the ARP reply ring: " << rte_strerror(rte_errno)
+                << "\n";
+      return 1;
+    }
+  }
 
   RunResult result;
   {
@@ -166,25 +211,30 @@ int run(const Options& o) {
       std::cerr << "podvs-pktgen: " << error << "\n";
       return 1;
     }
+    announce(o, tx_port.id(), rx_port.id(), rx_pool);
 
     FlowSet flow_set;
     flow_set.init(o.ranges, o.flows);  // validated by parse_options
     std::vector<FlowTemplate> flows(o.flows);
     for (uint32_t f = 0; f < o.flows; ++f) flows[f] = make_template(o.frame, flow_set.tuple(f), f);
+    const VxlanTx vxlan_tx = o.vxlan_tx ? make_vxlan_tx(o, flow_set) : VxlanTx{};
 
     const double hz = static_cast<double>(rte_get_tsc_hz());
     const double expected =
         (o.rate_mpps > 0 ? o.rate_mpps * 1e6 : kLineRateGuessPps) * o.duration_s;
     const auto every = static_cast<uint64_t>(expected / static_cast<double>(o.latency_samples)) + 1;
-    RxStats rx_stats(o.flows, o.latency_samples, every);
+    std::optional<VxlanRx> vxlan_rx;
+    if (o.vxlan_rx) vxlan_rx = VxlanRx{o.vxlan.udp_port, o.vxlan.vni};
+    RxStats rx_stats(o.flows, o.latency_samples, every, vxlan_rx);
 
     TxPhases phases;
     phases.start_tsc = rte_rdtsc();
     phases.measure_tsc = phases.start_tsc + static_cast<uint64_t>(o.warmup_s * hz);
     phases.end_tsc = phases.measure_tsc + static_cast<uint64_t>(o.duration_s * hz);
     const double pkts_per_cycle = o.rate_mpps * 1e6 / hz;
-    TxLoop tx(tx_port.id(), tx_pool, flows, o.frame, phases, pkts_per_cycle);
-    RxLoop rx(rx_port.id(), tx_port.id(), rx_stats);
+    TxLoop tx(tx_port.id(), tx_pool, flows, o.frame, phases, pkts_per_cycle,
+              o.vxlan_tx ? &vxlan_tx : nullptr, arp_ring);
+    RxLoop rx(rx_port.id(), tx_port.id(), rx_stats, o.answer_arp, arp_ring);
 
     std::atomic<uint64_t> tx_done_tsc{0};
     RxWorker worker{&rx, &tx_done_tsc, static_cast<uint64_t>(o.drain_s * hz), false};
@@ -215,6 +265,7 @@ int run(const Options& o) {
 
     result.tx = tx.counters();
     result.rx = rx_stats.counters();
+    result.arp = rx.arp();
     result.tx_port_received = rx.tx_port_received();
     result.stopped_early = g_stop;
     if (result.tx.first_measured_tsc != 0)
@@ -223,6 +274,11 @@ int run(const Options& o) {
     result.latency = rx_stats.latency().summarize(hz);
     result.latency_every = rx_stats.latency().every();
   }  // the ports stop and close here, before the pools go
+  if (arp_ring != nullptr) {
+    rte_mbuf* m = nullptr;
+    while (rte_ring_sc_dequeue(arp_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(arp_ring);
+  }
   rte_mempool_free(tx_pool);
   rte_mempool_free(rx_pool);
   print_report(o, result, std::cout);

@@ -30,6 +30,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   std::string src_ip = "10.0.0.1";
   std::string dst_ip = "10.0.0.2";
   bool tcp = false;
+  std::string outer_src_mac, outer_dst_mac, outer_src_ip, outer_dst_ip, answer_arp;
 
   CLI::App app{
       "podvs-pktgen: plays two DPDK pods on vhost-user sockets, sends IPv4 UDP/TCP frames on the "
@@ -66,7 +67,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "destination ports flows may use once source ports run out")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--size", o.size, "frame size including the 4-byte FCS")
+  app.add_option("--size", o.size,
+                 "frame size including the 4-byte FCS; with VXLAN the inner frame's (the frame on "
+                 "the wire is 50 bytes longer)")
       ->capture_default_str()
       ->check(CLI::Range(64, 1518));
   app.add_option("--flows", o.flows, "distinct flows, sent round-robin")
@@ -89,6 +92,27 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1000}, uint64_t{100'000'000}));
   app.add_flag("--json", o.json, "print one JSON object on stdout instead of text");
+  app.add_flag("--vxlan-tx", o.vxlan_tx,
+               "wrap every sent frame in outer Ethernet/IPv4/UDP/VXLAN headers (a remote VTEP)");
+  app.add_flag("--vxlan-rx", o.vxlan_rx,
+               "receive VXLAN: skip the outer headers before reading the stamp; any other frame "
+               "counts as an error (rx_not_vxlan)");
+  app.add_option("--outer-src-mac", outer_src_mac,
+                 "outer source MAC with --vxlan-tx (default: --tx-mac)");
+  app.add_option("--outer-dst-mac", outer_dst_mac,
+                 "outer destination MAC with --vxlan-tx: the switch's VTEP MAC");
+  app.add_option("--outer-src-ip", outer_src_ip, "outer source IPv4 address with --vxlan-tx");
+  app.add_option("--outer-dst-ip", outer_dst_ip,
+                 "outer destination IPv4 address with --vxlan-tx: the switch's node IP");
+  app.add_option("--vxlan-port", o.vxlan.udp_port, "VXLAN UDP destination port")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--vni", o.vxlan.vni, "VXLAN network identifier")
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{0}, kVxlanMaxVni));
+  app.add_option("--answer-arp", answer_arp,
+                 "IP,MAC: answer ARP requests for IP with MAC on either port and announce IP with "
+                 "a gratuitous ARP on the VXLAN side (the remote VTEP a switch resolves)");
 
   try {
     app.parse(argc, argv);
@@ -113,6 +137,31 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   if (!parse_ip(src_ip, o.ranges.src_ip)) return fail("--src-ip " + src_ip + " is not IPv4");
   if (!parse_ip(dst_ip, o.ranges.dst_ip)) return fail("--dst-ip " + dst_ip + " is not IPv4");
   if (o.tx_socket == o.rx_socket) return fail("--tx-socket and --rx-socket must differ");
+  if (o.vxlan_tx) {
+    if (outer_src_mac.empty()) outer_src_mac = tx_mac;
+    if (outer_dst_mac.empty() || outer_src_ip.empty() || outer_dst_ip.empty())
+      return fail("--vxlan-tx needs --outer-dst-mac, --outer-src-ip and --outer-dst-ip");
+    if (!parse_mac(outer_src_mac, o.vxlan.src_mac))
+      return fail("--outer-src-mac " + outer_src_mac + " is not a MAC address");
+    if (!parse_mac(outer_dst_mac, o.vxlan.dst_mac))
+      return fail("--outer-dst-mac " + outer_dst_mac + " is not a MAC address");
+    if (!parse_ip(outer_src_ip, o.vxlan.src_ip))
+      return fail("--outer-src-ip " + outer_src_ip + " is not IPv4");
+    if (!parse_ip(outer_dst_ip, o.vxlan.dst_ip))
+      return fail("--outer-dst-ip " + outer_dst_ip + " is not IPv4");
+  } else if (!outer_src_mac.empty() || !outer_dst_mac.empty() || !outer_src_ip.empty() ||
+             !outer_dst_ip.empty()) {
+    return fail("--outer-* options need --vxlan-tx");
+  }
+  if (!answer_arp.empty()) {
+    const size_t comma = answer_arp.find(',');
+    ArpAnswer a;
+    if (comma == std::string::npos || !parse_ip(answer_arp.substr(0, comma), a.ip) ||
+        !parse_mac(answer_arp.substr(comma + 1), a.mac))
+      return fail("--answer-arp " + answer_arp +
+                  " is not IP,MAC (e.g. 192.168.50.2,02:00:00:00:50:02)");
+    o.answer_arp = a;
+  }
   o.frame.proto = tcp ? L4::tcp : L4::udp;
   o.frame.frame_len = static_cast<uint16_t>(o.size - RTE_ETHER_CRC_LEN);
   FlowSet probe;

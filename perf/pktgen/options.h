@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 
+#include "perf/pktgen/arp.h"
 #include "perf/pktgen/flows.h"
 #include "perf/pktgen/frame.h"
+#include "perf/pktgen/vxlan.h"
 
 namespace podvs::pktgen {
 
@@ -20,7 +22,7 @@ struct Options {
   rte_ether_addr tx_mac{};  // the virtio_user ports' own MACs
   rte_ether_addr rx_mac{};
   FrameSpec frame;     // src/dst MAC, protocol, frame length without FCS
-  uint32_t size = 64;  // frame size with FCS, as testpmd counts it
+  uint32_t size = 64;  // frame size with FCS, as testpmd counts it; the inner frame's with VXLAN
   FlowRanges ranges;
   uint32_t flows = 1;
   double rate_mpps = 0;  // 0: as fast as the tx queue takes packets
@@ -30,6 +32,14 @@ struct Options {
   double wait_link_s = 10;
   uint64_t latency_samples = 4'000'000;
   bool json = false;
+  bool vxlan_tx = false;  // wrap sent frames in `vxlan`'s outer headers
+  bool vxlan_rx = false;  // received frames must be VXLAN to vxlan.udp_port / vxlan.vni
+  VxlanSpec vxlan;
+  std::optional<ArpAnswer> answer_arp;
+
+  // Frame sizes on the wire, with FCS: `size` plus the outer headers where VXLAN is used.
+  uint32_t tx_wire_size() const { return size + (vxlan_tx ? kVxlanOuterLen : 0); }
+  uint32_t rx_wire_size() const { return size + (vxlan_rx ? kVxlanOuterLen : 0); }
 };
 
 // Parses the application arguments (argv[0] is the program name). Returns nothing when the

@@ -24,8 +24,9 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
                         : 0;
   const double tx_mpps = mpps(r.tx.measured, r.measured_s);
   const double rx_mpps = mpps(r.rx.measured, r.measured_s);
-  const double tx_gbps = gbps(r.tx.measured, o.size, r.measured_s);
-  const double rx_gbps = gbps(r.rx.measured, o.size, r.measured_s);
+  // Bits on the wire: with VXLAN the outer headers count, as they would on a link.
+  const double tx_gbps = gbps(r.tx.measured, o.tx_wire_size(), r.measured_s);
+  const double rx_gbps = gbps(r.rx.measured, o.rx_wire_size(), r.measured_s);
 
   if (o.json) {
     nlohmann::json j = {
@@ -61,14 +62,22 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
         {"tx_port_rx", r.tx_port_received},
         {"tx_queue_full_polls", r.tx.queue_full},
         {"tx_alloc_failures", r.tx.alloc_failures},
+        {"vxlan_tx", o.vxlan_tx},
+        {"vxlan_rx", o.vxlan_rx},
+        {"tx_wire_size", o.tx_wire_size()},
+        {"rx_wire_size", o.rx_wire_size()},
+        {"rx_not_vxlan", r.rx.not_vxlan},
+        {"arp_received", r.arp.received},
+        {"arp_answered", r.arp.answered},
     };
     out << j.dump() << "\n";
     return;
   }
   char line[256];
-  out << "podvs-pktgen: " << o.size << " B " << (o.frame.proto == L4::udp ? "UDP" : "TCP") << ", "
-      << o.flows << " flow(s), rate " << (o.rate_mpps > 0 ? std::to_string(o.rate_mpps) : "line")
-      << ", lcores " << r.lcore_mode << (r.stopped_early ? ", STOPPED EARLY" : "") << "\n";
+  out << "podvs-pktgen: " << o.size << " B " << (o.vxlan_tx ? "VXLAN-wrapped " : "")
+      << (o.frame.proto == L4::udp ? "UDP" : "TCP") << ", " << o.flows << " flow(s), rate "
+      << (o.rate_mpps > 0 ? std::to_string(o.rate_mpps) : "line") << ", lcores " << r.lcore_mode
+      << (r.stopped_early ? ", STOPPED EARLY" : "") << "\n";
   std::snprintf(line, sizeof(line),
                 "  measured   %.3f s (warm-up %.1f s: %lu sent, %lu received)\n", r.measured_s,
                 o.warmup_s, r.tx.warmup, r.rx.warmup);
@@ -93,6 +102,13 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
                 r.rx.foreign, r.rx.bad_flow, r.tx_port_received, r.tx.queue_full,
                 r.tx.alloc_failures);
   out << line;
+  if (o.vxlan_tx || o.vxlan_rx || o.answer_arp) {
+    std::snprintf(line, sizeof(line),
+                  "  vxlan      tx %s  rx %s (not VXLAN %lu)  arp received %lu  answered %lu\n",
+                  o.vxlan_tx ? "on" : "off", o.vxlan_rx ? "on" : "off", r.rx.not_vxlan,
+                  r.arp.received, r.arp.answered);
+    out << line;
+  }
 }
 
 }  // namespace podvs::pktgen

@@ -7,6 +7,7 @@
 
 #include "perf/pktgen/latency.h"
 #include "perf/pktgen/options.h"
+#include "perf/pktgen/rx_loop.h"
 #include "perf/pktgen/rx_stats.h"
 #include "perf/pktgen/tx_loop.h"
 
@@ -16,6 +17,7 @@ struct RunResult {
   std::string lcore_mode;  // "single" (one loop alternates), "split", "split-shared-cpu"
   TxCounters tx;
   RxCounters rx;
+  ArpCounters arp;
   LatencySummary latency;
   uint64_t latency_every = 1;  // one latency sample per this many measured packets
   uint64_t tx_port_received = 0;

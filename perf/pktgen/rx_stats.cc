@@ -2,7 +2,8 @@
 
 namespace podvs::pktgen {
 
-RxStats::RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every)
-    : next_seq_(flows, 0), latency_(latency_capacity, latency_every) {}
+RxStats::RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every,
+                 std::optional<VxlanRx> vxlan)
+    : next_seq_(flows, 0), latency_(latency_capacity, latency_every), vxlan_(vxlan) {}
 
 }  // namespace podvs::pktgen

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "perf/pktgen/frame.h"
 #include "perf/pktgen/latency.h"
+#include "perf/pktgen/vxlan.h"
 
 namespace podvs::pktgen {
 
@@ -17,14 +19,32 @@ struct RxCounters {
   uint64_t foreign = 0;         // not ours (no magic), e.g. a switch's ARP or LLDP
   uint64_t bad_flow = 0;        // magic present but a flow index we never sent
   uint64_t reordered = 0;       // measured packets whose flow sequence number went backwards
+  uint64_t not_vxlan = 0;       // with --vxlan-rx: not VXLAN to our port and VNI (an error)
+};
+
+// With --vxlan-rx, what a received frame must be: VXLAN to this UDP port with this VNI.
+struct VxlanRx {
+  uint16_t udp_port = kVxlanDefaultPort;
+  uint32_t vni = 1;
 };
 
 class RxStats {
  public:
-  RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every);
+  // `vxlan`: received frames are VXLAN; the stamp is read from the inner frame.
+  RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every,
+          std::optional<VxlanRx> vxlan = std::nullopt);
 
   // One received frame; `now_tsc` is the low 32 bits of the TSC at receive time.
   void account(const uint8_t* frame, uint32_t len, uint32_t now_tsc) {
+    if (vxlan_) {
+      const auto inner = vxlan_inner_offset(frame, len, vxlan_->udp_port, vxlan_->vni);
+      if (!inner) {
+        ++counters_.not_vxlan;
+        return;
+      }
+      frame += *inner;
+      len -= *inner;
+    }
     const auto stamp = read_stamp(frame, len);
     if (!stamp) {
       ++counters_.foreign;
@@ -44,7 +64,7 @@ class RxStats {
       return;
     }
     ++counters_.measured;
-    counters_.measured_bytes += len;
+    counters_.measured_bytes += len;  // the inner frame's length with --vxlan-rx
     if (backwards) ++counters_.reordered;
     latency_.add(now_tsc - stamp->tsc);
   }
@@ -56,6 +76,7 @@ class RxStats {
   RxCounters counters_;
   std::vector<uint32_t> next_seq_;  // per flow; sequence numbers start at 0
   LatencySamples latency_;
+  std::optional<VxlanRx> vxlan_;
 };
 
 }  // namespace podvs::pktgen

@@ -7,12 +7,15 @@
 namespace podvs::pktgen {
 
 TxLoop::TxLoop(uint16_t port, rte_mempool* pool, std::vector<FlowTemplate>& flows,
-               const FrameSpec& spec, const TxPhases& phases, double pkts_per_cycle)
+               const FrameSpec& spec, const TxPhases& phases, double pkts_per_cycle,
+               const VxlanTx* vxlan, rte_ring* injected)
     : port_(port),
       pool_(pool),
       flows_(flows),
       proto_(spec.proto),
-      frame_len_(spec.frame_len),
+      frame_len_(static_cast<uint16_t>(spec.frame_len + (vxlan != nullptr ? kVxlanOuterLen : 0))),
+      vxlan_(vxlan),
+      injected_(injected),
       phases_(phases),
       pacer_(pkts_per_cycle, phases.start_tsc) {}
 
@@ -34,8 +37,18 @@ void TxLoop::send_pending(bool& progress) {
   }
 }
 
+void TxLoop::send_injected() {
+  rte_mbuf* pkts[8];
+  const unsigned n =
+      rte_ring_sc_dequeue_burst(injected_, reinterpret_cast<void**>(pkts), 8, nullptr);
+  if (n == 0) return;
+  const uint16_t sent = rte_eth_tx_burst(port_, 0, pkts, static_cast<uint16_t>(n));
+  if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+}
+
 bool TxLoop::poll(uint64_t now, bool stop, bool& progress) {
   progress = false;
+  if (injected_ != nullptr) send_injected();
   if (pending_count_ > 0) {
     send_pending(progress);
     if (pending_count_ > 0) return true;
@@ -58,7 +71,13 @@ bool TxLoop::poll(uint64_t now, bool stop, bool& progress) {
   for (uint32_t i = 0; i < n; ++i) {
     FlowTemplate& flow = flows_[next_flow_];
     rte_mbuf* m = pending_[i];
-    write_frame(rte_pktmbuf_mtod(m, uint8_t*), flow, proto_, magic, flow.next_seq++, tsc);
+    auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    if (vxlan_ != nullptr) {
+      std::memcpy(frame, vxlan_->outer.data(), kVxlanOuterLen);
+      set_vxlan_source_port(frame, vxlan_->source_ports[next_flow_]);
+      frame += kVxlanOuterLen;
+    }
+    write_frame(frame, flow, proto_, magic, flow.next_seq++, tsc);
     m->data_len = frame_len_;
     m->pkt_len = frame_len_;
     if (++next_flow_ == flow_count) next_flow_ = 0;

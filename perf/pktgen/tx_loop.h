@@ -2,15 +2,21 @@
 // the tx port, paced or as fast as the queue takes them. Frames the queue refuses stay pending and
 // go first next time, so a full ring delays packets but never loses sequence numbers. Owned by one
 // lcore; its counters are read after that lcore has finished.
+//
+// With --vxlan-tx every frame gets the run's outer headers in front, with its flow's UDP source
+// port. Frames injected through a ring (ARP replies from the receive loop, see rx_loop.h) are sent
+// before each new burst and not counted.
 #pragma once
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "perf/pktgen/frame.h"
 #include "perf/pktgen/pacer.h"
+#include "perf/pktgen/vxlan.h"
 
 namespace podvs::pktgen {
 
@@ -32,10 +38,18 @@ struct TxCounters {
   uint64_t last_tsc = 0;  // when sending stopped
 };
 
+// The outer headers of --vxlan-tx: one template, one UDP source port per flow (host order).
+struct VxlanTx {
+  VxlanOuter outer{};
+  std::vector<uint16_t> source_ports;
+};
+
 class TxLoop {
  public:
+  // `vxlan` and `injected` may be null; both must outlive the loop.
   TxLoop(uint16_t port, rte_mempool* pool, std::vector<FlowTemplate>& flows, const FrameSpec& spec,
-         const TxPhases& phases, double pkts_per_cycle);
+         const TxPhases& phases, double pkts_per_cycle, const VxlanTx* vxlan = nullptr,
+         rte_ring* injected = nullptr);
   TxLoop(const TxLoop&) = delete;
   TxLoop& operator=(const TxLoop&) = delete;
   ~TxLoop();
@@ -48,12 +62,15 @@ class TxLoop {
 
  private:
   void send_pending(bool& progress);
+  void send_injected();
 
   uint16_t port_;
   rte_mempool* pool_;
   std::vector<FlowTemplate>& flows_;
   L4 proto_;
-  uint16_t frame_len_;
+  uint16_t frame_len_;  // on the wire, without FCS: with the outer headers under --vxlan-tx
+  const VxlanTx* vxlan_;
+  rte_ring* injected_;
   TxPhases phases_;
   Pacer pacer_;
   uint32_t next_flow_ = 0;
@@ -64,8 +81,8 @@ class TxLoop {
   TxCounters counters_;
 };
 
-// Zero-fills the data room of every mbuf in a tx pool once, so frames only need their first
-// kStampedLen bytes written per packet (the checksums count the zero tail).
+// Zero-fills the first `frame_len` bytes of every mbuf in a tx pool once, so frames only need their
+// headers and stamp written per packet (the checksums count the zero tail).
 void zero_fill_pool(rte_mempool* pool, uint16_t frame_len);
 
 }  // namespace podvs::pktgen

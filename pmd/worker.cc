@@ -17,6 +17,10 @@ namespace {
 // traffic sharing it. A busy lazy queue is polled every iteration.
 constexpr uint64_t kLazyRestUs = 50;
 
+// Connection entries examined for expiry per poll iteration: a full 64k-entry table is swept in
+// about 1000 iterations (a millisecond or so of a busy worker), far below any timeout.
+constexpr uint32_t kExpireBudget = 64;
+
 }  // namespace
 
 Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr* qsbr,
@@ -28,6 +32,10 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
       cache_(options.flow_cache_entries),
       lazy_rest_cycles_(rte_get_tsc_hz() * kLazyRestUs / 1000000) {
   rxqs_.reserve(RTE_MAX_ETHPORTS);
+  if (options.conntrack_entries != 0)
+    masq_ = std::make_unique<MasqueradeState>(
+        MasqueradeState{ConnTrack(options.conntrack_entries, rte_get_tsc_hz()),
+                        SnatPortAllocator(options.snat_ports, rte_rdtsc() + index)});
 }
 
 Worker::~Worker() {
@@ -67,7 +75,9 @@ bool Worker::poll_once() {
   uint32_t received = 0;
   if (table != nullptr) {
     cache_.sync(table->version());
-    BurstContext ctx{*table, cache_, tx_, counters_, index_, &punted_};
+    BurstContext ctx{*table, cache_, tx_, counters_, index_, &punted_, masq_.get(), start};
+    // Age the connection table a little every iteration, so it never needs a pause to sweep.
+    if (masq_) counters_.conntrack_expired.add(masq_->conntrack.expire(start, kExpireBudget));
     rte_mbuf* pkts[kBurstSize];
     for (rte_mbuf* m = nullptr; inject_.pop(m);)
       if (tx_.push(m->port, m)) tx_.flush_port(m->port, *table, index_, counters_);

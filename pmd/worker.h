@@ -14,6 +14,7 @@
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "pmd/tx_buffers.h"
@@ -45,6 +46,8 @@ struct WorkerOptions {
   uint32_t flow_cache_entries = 8192;
   uint32_t idle_backoff_polls = 0;  // 0: never sleep
   uint32_t idle_backoff_us = 200;
+  uint32_t conntrack_entries = 0;  // 0: no masquerade (no connection table)
+  SnatPortRange snat_ports;        // this worker's share of the masquerade source ports
 };
 
 class Worker {
@@ -98,6 +101,7 @@ class Worker {
   };
   std::vector<PolledQueue> rxqs_;
   FlowCache cache_;
+  std::unique_ptr<MasqueradeState> masq_;
   const uint64_t lazy_rest_cycles_;
   TxBuffers tx_;
   uint32_t empty_polls_ = 0;

@@ -82,6 +82,14 @@ vxlan_vni: 1
 vxlan_udp_checksum: false
 # Interoperate with flannel's kernel VXLAN backend: port 8472 unless vxlan_port says otherwise.
 flannel_compat: false
+# Pods' traffic to outside cluster_cidr leaves the uplink through uplink_gateway with the node IP
+# as source (connection tracked, replies translated back). Needs an uplink, cluster_cidr and
+# uplink_gateway, and one worker (replies are not yet handed between workers).
+masquerade: true
+# Destinations that are not masqueraded: traffic to them leaves through the host port.
+no_masquerade_cidrs: []
+# Connections tracked per worker for masquerade (a power of two is not required).
+conntrack_entries: 65536
 )";
 
 namespace {
@@ -210,6 +218,15 @@ void set_cluster_cidr(Config& config, const YAML::Node& node) {
   config.cluster_cidr = probe.pod_cidr;
 }
 
+void set_no_masquerade(Config& config, const YAML::Node& node) {
+  config.no_masquerade_cidrs.clear();
+  for (const std::string& text : items(node, ',')) {
+    Config probe;
+    set_pod_cidr(probe, YAML::Node(text));  // same syntax and the same precise errors
+    config.no_masquerade_cidrs.push_back(probe.pod_cidr);
+  }
+}
+
 void set_uplink_gateway(Config& config, const YAML::Node& node) {
   const std::string text = node.IsNull() ? "" : scalar(node);
   config.uplink_gateway = 0;
@@ -300,6 +317,12 @@ constexpr Key kKeys[] = {
      set_bool<&Config::vxlan_udp_checksum>, true},
     {"flannel_compat", "", "Interoperate with flannel's VXLAN backend (UDP port 8472)",
      set_bool<&Config::flannel_compat>, true},
+    {"masquerade", "BOOL", "SNAT pods' traffic leaving the cluster to the node IP",
+     set_bool<&Config::masquerade>},
+    {"no_masquerade_cidrs", "CIDRS", "Destinations not masqueraded, a comma list",
+     set_no_masquerade, false, "none"},
+    {"conntrack_entries", "N", "Connections tracked per worker for masquerade",
+     set_u32<&Config::conntrack_entries>},
 };
 constexpr size_t kKeyCount = std::size(kKeys);
 

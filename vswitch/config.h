@@ -48,6 +48,11 @@ struct Config {
   uint32_t vxlan_vni = 1;
   bool vxlan_udp_checksum = false;
   bool flannel_compat = false;
+  // Masquerade of pod traffic leaving the cluster (needs an uplink, cluster_cidr and
+  // uplink_gateway), except to these networks.
+  bool masquerade = true;
+  std::vector<Ipv4Prefix> no_masquerade_cidrs;
+  uint32_t conntrack_entries = 65536;  // per worker
 
   bool overlay_enabled() const { return !uplink_interface.empty() || !uplink_device.empty(); }
   uint16_t effective_vxlan_port() const {

@@ -65,6 +65,12 @@ void ForwardingTable::set_overlay(OverlayState overlay) {
                                  std::move(networks));
 }
 
+bool ForwardingTable::no_masquerade(rte_be32_t ip) const {
+  for (const auto& [network, mask] : overlay_.no_masquerade)
+    if ((ip & mask) == network) return true;
+  return false;
+}
+
 uint16_t ForwardingTable::find_remote(rte_be32_t ip) const {
   for (const auto& [mask, networks] : remote_by_mask_)
     if (auto it = networks.find(ip & mask); it != networks.end()) return it->second;
@@ -92,6 +98,13 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
   }
   if (overlay_.cluster_mask != 0 && (dst & overlay_.cluster_mask) == overlay_.cluster_net)
     return action;
+  if (overlay_.masquerade && in_port != host_port_ && in_port != overlay_.uplink_port &&
+      !no_masquerade(dst)) {
+    action.out_port = overlay_.uplink_port;
+    action.dst_mac = overlay_.gateway_mac;
+    action.remote = kMasquerade;
+    return action;
+  }
   if (host_port_ != kNoPort && in_port != host_port_) {
     action.out_port = host_port_;
     action.dst_mac = ports_[host_port_].mac;

@@ -29,6 +29,8 @@ namespace podvs {
 
 inline constexpr uint16_t kNoPort = UINT16_MAX;
 inline constexpr uint16_t kNoRemote = UINT16_MAX;
+inline constexpr uint16_t kMasquerade =
+    UINT16_MAX - 1;  // ForwardAction::remote: SNAT out the uplink
 
 struct PortEntry {
   bool in_use = false;
@@ -47,6 +49,7 @@ struct ForwardAction {
   uint16_t out_port = kNoPort;  // kNoPort: drop with no_route
   rte_ether_addr dst_mac{};
   uint16_t remote = kNoRemote;  // else: VXLAN-encapsulate for this remote node, out the uplink
+                                // (or kMasquerade: SNAT to the node IP, out the uplink)
 };
 
 // A node that owns another pod CIDR of the cluster, reached through VXLAN over the uplink.
@@ -67,6 +70,12 @@ struct OverlayState {
   // The cluster's pod network (network order); mask 0: unknown. Addresses in it that no node owns
   // have no route, rather than leaving through the host port.
   rte_be32_t cluster_net = 0, cluster_mask = 0;
+  // Masquerade: pods' traffic to outside the cluster leaves the uplink via the underlay gateway
+  // with the node IP as source, except to these networks (network order: network, mask).
+  bool masquerade = false;
+  bool gateway_resolved = false;
+  rte_ether_addr gateway_mac{};
+  std::vector<std::pair<rte_be32_t, rte_be32_t>> no_masquerade;
   std::vector<RemoteNode> nodes;
 };
 
@@ -114,6 +123,7 @@ class ForwardingTable {
   };
   uint16_t find_pod_port(rte_be32_t ip) const;
   uint16_t find_remote(rte_be32_t ip) const;
+  bool no_masquerade(rte_be32_t ip) const;
 
   uint64_t version_;
   std::array<PortEntry, RTE_MAX_ETHPORTS> ports_;

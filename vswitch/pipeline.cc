@@ -16,10 +16,6 @@ namespace {
 // Far enough ahead that the header is in L1 when its turn comes, near enough not to evict.
 constexpr uint16_t kPrefetchAhead = 4;
 
-void output(rte_mbuf* m, uint16_t port, BurstContext& ctx) {
-  if (ctx.tx.push(port, m)) ctx.tx.flush_port(port, ctx.table, ctx.worker_index, ctx.counters);
-}
-
 struct CacheStats {
   uint64_t hits = 0, misses = 0;
 };
@@ -39,7 +35,7 @@ void too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext&
   if (ipv4_dont_fragment(p.ip) &&
       make_frag_needed(m, t.overlay().max_inner_ip_len, t.gateway_ip(), t.gateway_mac())) {
     ctx.counters.frag_needed_sent.add(1);
-    return output(m, in_port, ctx);
+    return send(m, in_port, ctx);
   }
   drop(m, in_port, DropReason::too_big_for_overlay, ctx.counters);
 }
@@ -65,10 +61,11 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
     ++stats.misses;
   }
   if (action.out_port == kNoPort) return drop(m, in_port, DropReason::no_route, ctx.counters);
+  if (action.remote == kMasquerade) return masquerade_out(m, p, in_port, ctx);
   if (action.remote == kNoRemote) {
     if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
     rewrite_l2(p.eth, table.gateway_mac(), action);
-    return output(m, action.out_port, ctx);
+    return send(m, action.out_port, ctx);
   }
 
   const RemoteNode& remote = table.remote(action.remote);
@@ -79,7 +76,7 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
   rewrite_l2(p.eth, table.overlay().vtep_mac, action);
   if (!vxlan_encap(m, remote.outer, hash, table.overlay().vxlan.udp_checksum))
     return drop(m, in_port, DropReason::encap_failed, ctx.counters);
-  output(m, action.out_port, ctx);
+  send(m, action.out_port, ctx);
 }
 
 // Uplink ARP goes to the control thread's neighbour table; a full queue drops it (counted).
@@ -89,16 +86,25 @@ void punt(rte_mbuf* m, uint16_t in_port, BurstContext& ctx) {
   ctx.counters.ports[in_port].punted.add(1);
 }
 
-// On the uplink only VXLAN for us and ARP are accepted; a VXLAN packet is replaced by its inner
-// frame, parsed afresh. Returns whether `p` now describes a decapsulated packet.
-bool decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p, const ForwardingTable& table) {
-  if (p.cls != PacketClass::ipv4) return false;
+// What an IPv4 packet received on the uplink is.
+enum class UplinkKind : uint8_t {
+  none,      // not from the uplink, or not IPv4
+  decapped,  // was VXLAN for us: `p` now describes the inner frame
+  plain,     // plain IPv4 (a masqueraded connection's reply, or nothing of ours)
+};
+
+// On the uplink only VXLAN for us, replies to masquerade and ARP are accepted; a VXLAN packet is
+// replaced by its inner frame, parsed afresh.
+UplinkKind decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p,
+                        const ForwardingTable& table) {
+  if (p.cls != PacketClass::ipv4) return UplinkKind::none;
   const OverlayState& overlay = table.overlay();
   const DecapResult d = vxlan_decap(m, VxlanDecapParams{overlay.vxlan, overlay.node_ip});
-  if (d.kind != DecapResult::Kind::decapped) {
+  if (d.kind == DecapResult::Kind::not_vxlan) return UplinkKind::plain;
+  if (d.kind == DecapResult::Kind::rejected) {
     p.cls = PacketClass::drop;
-    p.reason = d.kind == DecapResult::Kind::rejected ? d.reason : DropReason::uplink_not_overlay;
-    return false;
+    p.reason = d.reason;
+    return UplinkKind::none;
   }
   p = parse_packet(m, in_port);
   if (p.cls == PacketClass::arp) {
@@ -106,7 +112,7 @@ bool decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p, const Forwardi
     p.cls = PacketClass::drop;
     p.reason = DropReason::overlay_arp;
   }
-  return p.cls == PacketClass::ipv4;
+  return p.cls == PacketClass::ipv4 ? UplinkKind::decapped : UplinkKind::none;
 }
 
 }  // namespace
@@ -122,14 +128,14 @@ void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstConte
   // (with many flows the cache does not fit in L1).
   ParsedPacket parsed[kBurstSize];
   uint32_t hashes[kBurstSize];
-  bool decapped[kBurstSize] = {};
+  UplinkKind kind[kBurstSize] = {};
   const bool uplink = in_port == ctx.table.uplink_port();
   for (uint16_t i = 0; i < count; ++i) {
     if (i + kPrefetchAhead < count)
       rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     bytes += rte_pktmbuf_pkt_len(pkts[i]);
     parsed[i] = parse_packet(pkts[i], in_port);
-    if (uplink) decapped[i] = decap_uplink(pkts[i], in_port, parsed[i], ctx.table);
+    if (uplink) kind[i] = decap_uplink(pkts[i], in_port, parsed[i], ctx.table);
     if (parsed[i].cls == PacketClass::ipv4) {
       hashes[i] = FlowCache::hash(parsed[i].key);
       ctx.cache.prefetch(hashes[i]);
@@ -143,12 +149,15 @@ void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstConte
     const ParsedPacket& p = parsed[i];
     switch (p.cls) {
       case PacketClass::ipv4:
-        forward_ipv4(m, p, hashes[i], in_port, decapped[i], ctx, stats);
+        if (kind[i] == UplinkKind::plain)
+          masquerade_in(m, p, in_port, ctx);
+        else
+          forward_ipv4(m, p, hashes[i], in_port, kind[i] == UplinkKind::decapped, ctx, stats);
         break;
       case PacketClass::arp: {
         const ArpVerdict v = arp_respond(p.eth, p.arp, in_port, ctx.table);
         if (v.reply)
-          output(m, in_port, ctx);
+          send(m, in_port, ctx);
         else if (v.punt)
           punt(m, in_port, ctx);
         else

@@ -15,6 +15,7 @@
 #include "pmd/worker_counters.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
+#include "vswitch/masquerade.h"
 
 namespace podvs {
 
@@ -28,8 +29,15 @@ struct BurstContext {
   TxBuffers& tx;
   WorkerCounters& counters;
   uint16_t worker_index;
-  MbufQueue* punt = nullptr;  // to the control thread (uplink ARP)
+  MbufQueue* punt = nullptr;        // to the control thread (uplink ARP)
+  MasqueradeState* masq = nullptr;  // the worker's conntrack; null: no masquerade
+  uint64_t now = 0;                 // TSC at the start of the burst (conntrack ages by it)
 };
+
+// Queues `m` on `port`'s tx buffer, flushing it when full.
+inline void send(rte_mbuf* m, uint16_t port, BurstContext& ctx) {
+  if (ctx.tx.push(port, m)) ctx.tx.flush_port(port, ctx.table, ctx.worker_index, ctx.counters);
+}
 
 inline void drop(rte_mbuf* m, uint16_t port, DropReason reason, WorkerCounters& counters) {
   counters.ports[port].drops[static_cast<size_t>(reason)].add(1);

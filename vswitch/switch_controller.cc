@@ -73,11 +73,15 @@ void SwitchController::start() {
   ports_ = std::make_unique<PortManager>(pool_);
   worker_base_.resize(n_workers);
 
-  const WorkerOptions options{config_.flow_cache_entries, config_.idle_backoff_polls,
-                              config_.idle_backoff_us};
+  WorkerOptions options{config_.flow_cache_entries,
+                        config_.idle_backoff_polls,
+                        config_.idle_backoff_us,
+                        masquerade_enabled() ? config_.conntrack_entries : 0,
+                        {}};
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (uint16_t i = 0; i < n_workers; ++i, lcore = rte_get_next_lcore(lcore, 1, 0)) {
     if (lcore >= RTE_MAX_LCORE) throw std::runtime_error("fewer worker lcores than --workers");
+    options.snat_ports = worker_port_range(SnatPortRange{}, i, n_workers);
     workers_.push_back(std::make_unique<Worker>(i, *tables_, qsbr_, options));
     worker_lcores_.push_back(lcore);
   }

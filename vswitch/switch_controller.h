@@ -120,6 +120,7 @@ class SwitchController : public ControlPlane {
   void release_next_hop(const RemoteNodeEntry& node);
   RemoteNodeSpec node_view(const RemoteNodeEntry& node) const;
   void fill_overlay_status(NodeStatus& s) const;
+  bool masquerade_enabled() const;
 
   template <typename T, typename F>
   Result<T> on_control_thread(F fn) {

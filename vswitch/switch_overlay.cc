@@ -52,6 +52,19 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
             uplink_port_->dev_name.c_str(), port, uplink_mac_.str().c_str(), queues,
             uplink_offload_.c_str());
 
+  if (masquerade_enabled()) {
+    // The gateway is a next hop like a remote node's, and stays wanted while podvsd runs.
+    if (next_hop_users_[config_.uplink_gateway]++ == 0)
+      if (auto error = neighbours_.want(config_.uplink_gateway, NeighbourClock::now()))
+        throw std::runtime_error("cannot resolve uplink_gateway: " + *error);
+    PODVS_LOG(info, "masquerade to %s via %s", ipv4_str(config_.node_ip).c_str(),
+              ipv4_str(config_.uplink_gateway).c_str());
+  } else if (config_.masquerade && config_.cluster_cidr && config_.uplink_gateway != 0) {
+    PODVS_LOG(warning,
+              "masquerade is off: it needs one worker (%zu configured), replies are not yet "
+              "handed between workers",
+              workers_.size());
+  }
   for (const RemoteNodeSpec& node : saved_nodes)
     if (auto r = do_add_node(node); !r.is_ok())
       PODVS_LOG(warning, "saved remote node %s not restored: %s", node.name.c_str(),
@@ -84,6 +97,11 @@ bool SwitchController::send_on_uplink(rte_mbuf* m) {
   return workers_[0]->inject(m);
 }
 
+bool SwitchController::masquerade_enabled() const {
+  return config_.overlay_enabled() && config_.masquerade && config_.cluster_cidr &&
+         config_.uplink_gateway != 0 && config_.worker_cpus.size() == 1;
+}
+
 Ipv4 SwitchController::next_hop_for(Ipv4 node_ip) const {
   return node_subnet(config_).contains(node_ip) ? node_ip : config_.uplink_gateway;
 }
@@ -100,6 +118,15 @@ OverlayState SwitchController::overlay_state() const {
   if (config_.cluster_cidr) {
     o.cluster_mask = rte_cpu_to_be_32(config_.cluster_cidr->mask());
     o.cluster_net = rte_cpu_to_be_32(config_.cluster_cidr->network);
+  }
+  if (masquerade_enabled()) {
+    o.masquerade = true;
+    if (auto mac = neighbours_.lookup(config_.uplink_gateway)) {
+      o.gateway_resolved = true;
+      o.gateway_mac = to_rte(*mac);
+    }
+    for (const Ipv4Prefix& p : config_.no_masquerade_cidrs)
+      o.no_masquerade.emplace_back(rte_cpu_to_be_32(p.network), rte_cpu_to_be_32(p.mask()));
   }
   for (const auto& [name, node] : nodes_) {
     RemoteNode r;

@@ -16,6 +16,7 @@ constexpr uint16_t kUplinkPort = 3;
 constexpr const char* kUplinkMac = "02:00:00:00:00:01";
 constexpr const char* kRemoteVtepMac = "02:00:00:00:00:02";
 constexpr const char* kNextHopMac = "02:00:00:00:00:fe";
+constexpr const char* kGatewayUnderlayMac = "02:00:00:00:00:fd";
 
 rte_ether_addr ether(const char* text) { return to_rte(*MacAddr::parse(text)); }
 rte_be32_t be(const char* text) { return rte_cpu_to_be_32(ip(text)); }
@@ -48,6 +49,10 @@ class OverlayPipelineTest : public ::testing::Test {
         make_vxlan_outer(o.vxlan, o.vtep_mac, ether(kNextHopMac), o.node_ip, be("192.168.1.20"));
     RemoteNode unresolved{*Ipv4Prefix::parse("10.244.2.0/24"), ether(kRemoteVtepMac), false, {}};
     o.nodes = {resolved, unresolved};
+    o.masquerade = true;
+    o.gateway_resolved = true;
+    o.gateway_mac = ether(kGatewayUnderlayMac);
+    o.no_masquerade = {{be("198.51.100.0"), rte_cpu_to_be_32(0xffffff00u)}};
     table_->set_overlay(o);
     cache_.sync(table_->version());
     in_use_before_ = rte_mempool_in_use_count(test_pool());
@@ -61,7 +66,7 @@ class OverlayPipelineTest : public ::testing::Test {
 
   void run(uint16_t in_port, const std::vector<uint8_t>& frame) {
     rte_mbuf* m = to_mbuf(test_pool(), frame);
-    BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_};
+    BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_, &masq_, rte_rdtsc()};
     process_burst(in_port, &m, 1, ctx);
   }
   std::vector<uint8_t> sent(uint16_t port) {
@@ -76,6 +81,7 @@ class OverlayPipelineTest : public ::testing::Test {
   FlowCache cache_{256};
   TxBuffers tx_;
   MbufQueue punt_;
+  MasqueradeState masq_{ConnTrack(1024, rte_get_tsc_hz()), SnatPortAllocator({40000, 40000}, 1)};
   std::unique_ptr<WorkerCounters> counters_ = std::make_unique<WorkerCounters>();
   unsigned in_use_before_ = 0;
 };
@@ -192,6 +198,54 @@ TEST_F(OverlayPipelineTest, TooBigWithDfGetsFragmentationNeededBack) {
   EXPECT_EQ(reply[35], 4);                       // fragmentation needed
   EXPECT_EQ(reply[40] * 256 + reply[41], 1450);  // next-hop MTU
   EXPECT_EQ(counters_->frag_needed_sent.get(), 1u);
+}
+
+TEST_F(OverlayPipelineTest, LeavingTheClusterIsMasqueradedAndTheReplyTranslatedBack) {
+  run(kPodAPort, PacketBuilder()
+                     .eth(kPodAMac, kGwMac)
+                     .ipv4("10.244.0.2", "203.0.113.1", IPPROTO_UDP, 64)
+                     .udp(5000, 53)
+                     .bytes());
+  // The only port of the range: 40000.
+  EXPECT_EQ(sent(kUplinkPort), PacketBuilder()
+                                   .eth(kUplinkMac, kGatewayUnderlayMac)
+                                   .ipv4("192.168.1.10", "203.0.113.1", IPPROTO_UDP, 63)
+                                   .udp(40000, 53)
+                                   .bytes());
+  run(kUplinkPort, PacketBuilder()
+                       .eth(kGatewayUnderlayMac, kUplinkMac)
+                       .ipv4("203.0.113.1", "192.168.1.10", IPPROTO_UDP, 60)
+                       .udp(53, 40000)
+                       .bytes());
+  EXPECT_EQ(sent(kPodAPort), PacketBuilder()
+                                 .eth(kGwMac, kPodAMac)
+                                 .ipv4("203.0.113.1", "10.244.0.2", IPPROTO_UDP, 59)
+                                 .udp(53, 5000)
+                                 .bytes());
+  EXPECT_EQ(counters_->conntrack_created.get(), 1u);
+  // A second connection finds no free port; a reply nobody asked for is not ours.
+  run(kPodAPort, PacketBuilder()
+                     .eth(kPodAMac, kGwMac)
+                     .ipv4("10.244.0.2", "203.0.113.1", IPPROTO_UDP)
+                     .udp(5001, 53)
+                     .bytes());
+  run(kUplinkPort, PacketBuilder()
+                       .eth(kGatewayUnderlayMac, kUplinkMac)
+                       .ipv4("203.0.113.1", "192.168.1.10", IPPROTO_UDP)
+                       .udp(53, 40001)
+                       .bytes());
+  EXPECT_EQ(drops(kPodAPort, DropReason::snat_ports_exhausted), 1u);
+  EXPECT_EQ(drops(kUplinkPort, DropReason::uplink_not_overlay), 1u);
+}
+
+TEST_F(OverlayPipelineTest, NoMasqueradeDestinationsGoToTheHostPort) {
+  run(kPodAPort, PacketBuilder()
+                     .eth(kPodAMac, kGwMac)
+                     .ipv4("10.244.0.2", "198.51.100.7", IPPROTO_UDP)
+                     .udp(5000, 53)
+                     .bytes());
+  EXPECT_EQ(tx_.pending(kHostPort), 1);
+  EXPECT_EQ(tx_.pending(kUplinkPort), 0);
 }
 
 TEST_F(OverlayPipelineTest, UplinkArpForOurNodeIpIsAnsweredOtherArpIsPunted) {

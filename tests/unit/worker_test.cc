@@ -62,7 +62,7 @@ class WorkerTest : public ::testing::Test {
     ASSERT_EQ(rte_rcu_qsbr_init(qsbr_, 1), 0);
     tables_ = std::make_unique<ForwardingTableHandle>(qsbr_);
     tables_->publish(make_table(1, a_.id, b_.id, host_.id));
-    worker_ = std::make_unique<Worker>(0, *tables_, qsbr_, WorkerOptions{256, 0, 0});
+    worker_ = std::make_unique<Worker>(0, *tables_, qsbr_, WorkerOptions{256, 0, 0, 0, {}});
     in_use_before_ = rte_mempool_in_use_count(test_pool());
   }
   void TearDown() override {

@@ -11,12 +11,6 @@
 namespace podvs {
 namespace {
 
-// How long an idle lazy queue (a tap: its poll is a read() syscall of ~2 us) rests after an empty
-// poll. Counted in time, not iterations: an idle worker iterates every ~100 ns, so skipping a fixed
-// number of iterations still spent most of an idle worker in syscalls and delayed the vhost-user
-// traffic sharing it. A busy lazy queue is polled every iteration.
-constexpr uint64_t kLazyRestUs = 50;
-
 // Connection entries examined for expiry per poll iteration: a full 64k-entry table is swept in
 // about 1000 iterations (a millisecond or so of a busy worker), far below any timeout.
 constexpr uint32_t kExpireBudget = 64;
@@ -30,7 +24,7 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
       qsbr_(qsbr),
       options_(options),
       cache_(options.flow_cache_entries),
-      lazy_rest_cycles_(rte_get_tsc_hz() * kLazyRestUs / 1000000) {
+      lazy_rest_cycles_(rte_get_tsc_hz() * options.lazy_rest_us / 1000000) {
   rxqs_.reserve(RTE_MAX_ETHPORTS);
   if (options.conntrack_entries != 0)
     masq_ = std::make_unique<MasqueradeState>(

@@ -77,7 +77,8 @@ void SwitchController::start() {
                         config_.idle_backoff_polls,
                         config_.idle_backoff_us,
                         masquerade_enabled() ? config_.conntrack_entries : 0,
-                        {}};
+                        {},
+                        kLazyRestUs};
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (uint16_t i = 0; i < n_workers; ++i, lcore = rte_get_next_lcore(lcore, 1, 0)) {
     if (lcore >= RTE_MAX_LCORE) throw std::runtime_error("fewer worker lcores than --workers");

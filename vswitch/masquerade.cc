@@ -18,9 +18,8 @@ uint8_t tcp_flags(const rte_ipv4_hdr* ip) {
 
 // ICMP errors carry the connection they are about inside; everything else is its own connection.
 bool is_icmp_error(const rte_ipv4_hdr* ip) {
-  if (ip->next_proto_id != IPPROTO_ICMP) return false;
-  const uint8_t type = *(reinterpret_cast<const uint8_t*>(ip) + rte_ipv4_hdr_len(ip));
-  return type == 3 || type == 11 || type == 12;
+  return ip->next_proto_id == IPPROTO_ICMP &&
+         is_icmp_error_type(*(reinterpret_cast<const uint8_t*>(ip) + rte_ipv4_hdr_len(ip)));
 }
 
 }  // namespace

@@ -76,8 +76,7 @@ std::optional<Quoted> find_quoted(const rte_mbuf* m, const rte_ipv4_hdr* ip) {
   q.ip = q.icmp + sizeof(rte_icmp_hdr);
   if (len < q.ip + sizeof(rte_ipv4_hdr) + kQuotedL4) return std::nullopt;
   const uint8_t type = outer[q.icmp];
-  if (type != kIcmpDestUnreachable && type != kIcmpTimeExceeded && type != kIcmpParameterProblem)
-    return std::nullopt;
+  if (!is_icmp_error_type(type)) return std::nullopt;
   const uint8_t* inner = outer + q.ip;
   const uint32_t inner_ihl = ihl_of(inner);
   if ((inner[0] >> 4) != 4 || inner_ihl < sizeof(rte_ipv4_hdr) ||
@@ -91,6 +90,10 @@ std::optional<Quoted> find_quoted(const rte_mbuf* m, const rte_ipv4_hdr* ip) {
 }
 
 }  // namespace
+
+bool is_icmp_error_type(uint8_t type) {
+  return type == kIcmpDestUnreachable || type == kIcmpTimeExceeded || type == kIcmpParameterProblem;
+}
 
 std::optional<ConnTuple> packet_tuple(const rte_ipv4_hdr* ip) {
   return tuple_at(reinterpret_cast<const uint8_t*>(ip));

@@ -32,6 +32,10 @@ void rewrite_dst(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port);
 // tuple. Untranslated connections are left alone.
 void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir);
 
+// ICMP destination unreachable, time exceeded or parameter problem (types 3, 11, 12): the errors
+// that quote a packet of a connection, and so are translated with it rather than tracked alone.
+bool is_icmp_error_type(uint8_t type);
+
 // For an ICMP destination unreachable, time exceeded or parameter problem (types 3, 11, 12) that
 // quotes the IPv4 header and at least 8 bytes of a TCP, UDP or ICMP echo packet in the first
 // segment of `m`: the tuple of the quoted packet's connection oriented the way the error travels

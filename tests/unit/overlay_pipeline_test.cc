@@ -32,6 +32,20 @@ std::vector<uint8_t> vxlan_bytes(uint32_t vni) {
           0};
 }
 
+// `inner` as the remote node (192.168.1.20) sends it to us in VXLAN with `vni`.
+std::vector<uint8_t> from_remote_node(const std::vector<uint8_t>& inner, uint32_t vni = 1) {
+  const std::vector<uint8_t> header = vxlan_bytes(vni);
+  std::vector<uint8_t> payload(header.size() + inner.size());
+  std::copy(header.begin(), header.end(), payload.begin());
+  std::copy(inner.begin(), inner.end(), payload.begin() + static_cast<long>(header.size()));
+  return PacketBuilder()
+      .eth(kNextHopMac, kUplinkMac)
+      .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
+      .udp_payload(50000, 4789, payload)
+      .no_udp_checksum()
+      .bytes();
+}
+
 class OverlayPipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -118,14 +132,7 @@ TEST_F(OverlayPipelineTest, VxlanFromTheUplinkReachesTheLocalPod) {
                          .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP, 63)
                          .udp(6000, 5000)
                          .bytes();
-  std::vector<uint8_t> payload = vxlan_bytes(1);
-  payload.insert(payload.end(), inner.begin(), inner.end());
-  run(kUplinkPort, PacketBuilder()
-                       .eth(kNextHopMac, kUplinkMac)
-                       .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
-                       .udp_payload(50000, 4789, payload)
-                       .no_udp_checksum()
-                       .bytes());
+  run(kUplinkPort, from_remote_node(inner));
   EXPECT_EQ(sent(kPodBPort), PacketBuilder()
                                  .eth(kGwMac, kPodBMac)
                                  .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP, 62)
@@ -141,14 +148,7 @@ TEST_F(OverlayPipelineTest, DecapsulatedPacketsAreNeverRoutedOnward) {
                            .ipv4("10.244.1.3", dst, IPPROTO_UDP)
                            .udp(6000, 5000)
                            .bytes();
-    std::vector<uint8_t> payload = vxlan_bytes(1);
-    payload.insert(payload.end(), inner.begin(), inner.end());
-    run(kUplinkPort, PacketBuilder()
-                         .eth(kNextHopMac, kUplinkMac)
-                         .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
-                         .udp_payload(50000, 4789, payload)
-                         .no_udp_checksum()
-                         .bytes());
+    run(kUplinkPort, from_remote_node(inner));
   }
   EXPECT_EQ(drops(kUplinkPort, DropReason::no_route), 2u);
 }
@@ -164,19 +164,12 @@ TEST_F(OverlayPipelineTest, WhatTheOverlayCannotCarryIsDroppedUnderItsReason) {
                        .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
                        .udp(1, 2)
                        .bytes());
-  std::vector<uint8_t> bad_vni = vxlan_bytes(7);
-  const auto inner = PacketBuilder()
-                         .eth(kRemoteVtepMac, kUplinkMac)
-                         .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP)
-                         .udp(6000, 5000)
-                         .bytes();
-  bad_vni.insert(bad_vni.end(), inner.begin(), inner.end());
-  run(kUplinkPort, PacketBuilder()
-                       .eth(kNextHopMac, kUplinkMac)
-                       .ipv4("192.168.1.20", "192.168.1.10", IPPROTO_UDP)
-                       .udp_payload(50000, 4789, bad_vni)
-                       .no_udp_checksum()
-                       .bytes());
+  run(kUplinkPort, from_remote_node(PacketBuilder()
+                                        .eth(kRemoteVtepMac, kUplinkMac)
+                                        .ipv4("10.244.1.3", "10.244.0.3", IPPROTO_UDP)
+                                        .udp(6000, 5000)
+                                        .bytes(),
+                                    7));
   EXPECT_EQ(drops(kPodAPort, DropReason::neighbour_unresolved), 1u);
   EXPECT_EQ(drops(kPodAPort, DropReason::no_route), 1u);
   EXPECT_EQ(drops(kUplinkPort, DropReason::uplink_not_overlay), 1u);

@@ -201,6 +201,13 @@ class ControlPlane {
   virtual Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) = 0;
   virtual Result<Empty> del_node(const std::string& name) = 0;
   virtual Result<std::vector<RemoteNodeSpec>> list_nodes() = 0;
+  // Kubernetes Services. Adding one whose ns/name exists replaces it; the result is the Service
+  // normalised (normalise_service in control/service_spec.h).
+  virtual Result<ServiceSpec> add_service(const ServiceSpec& spec) = 0;
+  // Deleting an unknown Service is not an error: it returns ok.
+  virtual Result<Empty> del_service(const std::string& ns, const std::string& name) = 0;
+  // Sorted by ns/name.
+  virtual Result<std::vector<ServiceSpec>> list_services() = 0;
 };
 
 }  // namespace podvs

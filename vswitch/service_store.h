@@ -11,7 +11,7 @@
 // with its own fsyncs costs 7.3 ms (4.1 ms for the file's fsync, 3.2 ms for the directory's): 73 s
 // for 10,000 Services. Batched, the fsyncs cost a few ms per flush, not per Service. The price: a
 // Service saved since the last flush is lost if podvsd dies before the next one, so the controller
-// flushes at most kFlushDelay after a save and on shutdown.
+// flushes once a save is kFlushDelay old (checked every control-loop period) and on shutdown.
 //
 // Thread safety: none. Only the control thread saves, removes and loads.
 #pragma once

@@ -192,7 +192,7 @@ TEST_F(IcmpPortUnreachableTest, HeadersSplitAcrossSegmentsAreRefused) {
 
 TEST_F(IcmpPortUnreachableTest, WithoutHeadroomRefusesAndLeavesTheMbufAlone) {
   const auto original = udp_to_service().bytes();
-  rte_mbuf* m = keep(to_mbuf_with_headroom(original, 27));
+  rte_mbuf* m = keep(to_mbuf_with_headroom(original, 26));
   EXPECT_FALSE(make_error(m));
   EXPECT_EQ(from_mbuf(m), original);
 }

@@ -52,14 +52,6 @@ void validate(std::span<const uint64_t> keys, uint32_t table_size) {
 
 }  // namespace
 
-bool is_prime(uint32_t n) {
-  if (n < 2) return false;
-  if (n % 2 == 0) return n == 2;
-  for (uint64_t d = 3; d * d <= n; d += 2)
-    if (n % d == 0) return false;
-  return true;
-}
-
 std::vector<uint16_t> build_maglev_table(std::span<const uint64_t> keys, uint32_t table_size) {
   validate(keys, table_size);
   if (keys.empty()) return {};

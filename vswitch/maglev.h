@@ -23,18 +23,9 @@
 #include <vector>
 
 #include "vswitch/conn_tuple.h"
+#include "vswitch/maglev_size.h"
 
 namespace podvs {
-
-// The paper's M = 65537 balances to within about 1% up to ~650 backends (M/N >= 100 slots
-// each); twice that keeps that balance to ~1300 backends for 256 KB per table and a build of a
-// few milliseconds. Kubernetes Services beyond that many endpoints are rare enough to accept
-// the coarser balance a smaller M/N gives.
-inline constexpr uint32_t kMaglevMaxTableSize = 131071;  // 2^17 - 1, a Mersenne prime
-// Slots hold uint16_t indexes; UINT16_MAX is kept free so that building can mark empty slots.
-inline constexpr uint32_t kMaglevMaxBackends = UINT16_MAX;
-
-bool is_prime(uint32_t n);
 
 // The lookup table for `backend_keys` (distinct; the Service passes (IPv4 << 16) | port in host
 // byte order), `table_size` slots long, each holding the index in `backend_keys` of the backend

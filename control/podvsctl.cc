@@ -455,8 +455,8 @@ void add_service_commands(CLI::App& app, CommandLine& cl) {
           client.call(&v1::Podvs::Stub::AddService, request);
         } catch (const std::exception& e) {
           throw std::runtime_error(cl.file + ":" + std::to_string(services[i].first) + ": " +
-                                   e.what() + " (" + std::to_string(i) +
-                                   " services before it were programmed)");
+                                   e.what() +
+                                   " (services programmed before it: " + std::to_string(i) + ")");
         }
       }
       const double seconds =

@@ -1007,7 +1007,7 @@ TEST_F(GrpcServerTest, PodvsctlLoadNamesTheLinePodvsdRefused) {
   const CliRun run = podvsctl({"--socket", socket_, "service", "load", file.string()});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.err, "podvsctl: " + file.string() +
-                         ":1: podvsd is full (0 services before it were programmed)\n");
+                         ":1: podvsd is full (services programmed before it: 0)\n");
 }
 
 TEST_F(GrpcServerTest, PodvsctlUsageErrorsExit2) {

@@ -5,13 +5,6 @@
 #include "control/service_spec.h"
 
 namespace podvs {
-namespace {
-
-std::string frontend_str(Ipv4 ip, ServiceProto protocol, uint16_t port) {
-  return ipv4_str(ip) + ":" + std::to_string(port) + "/" + service_proto_name(protocol);
-}
-
-}  // namespace
 
 Result<ServiceSpec> ServiceAdmission::admit(
     const ServiceSpec& requested, const std::map<std::string, ServiceSpec>& services) const {
@@ -22,6 +15,13 @@ Result<ServiceSpec> ServiceAdmission::admit(
   normalise_service(spec);
   const std::string key = service_key(spec.ns, spec.name);
   const std::string who = "service " + key + ": ";
+  if (!node_.unavailable.empty())
+    return R::fail(ErrorCode::invalid_argument, who + node_.unavailable);
+  if (spec.endpoints.size() >= node_.maglev_table_size)
+    return R::fail(ErrorCode::invalid_argument,
+                   who + "its " + std::to_string(spec.endpoints.size()) +
+                       " endpoints need a Maglev table larger than maglev_table_size " +
+                       std::to_string(node_.maglev_table_size));
 
   const Ipv4 ip = *parse_ipv4(spec.cluster_ip);
   auto ours = [&](const std::string& what) {
@@ -36,14 +36,14 @@ Result<ServiceSpec> ServiceAdmission::admit(
   if (node_.cluster_cidr && node_.cluster_cidr->contains(ip))
     return ours("inside the cluster CIDR " + node_.cluster_cidr->str());
 
+  // A ClusterIP belongs to one Service: traffic to a port it lacks is rejected on its behalf.
+  if (auto other = frontends_.lower_bound({ip, ServiceProto::tcp, 0});
+      other != frontends_.end() && std::get<0>(other->first) == ip && other->second != key)
+    return R::fail(ErrorCode::already_exists,
+                   who + "cluster_ip " + spec.cluster_ip + " belongs to service " + other->second);
   for (const ServicePort& p : spec.ports) {
-    auto taken = frontends_.find({ip, p.protocol, p.port});
-    if (taken != frontends_.end() && taken->second != key)
-      return R::fail(ErrorCode::already_exists, who + frontend_str(ip, p.protocol, p.port) +
-                                                    " is already served by service " +
-                                                    taken->second);
     if (p.node_port == 0) continue;
-    taken = frontends_.find({0, p.protocol, p.node_port});
+    auto taken = frontends_.find({0, p.protocol, p.node_port});
     if (taken != frontends_.end() && taken->second != key)
       return R::fail(ErrorCode::already_exists, who + "node_port " + std::to_string(p.node_port) +
                                                     "/" + service_proto_name(p.protocol) +

@@ -128,7 +128,7 @@ class SwitchController : public ControlPlane {
   bool masquerade_enabled() const;
 
   // Kubernetes Services (switch_services.cc): the API, admission and persistence.
-  NodeAddresses node_addresses() const;  // what a ClusterIP must not be
+  ServiceNode service_node() const;  // what admission needs to know of this node
   // Admits `spec` and, unless `save` fails, makes it the Service of its key.
   Result<ServiceSpec> do_add_service(const ServiceSpec& spec, bool save);
   void restore_services();
@@ -181,7 +181,7 @@ class SwitchController : public ControlPlane {
   std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
 
   std::map<std::string, ServiceSpec> services_;  // by service_key, normalised
-  ServiceAdmission service_admission_{node_addresses()};
+  ServiceAdmission service_admission_{service_node()};
   ServiceStore service_store_{config_.state_dir};
 
   // Services in the data path (switch_service_table.cc). They need the workers' connection

@@ -17,8 +17,8 @@ check "add a Service" ctl "$n1_SOCK" service add default/web --cluster-ip 10.96.
   --affinity client-ip:600
 check "add a NodePort Service" ctl "$n1_SOCK" service add kube-system/dns --cluster-ip 10.96.0.11 \
   --port dns=udp:53:53:30053 --endpoint 10.244.0.9
-expect_error "a taken frontend" "10.96.0.10:80/tcp is already served by service default/web" \
-  service add default/other --cluster-ip 10.96.0.10 --port tcp:80
+expect_error "a taken ClusterIP" "cluster_ip 10.96.0.10 belongs to service default/web" \
+  service add default/other --cluster-ip 10.96.0.10 --port tcp:81
 expect_error "a taken node port" "node_port 30053/udp is already used by service kube-system/dns" \
   service add default/other --cluster-ip 10.96.0.12 --port udp:54:54:30053
 expect_error "a ClusterIP in the cluster CIDR" "is inside the cluster CIDR 10.244.0.0/16" \

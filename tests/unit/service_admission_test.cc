@@ -12,8 +12,10 @@
 namespace podvs {
 namespace {
 
-NodeAddresses node() {
-  return {*parse_ipv4("169.254.1.1"),
+ServiceNode node() {
+  return {"",
+          4099,
+          *parse_ipv4("169.254.1.1"),
           *parse_ipv4("10.244.0.1"),
           "podvs0",
           *parse_ipv4("192.168.1.10"),
@@ -90,7 +92,7 @@ TEST_F(ServiceAdmissionTest, ClusterIpMustNotBeTheNodes) {
 }
 
 TEST_F(ServiceAdmissionTest, WithoutOverlayOrClusterCidrThoseChecksAreOff) {
-  NodeAddresses n = node();
+  ServiceNode n = node();
   n.node_ip = 0;
   n.cluster_cidr.reset();
   ServiceAdmission admission(n);
@@ -98,15 +100,41 @@ TEST_F(ServiceAdmissionTest, WithoutOverlayOrClusterCidrThoseChecksAreOff) {
   EXPECT_TRUE(admission.admit(service("web", "192.168.1.10"), {}).is_ok());
 }
 
-TEST_F(ServiceAdmissionTest, AFrontendBelongsToOneService) {
+TEST_F(ServiceAdmissionTest, AClusterIpBelongsToOneService) {
   ASSERT_TRUE(add(service("web", "10.96.0.10")).is_ok());
   ServiceSpec other = service("other", "10.96.0.10");
   other.ports = {{"", ServiceProto::udp, 53, 0, 0}};
   expect_error(add(other), ErrorCode::already_exists,
-               "service default/other: 10.96.0.10:53/udp is already served by service "
-               "default/web");
-  other.ports = {{"", ServiceProto::tcp, 53, 0, 0}};  // tcp/53 on that IP is free
+               "service default/other: cluster_ip 10.96.0.10 belongs to service default/web");
+  other.ports = {{"", ServiceProto::tcp, 9999, 0, 0}};  // a port web lacks: still web's address
+  expect_error(add(other), ErrorCode::already_exists,
+               "service default/other: cluster_ip 10.96.0.10 belongs to service default/web");
+  other.cluster_ip = "10.96.0.11";
   EXPECT_TRUE(add(other).is_ok());
+}
+
+TEST_F(ServiceAdmissionTest, UnavailableServicesAreRefusedWithTheReason) {
+  ServiceNode n = node();
+  n.unavailable = "Services need connection tracking on one worker";
+  ServiceAdmission admission(n);
+  const auto r = admission.admit(service("web", "10.96.0.10"), {});
+  EXPECT_EQ(r.error.code, ErrorCode::invalid_argument);
+  EXPECT_EQ(r.error.message,
+            "service default/web: Services need connection tracking on one worker");
+}
+
+TEST_F(ServiceAdmissionTest, EndpointsMustBeFewerThanMaglevSlots) {
+  ServiceNode n = node();
+  n.maglev_table_size = 3;
+  ServiceAdmission admission(n);
+  ServiceSpec s = service("web", "10.96.0.10");  // two endpoints: fit in 3 slots
+  EXPECT_TRUE(admission.admit(s, {}).is_ok());
+  s.endpoints.push_back({"10.244.2.2"});
+  const auto r = admission.admit(s, {});
+  EXPECT_EQ(r.error.code, ErrorCode::invalid_argument);
+  EXPECT_EQ(r.error.message,
+            "service default/web: its 3 endpoints need a Maglev table larger than "
+            "maglev_table_size 3");
 }
 
 TEST_F(ServiceAdmissionTest, ANodePortBelongsToOneService) {
@@ -128,7 +156,9 @@ TEST_F(ServiceAdmissionTest, ReplacingAServiceFreesWhatItNoLongerUses) {
   moved.ports = {{"", ServiceProto::tcp, 80, 0, 0}};
   ASSERT_TRUE(add(moved).is_ok());
   // ...and what it gave up is free for others.
-  EXPECT_TRUE(add(service("other", "10.96.0.10")).is_ok());
+  ServiceSpec other = service("other", "10.96.0.10");
+  other.ports = {{"", ServiceProto::tcp, 8080, 0, 30080}};
+  EXPECT_TRUE(add(other).is_ok());
   EXPECT_EQ(admission_.endpoints(), 4u);
 }
 

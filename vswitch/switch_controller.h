@@ -134,9 +134,10 @@ class SwitchController : public ControlPlane {
   void restore_services();
   // Makes saved Services durable: those older than ServiceStore::kFlushDelay, or all.
   void flush_services(bool all);
-  // Compiles services_[key], or its absence after a delete, into the forwarding table and
-  // publishes it. Called after services_ has been updated. (Implemented with the data path.)
-  void services_changed(const std::string& key);
+  // Compiles services_[key], or its absence after a delete, into the ServiceIndex and publishes
+  // it (switch_service_table.cc). Called after services_ has been updated. Without `publish` the
+  // caller publishes later (restoring many at once), unless a replaced Service had to be freed.
+  void services_changed(const std::string& key, bool publish = true);
 
   template <typename T, typename F>
   Result<T> on_control_thread(F fn) {

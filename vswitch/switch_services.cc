@@ -38,7 +38,8 @@ Result<ServiceSpec> SwitchController::do_add_service(const ServiceSpec& spec, bo
   const auto old = services_.find(key);
   service_admission_.added(service, old == services_.end() ? nullptr : &old->second);
   services_[key] = service;
-  services_changed(key);
+  // Restoring publishes once, after the last Service.
+  services_changed(key, save);
   return admitted;
 }
 
@@ -86,6 +87,7 @@ void SwitchController::restore_services() {
     }
     ++restored;
   }
+  publish_table();
   PODVS_LOG(info, "restored %zu services from %s", restored, service_store_.dir().c_str());
 }
 

@@ -124,6 +124,21 @@ std::vector<uint8_t> port_unreachable(uint16_t pod_port, const char* pod,
       .bytes();
 }
 
+// `inner` as the remote node (192.168.1.20) sends it to us in VXLAN with VNI 1, as
+// overlay_pipeline_test builds it.
+std::vector<uint8_t> from_remote_node(const std::vector<uint8_t>& inner) {
+  const std::vector<uint8_t> header = {0x08, 0, 0, 0, 0, 0, 1, 0};
+  std::vector<uint8_t> payload(header.size() + inner.size());
+  std::copy(header.begin(), header.end(), payload.begin());
+  std::copy(inner.begin(), inner.end(), payload.begin() + static_cast<long>(header.size()));
+  return PacketBuilder()
+      .eth(kNextHopMac, kUplinkMac)
+      .ipv4("192.168.1.20", kNodeIp, IPPROTO_UDP)
+      .udp_payload(50000, 4789, payload)
+      .no_udp_checksum()
+      .bytes();
+}
+
 ServiceDef::Endpoint ready(const char* addr) { return {be(addr), true, true, false}; }
 
 // A Service on `cluster_ip` with one port and the given endpoints.
@@ -501,22 +516,36 @@ TEST_F(ServicePipelineTest, BackendOnARemoteNodeIsReachedThroughVxlan) {
   EXPECT_EQ(got_inner, inner);
   expect_checksums_valid(got_inner);
 
-  // The reply, VXLAN from the remote node (as overlay_pipeline_test builds it).
-  const auto reply_inner =
-      frame(kRemoteVtepMac, kUplinkMac, IPPROTO_TCP, kRemotePod, 8080, kPodA, 33000, 63, true);
-  const std::vector<uint8_t> vxlan_header = {0x08, 0, 0, 0, 0, 0, 1, 0};  // VNI 1
-  std::vector<uint8_t> vxlan(vxlan_header.size() + reply_inner.size());
-  std::copy(vxlan_header.begin(), vxlan_header.end(), vxlan.begin());
-  std::copy(reply_inner.begin(), reply_inner.end(), vxlan.begin() + 8);
-  run(kUplinkPort, PacketBuilder()
-                       .eth(kNextHopMac, kUplinkMac)
-                       .ipv4("192.168.1.20", kNodeIp, IPPROTO_UDP)
-                       .udp_payload(50000, 4789, vxlan)
-                       .no_udp_checksum()
-                       .bytes());
+  // The reply, VXLAN from the remote node.
+  run(kUplinkPort, from_remote_node(frame(kRemoteVtepMac, kUplinkMac, IPPROTO_TCP, kRemotePod, 8080,
+                                          kPodA, 33000, 63, true)));
   const auto reply = sent(kPodAPort);
   EXPECT_EQ(reply, to_pod(kPodAPort, IPPROTO_TCP, kServiceIp, 80, kPodA, 33000, true, 62));
   expect_checksums_valid(reply);
+}
+
+// The uplink's MTU leaves room for 1450 bytes of inner IPv4. A DF packet that would not fit once
+// wrapped gets "fragmentation needed" quoting what the client sent (to the ClusterIP, before
+// translation), or the client's kernel would not match it to its socket.
+TEST_F(ServicePipelineTest, TooBigForTheTunnelToARemoteBackendQuotesTheClusterIp) {
+  use_overlay();
+  set_service(service(IPPROTO_UDP, 53, 5353, {ready(kRemotePod)}));
+  const auto big = PacketBuilder()
+                       .eth(kPodAMac, kGwMac)
+                       .ipv4(kPodA, kServiceIp, IPPROTO_UDP)
+                       .dont_fragment()
+                       .udp(5000, 53, 1451 - 28)
+                       .bytes();
+  run(kPodAPort, big);
+  const auto error = sent(kPodAPort);
+  ASSERT_GE(error.size(), kEthLen + 20 + 8 + 28);
+  EXPECT_EQ(error[kEthLen + 20], 3);                                 // unreachable
+  EXPECT_EQ(error[kEthLen + 21], 4);                                 // fragmentation needed
+  EXPECT_EQ(error[kEthLen + 26] * 256 + error[kEthLen + 27], 1450);  // next-hop MTU
+  EXPECT_EQ(std::vector<uint8_t>(error.begin() + kEthLen + 28, error.begin() + kEthLen + 56),
+            std::vector<uint8_t>(big.begin() + kEthLen, big.begin() + kEthLen + 28));
+  expect_checksums_valid(error);
+  EXPECT_EQ(counters_->frag_needed_sent.get(), 1u);
 }
 
 class NodePortTest : public ServicePipelineTest {
@@ -581,6 +610,23 @@ TEST_F(NodePortTest, ClusterPolicyShowsThePodTheHostIp) {
   const auto out = sent(kUplinkPort);
   EXPECT_EQ(out, reply_outside());
   expect_checksums_valid(out);
+}
+
+// Cluster policy with the endpoint on another node: the connection goes on through VXLAN with
+// our host IP as source, so the remote pod's reply comes back to us to be translated.
+TEST_F(NodePortTest, ClusterPolicyToARemoteBackendComesBackThroughUs) {
+  set_service(service(IPPROTO_TCP, 80, 8080, {ready(kRemotePod)}, kServiceIp, 30080));
+  run(kUplinkPort, from_outside());
+  const auto out = sent(kUplinkPort);
+  const auto inner =
+      frame(kUplinkMac, kRemoteVtepMac, IPPROTO_TCP, kHostIp, kSnatPort, kRemotePod, 8080, 59);
+  ASSERT_EQ(out.size(), inner.size() + kVxlanOverhead);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + kVxlanOverhead, out.end()), inner);
+
+  const auto reply_inner = frame(kRemoteVtepMac, kUplinkMac, IPPROTO_TCP, kRemotePod, 8080, kHostIp,
+                                 kSnatPort, 64, true);
+  run(kUplinkPort, from_remote_node(reply_inner));
+  EXPECT_EQ(sent(kUplinkPort), reply_outside());
 }
 
 }  // namespace

@@ -199,9 +199,13 @@ void translate_error(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
 
 ForwardAction classify_service(const ParsedPacket& p, bool decapped, const ForwardAction& routed,
                                BurstContext& ctx) {
-  if (ctx.conn == nullptr || routed.remote == kMasquerade) return routed;
+  if (ctx.conn == nullptr) return routed;
+  // Frontends first: a ClusterIP lies outside the cluster's pod network, where the plain route
+  // is masquerade when that is on.
   if (!decapped && to_frontend(p.key, ctx.table)) return special(kService);
-  if (!balanced_protocol(p.key.proto)) return routed;
+  // masquerade_out translates the packets of any connection conntrack holds, including Service
+  // replies to clients outside the cluster.
+  if (routed.remote == kMasquerade || !balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
   if (is_later_fragment(p.ip)) return special(kTracked);
   const auto t = packet_tuple(p.ip);

@@ -163,6 +163,15 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
     nat = *with_snat;
   }
   ConnEntry* e = conn.conntrack.create(t, nat_reply_tuple(t, nat), nat, ctx.now);
+  if (e == nullptr && !nat.snat &&
+      conn.conntrack.lookup(nat_reply_tuple(t, nat), ctx.now).entry != nullptr) {
+    // Another connection has the same reply: the client's port to another Service with the same
+    // backend. As Linux does, the source port moves (the address stays) so replies stay apart.
+    const auto remapped = conn.ports.pick(conn.conntrack, t, t.src_ip, ctx.now, nat);
+    if (!remapped) return drop(m, in_port, DropReason::snat_ports_exhausted, ctx.counters);
+    nat = *remapped;
+    e = conn.conntrack.create(t, nat_reply_tuple(t, nat), nat, ctx.now);
+  }
   if (e == nullptr) return drop(m, in_port, DropReason::conntrack_full, ctx.counters);
   e->set_cookie(static_cast<uint32_t>(table.version()));
   ctx.counters.conntrack_created.add(1);

@@ -440,8 +440,8 @@ TEST_F(ServicePipelineTest, ClientIpAffinityKeepsAClientOnOneBackend) {
 
 // Two Services with the same endpoint and target port (a Service and its canary, say): a client
 // reusing one source port for both (Linux does, towards different destinations) gets two
-// connections whose replies would look identical on the wire. Both must go through; today the
-// second is refused as conntrack_full with the table nearly empty.
+// connections whose replies would look identical on the wire. Both must go through: the second
+// gets another source port (the client's address stays) so that the replies can be told apart.
 TEST_F(ServicePipelineTest, SameSourcePortToTwoServicesWithTheSameBackend) {
   set_service(service(IPPROTO_UDP, 53, 5353, {ready(kPodB)}));
   set_service(service(IPPROTO_UDP, 53, 5353, {ready(kPodB)}, kOtherServiceIp));

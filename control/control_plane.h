@@ -104,6 +104,9 @@ struct WorkerStats {
   uint32_t rx_queues = 0;
   uint64_t flow_cache_hits = 0, flow_cache_misses = 0;
   uint64_t rx_bursts = 0;  // non-empty rx bursts: rx_packets / rx_bursts = packets per burst
+  // Connection tracking (masquerade and Services), since start: live entries, entries created,
+  // entries removed by aging.
+  uint64_t conntrack_entries = 0, conntrack_created = 0, conntrack_expired = 0;
 };
 
 struct SwitchStats {

@@ -122,6 +122,9 @@ v1::WorkerStats to_proto(const WorkerStats& w) {
   out.set_flow_cache_hits(w.flow_cache_hits);
   out.set_flow_cache_misses(w.flow_cache_misses);
   out.set_rx_bursts(w.rx_bursts);
+  out.set_conntrack_entries(w.conntrack_entries);
+  out.set_conntrack_created(w.conntrack_created);
+  out.set_conntrack_expired(w.conntrack_expired);
   return out;
 }
 
@@ -139,6 +142,9 @@ WorkerStats from_proto(const v1::WorkerStats& w) {
   out.flow_cache_hits = w.flow_cache_hits();
   out.flow_cache_misses = w.flow_cache_misses();
   out.rx_bursts = w.rx_bursts();
+  out.conntrack_entries = w.conntrack_entries();
+  out.conntrack_created = w.conntrack_created();
+  out.conntrack_expired = w.conntrack_expired();
   return out;
 }
 

@@ -87,6 +87,12 @@ class MetricsCollector : public prometheus::Collectable {
             w.flow_cache_hits);
       f.add("podvs_flow_cache_misses_total", "Flow cache misses.", MetricType::Counter, labels,
             w.flow_cache_misses);
+      f.add("podvs_conntrack_entries", "Connections the worker tracks (masquerade, Services).",
+            MetricType::Gauge, labels, w.conntrack_entries);
+      f.add("podvs_conntrack_created_total", "Connections the worker started tracking.",
+            MetricType::Counter, labels, w.conntrack_created);
+      f.add("podvs_conntrack_expired_total", "Tracked connections removed by aging.",
+            MetricType::Counter, labels, w.conntrack_expired);
     }
     f.add("podvs_pods", "Pods attached to the switch.", MetricType::Gauge, {},
           static_cast<double>(pods.value->size()));

@@ -116,7 +116,10 @@ void to_json(nlohmann::json& j, const WorkerStats& worker) {
        {"rx_queues", worker.rx_queues},
        {"flow_cache_hits", worker.flow_cache_hits},
        {"flow_cache_misses", worker.flow_cache_misses},
-       {"rx_bursts", worker.rx_bursts}};
+       {"rx_bursts", worker.rx_bursts},
+       {"conntrack_entries", worker.conntrack_entries},
+       {"conntrack_created", worker.conntrack_created},
+       {"conntrack_expired", worker.conntrack_expired}};
 }
 
 void to_json(nlohmann::json& j, const SwitchStats& stats) {
@@ -460,11 +463,12 @@ void print_stats(std::ostream& out, const SwitchStats& stats) {
                        w.rx_packets == 0 ? "-" : fixed1(w.cycles_per_packet),
                        w.rx_bursts == 0 ? "-" : fixed1(double(w.rx_packets) / w.rx_bursts),
                        std::to_string(w.rx_queues), std::to_string(w.flow_cache_hits),
-                       std::to_string(w.flow_cache_misses)});
+                       std::to_string(w.flow_cache_misses), std::to_string(w.conntrack_entries),
+                       std::to_string(w.conntrack_created)});
   out << "workers\n";
   print_table(out,
               {"WORKER", "LCORE", "CPU", "RX_PKTS", "TX_PKTS", "BUSY", "CYCLES/PKT", "PKTS/BURST",
-               "RXQS", "FLOW_HITS", "FLOW_MISSES"},
+               "RXQS", "FLOW_HITS", "FLOW_MISSES", "CONNS", "CONNS_CREATED"},
               workers);
 
   std::vector<Row> ports;

@@ -74,6 +74,7 @@ bool Worker::poll_once() {
     // Age the connection table a little every iteration, so it never needs a pause to sweep.
     if (conn_) {
       counters_.conntrack_expired.add(conn_->conntrack.expire(start, kExpireBudget));
+      counters_.conntrack_entries.set(conn_->conntrack.size());
       conn_->affinity.expire(start, kExpireBudget);
     }
     rte_mbuf* pkts[kBurstSize];

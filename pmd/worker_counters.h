@@ -24,6 +24,7 @@ class Counter {
   void add(uint64_t n) {
     v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+  void set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }  // a gauge
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -44,6 +45,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter rx_bursts;         // non-empty bursts, for packets per burst
   Counter frag_needed_sent;  // too big for the overlay: answered with ICMP fragmentation needed
   Counter conntrack_created, conntrack_expired;  // masquerade and Service connections
+  Counter conntrack_entries;                     // live, as of the last poll-loop iteration
   Counter affinity_full;  // a Service affinity could not be remembered (the table was full)
   std::array<PortCounters, RTE_MAX_ETHPORTS> ports;
   DropRecorder recent_drops;

@@ -91,6 +91,10 @@ SwitchStats SwitchController::do_stats() const {
     ws.flow_cache_hits = t.cache_hits;
     ws.flow_cache_misses = t.cache_misses;
     ws.rx_bursts = t.rx_bursts;
+    const WorkerCounters& c = w->counters();
+    ws.conntrack_entries = c.conntrack_entries.get();
+    ws.conntrack_created = c.conntrack_created.get();
+    ws.conntrack_expired = c.conntrack_expired.get();
     s.workers.push_back(ws);
   }
   s.ports = port_stats();

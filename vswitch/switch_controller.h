@@ -13,7 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "control/control_plane.h"
@@ -24,6 +23,7 @@
 #include "vswitch/control_queue.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/port_manager.h"
+#include "vswitch/service_admission.h"
 #include "vswitch/service_store.h"
 #include "vswitch/state_store.h"
 
@@ -128,13 +128,9 @@ class SwitchController : public ControlPlane {
   bool masquerade_enabled() const;
 
   // Kubernetes Services (switch_services.cc): the API, admission and persistence.
-  static constexpr size_t kMaxServices = 10000;
-  static constexpr size_t kMaxServiceEndpoints = 100000;  // summed over all Services
-  // The normalised spec, or why it cannot be served here: invalid, a frontend another Service
-  // serves, an address of this node, or beyond capacity. Changes nothing.
-  Result<ServiceSpec> admit_service(const ServiceSpec& spec) const;
-  void install_service(const ServiceSpec& spec);  // services_, its frontends and the totals
-  void uninstall_service(const std::string& key);
+  NodeAddresses node_addresses() const;  // what a ClusterIP must not be
+  // Admits `spec` and, unless `save` fails, makes it the Service of its key.
+  Result<ServiceSpec> do_add_service(const ServiceSpec& spec, bool save);
   void restore_services();
   // Makes saved Services durable: those older than ServiceStore::kFlushDelay, or all.
   void flush_services(bool all);
@@ -185,10 +181,7 @@ class SwitchController : public ControlPlane {
   std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
 
   std::map<std::string, ServiceSpec> services_;  // by service_key, normalised
-  // Who serves each frontend: (ClusterIP, protocol, port), and (0, protocol, node port) for
-  // NodePorts (0.0.0.0 is never a ClusterIP).
-  std::map<std::tuple<Ipv4, ServiceProto, uint16_t>, std::string> service_frontends_;
-  size_t service_endpoints_ = 0;  // summed over services_
+  ServiceAdmission service_admission_{node_addresses()};
   ServiceStore service_store_{config_.state_dir};
 
   // Services in the data path (switch_service_table.cc). They need the workers' connection

@@ -5,7 +5,8 @@
 # targets, Maglev spreading 1000 connections evenly, ClientIP affinity on and off, hairpin,
 # a fixed-source-port UDP client moving on when its endpoint leaves, long transfers surviving the
 # removal of another endpoint, ICMP rejects without endpoints or for unknown ports, the drop
-# counters, and the Services surviving a restart.
+# counters, one UDP source port to two Services sharing an endpoint, and the Services surviving a
+# restart and a crash.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/services_lib.sh"
 
@@ -170,6 +171,23 @@ if [ "${#streams[@]}" -eq 2 ]; then
   done
 fi
 
+# --- One UDP source port to two Services whose only endpoint is the same pod and port (two DNS
+# Services on one resolver pod, a client with a fixed port): both reply tuples would be
+# s3:5353 -> client:40070, so the second connection needs its own translation; Linux's NAT
+# remaps the source port on such a clash. Both must be answered, each from its own ClusterIP.
+DNSA=10.96.0.50 DNSB=10.96.0.51
+check "service add default/dns-a and default/dns-b (udp 53->5353, both only s3)" \
+  sh -c "'$PODVSCTL' --socket '$n1_SOCK' service add default/dns-a-$ID --cluster-ip $DNSA --port udp:53:5353 --endpoint ${IP[s3]} &&
+         '$PODVSCTL' --socket '$n1_SOCK' service add default/dns-b-$ID --cluster-ip $DNSB --port udp:53:5353 --endpoint ${IP[s3]}"
+clash_before=$(ctl "$n1_SOCK" --json stats | json_get 'j["drops"].get("conntrack_full", 0)')
+a=$(in_ns "${ID}c" udp $DNSA 53 --sport 40070)
+check_eq "source port 40070 to $DNSA:53: answered by s3 from the ClusterIP" "$DNSA:53 s3 5353 $ip_c" "$a"
+a=$(in_ns "${ID}c" udp $DNSB 53 --sport 40070)
+check_eq "the same source port 40070 to $DNSB:53 (same endpoint s3:5353): answered from $DNSB" \
+  "$DNSB:53 s3 5353 $ip_c" "$a"
+clash_after=$(ctl "$n1_SOCK" --json stats | json_get 'j["drops"].get("conntrack_full", 0)')
+[ "$clash_after" = "$clash_before" ] || log "conntrack_full drops grew $clash_before -> $clash_after"
+
 # --- No endpoints: TCP refused at once and UDP gets port unreachable (ICMP from the ClusterIP);
 # a port the Service lacks likewise. Counted as drops with their reasons.
 drops_before=$(ctl "$n1_SOCK" --json stats | json_get 'j["drops"]')
@@ -202,7 +220,7 @@ for _ in $(seq 50); do kill -0 "$n1_PID" 2>/dev/null || break; sleep 0.1; done
 check "SIGTERM stops podvsd" sh -c "! kill -0 $n1_PID 2>/dev/null"
 start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
 after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
-check_eq "after a restart, service list shows the same 6 services" "$before" "$after"
+check_eq "after a restart, service list shows the same 8 services" "$before" "$after"
 check "service list names default/web-$ID" sh -c "'$PODVSCTL' --socket '$n1_SOCK' service list | grep -q 'web-$ID'"
 ok=0
 for _ in $(seq 25); do
@@ -214,6 +232,25 @@ check "after a restart, a connection to $WEB:80 succeeds within 5 s (got '$answe
 a=$(in_ns "${ID}c" udp $DNS 53 --sport 40054)
 check "after a restart, default/dns answers without the removed endpoint $x (got '$a')" \
   sh -c "echo '$a' | grep -qE '^$DNS:53 s[123] 5353 ' && ! echo '$a' | grep -q ' $x '"
+
+# --- A crash (kill -9) shortly after a change: saves are group-committed within 100 ms
+# (ServiceStore::kFlushDelay), so a change half a second old survives.
+check "service add default/dns with $x back (3 endpoints)" \
+  svc_add "$n1_SOCK" "default/dns-$ID" --cluster-ip $DNS --port udp:53:5353 "${all_eps[@]}"
+before=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
+sleep 0.5
+kill -9 "$n1_PID"
+wait "$n1_PID" 2>/dev/null
+start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
+after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
+check_eq "after kill -9 and a restart, service list is as before the crash" "$before" "$after"
+ok=0
+for _ in $(seq 25); do
+  a=$(in_ns "${ID}c" udp $DNS 53 --sport 40053 --timeout 0.5)
+  matches "$a" "$DNS:53 s[123] 5353 $ip_c" && { ok=1; break; }
+  sleep 0.2
+done
+check "after kill -9 and a restart, $DNS:53 answers within 5 s (got '$a')" test $ok = 1
 
 [ "$FAILED" -eq 0 ] || evidence "$n1_SOCK"
 finish

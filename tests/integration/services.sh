@@ -126,7 +126,8 @@ declare -A BUSY
 streams=()
 for i in $(seq 12); do
   f="$WORK/stream$i"
-  in_ns "${ID}c" stream $STREAM 9000 "$f" 12 &
+  # Not through in_ns: the background PID must be the client itself, for kill and cleanup.
+  ip netns exec "${ID}c" python3 "$SVC_PY" stream $STREAM 9000 "$f" 12 &
   pid=$!
   for _ in $(seq 30); do [ -s "$f.name" ] && break; sleep 0.1; done
   n=$(awk '{print $1}' "$f.name" 2>/dev/null)

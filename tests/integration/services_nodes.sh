@@ -53,10 +53,10 @@ check_eq "n2 has no Services" 0 "$(ctl "$n2_SOCK" --json service list | json_get
 # packet to it is balanced before routing, not masqueraded out to the gateway like other
 # addresses outside the cluster CIDR).
 capture_start cip "not arp" || exit 1
+pod_caps=()
 for p in a1 b1; do
-  timeout 60 ip netns exec "$ID$p" tcpdump -nn -U -i eth0 -w "$WORK/pod-$p.pcap" not arp \
-    2>"$WORK/pod-$p.tcpdump" &
-  PIDS+=("$!")
+  ip netns exec "$ID$p" tcpdump -nn -U -i eth0 -w "$WORK/pod-$p.pcap" not arp 2>"$WORK/pod-$p.tcpdump" &
+  PIDS+=("$!") pod_caps+=("$!")
 done
 sleep 0.5
 answer=$(in_ns "${ID}a1" ask $CIP 80)
@@ -66,6 +66,8 @@ answer=$(in_ns "${ID}a1" udp $CIP 53)
 check_eq "UDP: a1 reaches $CIP:53 served by b1 on n2; the answer comes from the ClusterIP" \
   "$CIP:53 b1 5353 $ip_a1" "$answer"
 capture_stop cip
+kill -INT "${pod_caps[@]}" 2>/dev/null
+wait "${pod_caps[@]}" 2>/dev/null
 check_eq "underlay: the ClusterIP $CIP never appears on the wire (VXLAN carries b1's address)" 0 \
   "$(captured cip "$(printf '%s' "$CIP" | sed 's/\./\\./g')")"
 check "underlay: VXLAN from n1 to n2 carries a1 -> b1:8080" \

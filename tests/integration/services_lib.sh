@@ -36,7 +36,7 @@ svc_add() {  # svc_add SOCK NS/NAME args...: podvsctl service add, its output lo
 
 # name_counts JSON: "NAME=COUNT ..." sorted by name, from the output of `svc_pods.py many`.
 name_counts() {
-  json_get "' '.join('%s=%d' % kv for kv in sorted(j['names'].items())) + ''.join(' %s=%d' % kv for kv in sorted(j['errors'].items()))" <<<"$1" 2>/dev/null ||
+  json_get "' '.join('%s=%d' % kv for kv in sorted(j['names'].items())) + ''.join(' %s=%d' % kv for kv in sorted(j['errors'].items())) + (' (failed source ports %s)' % j['failed_source_ports'] if j.get('failed_source_ports') else '')" <<<"$1" 2>/dev/null ||
     echo "no answer ('$1')"
 }
 

@@ -5,10 +5,10 @@ server NAME --tcp PORT... --stream PORT... --udp PORT...
     Answers every TCP connection on a --tcp port with "NAME PORT PEER_IP\\n" and closes it; on a
     --stream port sends that line, then about 2 MB/s until the peer goes; answers every datagram
     on a --udp port with "NAME PORT PEER_IP". Runs until killed.
-ask IP PORT [--src IP]                 one TCP connection: prints the answer line, or the error
+ask IP PORT [--src IP] [--sport P]     one TCP connection: prints the answer line, or the error
 many IP PORT N                         N TCP connections one after another: prints JSON
-                                       {"names": {NAME: count}, "peers": {...}, "errors": {...}};
-                                       stops at the third error
+                                       {"names": {NAME: count}, "peers": {...}, "errors": {...},
+                                       "failed_source_ports": [...]}; stops at the third error
 udp IP PORT [--sport P] [--src IP]     one datagram: prints "FROM_IP:FROM_PORT ANSWER", "refused"
                                        or "timeout"
 refused IP PORT                        one TCP connect: prints "refused SECONDS", "connected"
@@ -72,10 +72,15 @@ def server(args):
         time.sleep(3600)
 
 
-def ask_once(ip, port, src=None, timeout=3.0):
-    s = socket.create_connection((ip, port), timeout=timeout,
-                                 source_address=(src, 0) if src else None)
+def ask_once(ip, port, src=None, timeout=3.0, sport=0, ports=None):
+    s = socket.socket()
     try:
+        s.settimeout(timeout)
+        if src or sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((src or "0.0.0.0", sport))
+        # Else connect() picks the port, as real clients' do (per destination, not globally).
+        s.connect((ip, port))
         data = b""
         while b"\n" not in data:  # a --stream port sends more after the line
             more = s.recv(4096)
@@ -83,13 +88,17 @@ def ask_once(ip, port, src=None, timeout=3.0):
                 break
             data += more
         return data.split(b"\n", 1)[0].decode()
+    except OSError:
+        if ports is not None:  # the caller wants to know which source port failed
+            ports.append(s.getsockname()[1])
+        raise
     finally:
         s.close()
 
 
 def ask(args):
     try:
-        print(ask_once(args.ip, args.port, args.src))
+        print(ask_once(args.ip, args.port, args.src, sport=args.sport))
     except OSError as e:
         print(f"error {type(e).__name__} {e}")
         return 1
@@ -97,18 +106,21 @@ def ask(args):
 
 
 def many(args):
-    names, peers, errors = {}, {}, {}
+    names, peers, errors, failed_ports = {}, {}, {}, []
     for i in range(args.n):
+        ports = []
         try:
-            line = ask_once(args.ip, args.port, timeout=2.0).split()
+            line = ask_once(args.ip, args.port, timeout=2.0, ports=ports).split()
             names[line[0]] = names.get(line[0], 0) + 1
             peers[line[2]] = peers.get(line[2], 0) + 1
         except (OSError, IndexError) as e:
             errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+            failed_ports += ports
             if sum(errors.values()) == 3:  # broken, not unlucky: say so now, not in minutes
                 errors[f"gave_up_after_{i + 1}"] = 1
                 break
-    print(json.dumps({"names": names, "peers": peers, "errors": errors}))
+    print(json.dumps({"names": names, "peers": peers, "errors": errors,
+                      "failed_source_ports": failed_ports}))
 
 
 def udp(args):
@@ -185,6 +197,7 @@ def main():
     a.add_argument("ip")
     a.add_argument("port", type=int)
     a.add_argument("--src")
+    a.add_argument("--sport", type=int, default=0)
     a = sub.add_parser("many")
     a.add_argument("ip")
     a.add_argument("port", type=int)

@@ -5,8 +5,8 @@
 # targets, Maglev spreading 1000 connections evenly, ClientIP affinity on and off, hairpin,
 # a fixed-source-port UDP client moving on when its endpoint leaves, long transfers surviving the
 # removal of another endpoint, ICMP rejects without endpoints or for unknown ports, the drop
-# counters, one UDP source port to two Services sharing an endpoint, and the Services surviving a
-# restart and a crash.
+# counters, one source port (TCP, UDP) to two Services sharing an endpoint, and the Services
+# surviving a restart and a crash.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/services_lib.sh"
 
@@ -17,10 +17,9 @@ host_ip=$(ctl "$n1_SOCK" --json status | json_get 'j["host_ip"]')
 
 for p in c s1 s2 s3; do make_netns "$ID$p" || exit 1; done
 ip_c=$(add_tap_pod "$n1_SOCK" "c-$ID" "${ID}c")
-declare -A IP NAME_OF
+declare -A IP
 for s in s1 s2 s3; do
   IP[$s]=$(add_tap_pod "$n1_SOCK" "$s-$ID" "$ID$s")
-  NAME_OF[${IP[$s]}]=$s
   start_server "$ID$s" "$s" || exit 1
 done
 log "client $ip_c, servers s1=${IP[s1]} s2=${IP[s2]} s3=${IP[s3]}, host IP $host_ip"

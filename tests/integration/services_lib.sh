@@ -1,0 +1,51 @@
+# Helpers for the Services tests, sourced after lib.sh: real servers in pod namespaces that answer
+# with their pod's name and the peer address they see (svc_pods.py), and clients that report what
+# they got. Servers are started with start_servers and killed by lib.sh's cleanup (PIDS).
+
+SVC_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/svc_pods.py"
+
+# in_ns NETNS svc_pods.py-args...: runs a client command of svc_pods.py in a namespace, bounded.
+in_ns() {
+  local ns=$1; shift
+  timeout 60 ip netns exec "$ns" python3 "$SVC_PY" "$@"
+}
+
+# start_server NETNS NAME: TCP 8080 and 8081 (answer and close), TCP 9000 (answer, then a
+# stream), UDP 5353 and 9090 (answer). Returns once all of them listen.
+start_server() {
+  local ns=$1 name=$2
+  ip netns exec "$ns" python3 "$SVC_PY" server "$name" --tcp 8080 8081 --stream 9000 \
+    --udp 5353 9090 >"$WORK/server-$name.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 50); do
+    [ "$(ip netns exec "$ns" ss -Hltn 'sport = :8080 or sport = :8081 or sport = :9000' | wc -l)" -eq 3 ] &&
+      [ "$(ip netns exec "$ns" ss -Hlun 'sport = :5353 or sport = :9090' | wc -l)" -eq 2 ] && return 0
+    sleep 0.1
+  done
+  log "server $name in $ns did not start: $(cat "$WORK/server-$name.log")"
+  return 1
+}
+
+svc_add() {  # svc_add SOCK NS/NAME args...: podvsctl service add, its output logged on failure
+  local sock=$1; shift
+  if ! ctl "$sock" service add "$@" >"$WORK/svc-add.out" 2>&1; then
+    log "podvsctl service add $* failed: $(cat "$WORK/svc-add.out")"
+    return 1
+  fi
+}
+
+# name_counts JSON: "NAME=COUNT ..." sorted by name, from the output of `svc_pods.py many`.
+name_counts() {
+  json_get "' '.join('%s=%d' % kv for kv in sorted(j['names'].items())) + ''.join(' %s=%d' % kv for kv in sorted(j['errors'].items())) + (' (failed source ports %s)' % j['failed_source_ports'] if j.get('failed_source_ports') else '')" <<<"$1" 2>/dev/null ||
+    echo "no answer ('$1')"
+}
+
+# evidence SOCK NETNS...: what a failed check leaves for its reader: stats, drops, services,
+# recent drops and the conntrack-related counters, logged.
+evidence() {
+  local sock=$1; shift
+  log "evidence: services:"; ctl "$sock" service list 2>&1 | sed 's/^/    /'
+  log "evidence: drops:"; ctl "$sock" drops 2>&1 | sed 's/^/    /'
+  log "evidence: recent drops:"; ctl "$sock" drops --recent 2>&1 | tail -15 | sed 's/^/    /'
+  log "evidence: stats:"; ctl "$sock" stats 2>&1 | sed 's/^/    /'
+}

@@ -37,6 +37,9 @@ def main():
         "tcp_a_to_host": b"\x01" + GW + POD_A + b"\x08\x00" + ip4("10.244.0.2", "10.244.0.1", 6, tcp),
         "icmp_host_to_a": b"\x00" + GW + HOST + b"\x08\x00" + ip4("10.244.0.1", "10.244.0.2", 1, icmp),
         "arp_for_gateway": b"\x01" + b"\xff" * 6 + POD_A + b"\x08\x06" + arp,
+        "tcp_a_to_service": b"\x01" + GW + POD_A + b"\x08\x00" + ip4("10.244.0.2", "10.96.0.10", 6, tcp),
+        "udp_a_to_service": b"\x01" + GW + POD_A + b"\x08\x00" + ip4("10.244.0.2", "10.96.0.10", 17,
+                                                                     struct.pack("!HHHH", 5000, 80, 26, 0) + bytes(18)),
         "ttl_one": b"\x01" + GW + POD_A + b"\x08\x00" + ip4("10.244.0.2", "10.244.0.3", 17, udp, ttl=1),
     }
     for name, data in seeds.items():

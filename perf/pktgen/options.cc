@@ -20,6 +20,13 @@ bool parse_ip(const std::string& text, uint32_t& out) {
   return true;
 }
 
+bool parse_port(const std::string& text, uint32_t& out) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = static_cast<uint32_t>(std::stoul(text));
+  return out >= 1 && out <= 65535;
+}
+
 }  // namespace
 
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
@@ -31,6 +38,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   std::string dst_ip = "10.0.0.2";
   bool tcp = false;
   std::string outer_src_mac, outer_dst_mac, outer_src_ip, outer_dst_ip, answer_arp;
+  std::string expect_dst;
 
   CLI::App app{
       "podvs-pktgen: plays two DPDK pods on vhost-user sockets, sends IPv4 UDP/TCP frames on the "
@@ -75,6 +83,15 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--flows", o.flows, "distinct flows, sent round-robin")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--new-flows", o.new_flows,
+                 "every packet gets a tuple no earlier packet had (a new connection to a stateful "
+                 "switch), taken in order from the flow ranges; sending ends when this many have "
+                 "been sent (or at the end of --duration). Needs --flows 1")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 31));
+  app.add_option("--expect-dst", expect_dst,
+                 "IP:PORT: received frames must arrive with this destination address and L4 port "
+                 "(a switch's DNAT) and correct checksums; others count as rx_wrong_dst or "
+                 "rx_bad_checksum, not as received");
   app.add_flag("--tcp", tcp, "send TCP segments with SYN|ACK (no handshake) instead of UDP");
   app.add_option("--rate", o.rate_mpps, "send rate in Mpps, paced by the TSC; 0 = line rate")
       ->capture_default_str()
@@ -162,10 +179,26 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                   " is not IP,MAC (e.g. 192.168.50.2,02:00:00:00:50:02)");
     o.answer_arp = a;
   }
+  if (!expect_dst.empty()) {
+    const size_t colon = expect_dst.rfind(':');
+    ExpectedDst d;
+    uint32_t port = 0;
+    if (colon == std::string::npos || !parse_ip(expect_dst.substr(0, colon), d.ip) ||
+        !parse_port(expect_dst.substr(colon + 1), port))
+      return fail("--expect-dst " + expect_dst + " is not IP:PORT (e.g. 10.244.0.3:6000)");
+    d.port = static_cast<uint16_t>(port);
+    o.expect_dst = d;
+  }
+  if (o.new_flows > 0) {
+    if (o.flows != 1) return fail("--new-flows replaces --flows: leave --flows at 1");
+    if (o.vxlan_tx) return fail("--new-flows cannot be combined with --vxlan-tx");
+  }
   o.frame.proto = tcp ? L4::tcp : L4::udp;
   o.frame.frame_len = static_cast<uint16_t>(o.size - RTE_ETHER_CRC_LEN);
   FlowSet probe;
-  if (const std::string error = probe.init(o.ranges, o.flows); !error.empty()) return fail(error);
+  if (const std::string error = probe.init(o.ranges, o.new_flows > 0 ? o.new_flows : o.flows);
+      !error.empty())
+    return fail(error);
   exit_code = 0;
   return o;
 }

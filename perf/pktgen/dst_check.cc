@@ -31,7 +31,8 @@ bool sums_to_ones(uint32_t sum) {
 DstCheck check_dst(const uint8_t* frame, uint32_t len, const ExpectedDst& expected) {
   const uint8_t* ip = frame + kEthLen;
   const uint8_t* l4 = ip + kIpLen;
-  if (get_be32(ip + 16) != expected.ip || get_be16(l4 + 2) != expected.port)
+  const uint16_t port = get_be16(l4 + 2);
+  if (get_be32(ip + 16) != expected.ip || port < expected.port_first || port > expected.port_last)
     return DstCheck::wrong_dst;
 
   const uint32_t ip_len = get_be16(ip + 2);

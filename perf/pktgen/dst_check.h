@@ -1,6 +1,7 @@
 // --expect-dst: what the sink checks in each of its frames when the switch translates the
-// destination (a Service's DNAT to an endpoint): the IPv4 destination address and the L4
-// destination port are the endpoint's, and the IPv4 header and L4 checksums are right, since a NAT
+// destination (a Service's DNAT to an endpoint): the IPv4 destination address is the endpoint's,
+// the L4 destination port one of its target ports, and the IPv4 header and L4 checksums are
+// right, since a NAT
 // that rewrites addresses and ports must update both. Frames failing either check are errors the
 // report counts apart; they do not count as received.
 #pragma once
@@ -11,7 +12,8 @@ namespace podvs::pktgen {
 
 struct ExpectedDst {
   uint32_t ip = 0;  // host byte order
-  uint16_t port = 0;
+  uint16_t port_first = 0;
+  uint16_t port_last = 0;  // inclusive; = port_first for one port
 };
 
 enum class DstCheck : uint8_t { ok, wrong_dst, bad_checksum };

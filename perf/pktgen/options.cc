@@ -27,6 +27,23 @@ bool parse_port(const std::string& text, uint32_t& out) {
   return out >= 1 && out <= 65535;
 }
 
+// IP:PORT or IP:FIRST-LAST.
+bool parse_expect_dst(const std::string& text, ExpectedDst& out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || !parse_ip(text.substr(0, colon), out.ip)) return false;
+  const std::string ports = text.substr(colon + 1);
+  const size_t dash = ports.find('-');
+  uint32_t first = 0, last = 0;
+  if (!parse_port(ports.substr(0, dash), first)) return false;
+  if (dash == std::string::npos)
+    last = first;
+  else if (!parse_port(ports.substr(dash + 1), last) || last < first)
+    return false;
+  out.port_first = static_cast<uint16_t>(first);
+  out.port_last = static_cast<uint16_t>(last);
+  return true;
+}
+
 }  // namespace
 
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
@@ -89,9 +106,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                  "been sent (or at the end of --duration). Needs --flows 1")
       ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 31));
   app.add_option("--expect-dst", expect_dst,
-                 "IP:PORT: received frames must arrive with this destination address and L4 port "
-                 "(a switch's DNAT) and correct checksums; others count as rx_wrong_dst or "
-                 "rx_bad_checksum, not as received");
+                 "IP:PORT or IP:FIRST-LAST: received frames must arrive with this destination "
+                 "address and an L4 port in the range (a switch's DNAT) and correct checksums; "
+                 "others count as rx_wrong_dst or rx_bad_checksum (warm-up included), not as "
+                 "received");
   app.add_flag("--tcp", tcp, "send TCP segments with SYN|ACK (no handshake) instead of UDP");
   app.add_option("--rate", o.rate_mpps, "send rate in Mpps, paced by the TSC; 0 = line rate")
       ->capture_default_str()
@@ -180,13 +198,11 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     o.answer_arp = a;
   }
   if (!expect_dst.empty()) {
-    const size_t colon = expect_dst.rfind(':');
     ExpectedDst d;
-    uint32_t port = 0;
-    if (colon == std::string::npos || !parse_ip(expect_dst.substr(0, colon), d.ip) ||
-        !parse_port(expect_dst.substr(colon + 1), port))
-      return fail("--expect-dst " + expect_dst + " is not IP:PORT (e.g. 10.244.0.3:6000)");
-    d.port = static_cast<uint16_t>(port);
+    if (!parse_expect_dst(expect_dst, d))
+      return fail(
+          "--expect-dst " + expect_dst +
+          " is not IP:PORT or IP:FIRST-LAST (e.g. 10.244.0.3:6000 or 10.244.0.3:6001-6128)");
     o.expect_dst = d;
   }
   if (o.new_flows > 0) {

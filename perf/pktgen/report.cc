@@ -18,7 +18,8 @@ double mpps(uint64_t packets, double seconds) {
 std::string format_dst(const ExpectedDst& d) {
   return std::to_string(d.ip >> 24) + "." + std::to_string((d.ip >> 16) & 0xff) + "." +
          std::to_string((d.ip >> 8) & 0xff) + "." + std::to_string(d.ip & 0xff) + ":" +
-         std::to_string(d.port);
+         std::to_string(d.port_first) +
+         (d.port_last != d.port_first ? "-" + std::to_string(d.port_last) : "");
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ std::vector<uint8_t> translated(L4 proto, uint16_t len = kMinFrameLen) {
 }
 
 TEST(PktgenExpectDst, TranslatedFramesPass) {
-  const ExpectedDst want{kEndpointIp, 6000};
+  const ExpectedDst want{kEndpointIp, 6000, 6000};
   for (L4 proto : {L4::udp, L4::tcp}) {
     for (uint16_t len : {uint16_t{kMinFrameLen}, uint16_t{508}, uint16_t{kMaxFrameLen}}) {
       const std::vector<uint8_t> f = translated(proto, len);
@@ -93,8 +93,20 @@ TEST(PktgenExpectDst, TranslatedFramesPass) {
   }
 }
 
+TEST(PktgenExpectDst, PortsOfARangePass) {
+  const ExpectedDst want{kEndpointIp, 6000, 6127};
+  for (uint16_t port : {6000, 6001, 6127}) {
+    const std::vector<uint8_t> f = frame_for({kPodIp, kEndpointIp, 1024, port}, L4::udp, 7);
+    EXPECT_EQ(check_dst(f.data(), kMinFrameLen, want), DstCheck::ok) << port;
+  }
+  for (uint16_t port : {5999, 6128}) {
+    const std::vector<uint8_t> f = frame_for({kPodIp, kEndpointIp, 1024, port}, L4::udp, 7);
+    EXPECT_EQ(check_dst(f.data(), kMinFrameLen, want), DstCheck::wrong_dst) << port;
+  }
+}
+
 TEST(PktgenExpectDst, UntranslatedFramesAreWrongDst) {
-  const ExpectedDst want{kEndpointIp, 6000};
+  const ExpectedDst want{kEndpointIp, 6000, 6000};
   const std::vector<uint8_t> to_cluster_ip =
       frame_for({kPodIp, kClusterIp, 1024, 5000}, L4::udp, 7);
   EXPECT_EQ(check_dst(to_cluster_ip.data(), kMinFrameLen, want), DstCheck::wrong_dst);
@@ -104,7 +116,7 @@ TEST(PktgenExpectDst, UntranslatedFramesAreWrongDst) {
 }
 
 TEST(PktgenExpectDst, StaleChecksumsAreCaught) {
-  const ExpectedDst want{kEndpointIp, 6000};
+  const ExpectedDst want{kEndpointIp, 6000, 6000};
   // A NAT that rewrote the destination but not the checksums.
   for (L4 proto : {L4::udp, L4::tcp}) {
     std::vector<uint8_t> f = frame_for({kPodIp, kClusterIp, 1024, 5000}, proto, 7);
@@ -126,11 +138,11 @@ TEST(PktgenExpectDst, StaleChecksumsAreCaught) {
 TEST(PktgenExpectDst, UdpWithoutChecksumPasses) {
   std::vector<uint8_t> f = translated(L4::udp);
   put_be16(f.data() + 40, 0);
-  EXPECT_EQ(check_dst(f.data(), kMinFrameLen, {kEndpointIp, 6000}), DstCheck::ok);
+  EXPECT_EQ(check_dst(f.data(), kMinFrameLen, {kEndpointIp, 6000, 6000}), DstCheck::ok);
 }
 
 TEST(PktgenExpectDst, RxStatsCountsOnlyTranslatedFramesAsReceived) {
-  RxStats stats(1, 16, 1, std::nullopt, ExpectedDst{kEndpointIp, 6000});
+  RxStats stats(1, 16, 1, std::nullopt, ExpectedDst{kEndpointIp, 6000, 6000});
   const std::vector<uint8_t> good = translated(L4::udp);
   const std::vector<uint8_t> untranslated = frame_for({kPodIp, kClusterIp, 1024, 5000}, L4::udp, 8);
   std::vector<uint8_t> stale = translated(L4::udp);

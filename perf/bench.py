@@ -20,7 +20,7 @@ UDP checksums. podvs gets the Services through `podvsctl service load`; OVS-DPDK
 with conntrack and NAT in its userspace datapath, as OVN writes them for a load balancer: every
 packet to a frontend (and from the endpoint) goes through ct(zone,nat), which translates a known
 connection's packets; a new connection goes to the Service's select group (dp_hash, one bucket per
-endpoint) whose bucket commits it with ct(commit,nat(dst=B:6000)). Pod-to-pod traffic meets no
+endpoint) whose bucket commits it with ct(commit,nat(dst=B:port)). Pod-to-pod traffic meets no
 conntrack on either switch. testpmd-io cannot NAT: it has no ClusterIP rows.
 - "established": 1k flows (source ports) to one ClusterIP; the warm-up creates their connections,
   the measurement sees only packets of known connections (lookup, translate, route).
@@ -43,6 +43,8 @@ perf/service_programming.sh (10,000 Services with 100,000 endpoints through `pod
 load`, podvsd's RSS, restart restoring them; 1,000 Services with --quick).
 
 usage: perf/bench.py [--quick] [--switches podvs,testpmd,ovs] [--out DIR]
+Environment: PODVS_BUILD (default: build/) holds podvsd, podvsctl and perf/podvs-pktgen;
+PODVS_PKTGEN names another podvs-pktgen.
 Writes DIR/results.json, DIR/results.md (printed at the end) and DIR/throughput.png.
 Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
 """
@@ -60,6 +62,8 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PODVS_BUILD", os.path.join(TOP, "build"))
+# The generator may come from another build than podvsd (a tree that built only pktgen).
+PKTGEN = os.environ.get("PODVS_PKTGEN", os.path.join(BUILD, "perf", "podvs-pktgen"))
 GATEWAY_MAC = "0a:58:a9:fe:01:01"
 # The VXLAN scenarios' underlay: the switch is node 192.168.50.1 and owns pod CIDR 10.244.0.0/24;
 # pktgen plays the remote node 192.168.50.2 (pod CIDR 10.244.1.0/24) on the switch's uplink.
@@ -502,7 +506,7 @@ def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False
     """One generator run against a started switch; returns its JSON report. `ends` may override
     the warm-up (a new-connection sweep keeps it short)."""
     warmup = ends.get("warmup", warmup)
-    args = [os.path.join(BUILD, "perf", "podvs-pktgen"), f"--lcores=0@{GEN_CPU}", "--no-pci",
+    args = [PKTGEN, f"--lcores=0@{GEN_CPU}", "--no-pci",
             "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
             "--", "--server", "--tx-socket", ends["tx_socket"], "--rx-socket", ends["rx_socket"],
             "--tx-mac", ends["tx_mac"], "--rx-mac", ends["rx_mac"], "--src-mac", ends["tx_mac"],

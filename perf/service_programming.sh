@@ -68,6 +68,7 @@ while True:
         conn.sendall(sys.argv[1].encode() + b"\n")
 EOF
   PIDS+=($!)
+  disown $!  # lib.sh's cleanup kills it; no "Killed" notice from the shell
 done
 
 # The Services file: one `service add` argument list per line.

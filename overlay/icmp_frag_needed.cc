@@ -9,15 +9,16 @@
 namespace podvs {
 namespace {
 
-// RFC 1191 section 4: the "unused" word of destination unreachable carries the next-hop MTU.
-struct IcmpFragNeededHdr {
+// RFC 792 destination unreachable; RFC 1191 section 4 puts the next-hop MTU of "fragmentation
+// needed" in the low half of the word RFC 792 leaves unused, zero for every other code.
+struct IcmpDestUnreachableHdr {
   uint8_t type;
   uint8_t code;
   rte_be16_t checksum;
   rte_be16_t unused;
   rte_be16_t next_hop_mtu;
 } __rte_packed;
-static_assert(sizeof(IcmpFragNeededHdr) == 8);
+static_assert(sizeof(IcmpDestUnreachableHdr) == 8);
 
 // ICMP types (RFC 792); the error types are the ones RFC 1812 4.3.2.7 never answers.
 constexpr uint8_t kIcmpDestUnreachable = 3;
@@ -25,12 +26,13 @@ constexpr uint8_t kIcmpSourceQuench = 4;
 constexpr uint8_t kIcmpRedirect = 5;
 constexpr uint8_t kIcmpTimeExceeded = 11;
 constexpr uint8_t kIcmpParameterProblem = 12;
+constexpr uint8_t kIcmpCodePortUnreachable = 3;
 constexpr uint8_t kIcmpCodeFragNeeded = 4;
 
 constexpr uint8_t kReplyTtl = 64;
 // RFC 792: the original header plus 64 bits of its data, enough for the transport ports.
 constexpr uint32_t kQuotedPayload = 8;
-constexpr uint32_t kErrorHeaders = sizeof(rte_ipv4_hdr) + sizeof(IcmpFragNeededHdr);
+constexpr uint32_t kErrorHeaders = sizeof(rte_ipv4_hdr) + sizeof(IcmpDestUnreachableHdr);
 
 bool is_icmp_error(uint8_t type) {
   return type == kIcmpDestUnreachable || type == kIcmpSourceQuench || type == kIcmpRedirect ||
@@ -50,10 +52,11 @@ bool is_group_destination(rte_be32_t addr) {
   return (a >> 28) == 0xe || a == 0xffffffff;
 }
 
-}  // namespace
-
-bool make_frag_needed(rte_mbuf* m, uint16_t next_hop_mtu, rte_be32_t reply_src_ip,
-                      const rte_ether_addr& reply_src_mac) {
+// The destination unreachable error with `code` and, for fragmentation needed, `next_hop_mtu`
+// (host byte order; 0 otherwise), after the checks make_frag_needed and make_port_unreachable
+// share; `require_df` adds fragmentation needed's own.
+bool make_dest_unreachable(rte_mbuf* m, uint8_t code, uint16_t next_hop_mtu, bool require_df,
+                           rte_be32_t reply_src_ip, const rte_ether_addr& reply_src_mac) {
   const uint32_t seg_len = rte_pktmbuf_data_len(m);
   if (seg_len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) return false;
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
@@ -67,7 +70,8 @@ bool make_frag_needed(rte_mbuf* m, uint16_t next_hop_mtu, rte_be32_t reply_src_i
   const uint32_t quoted_len = ihl + std::min(total_len - ihl, kQuotedPayload);
   if (sizeof(rte_ether_hdr) + quoted_len > seg_len) return false;
 
-  if (!ipv4_dont_fragment(ip) || (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+  if ((require_df && !ipv4_dont_fragment(ip)) ||
+      (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0)
     return false;
   if (!is_single_host(ip->src_addr) || is_group_destination(ip->dst_addr) ||
       rte_is_multicast_ether_addr(&eth->dst_addr))
@@ -86,7 +90,7 @@ bool make_frag_needed(rte_mbuf* m, uint16_t next_hop_mtu, rte_be32_t reply_src_i
   const rte_be32_t orig_src_ip = ip->src_addr;
   auto* reply_eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, kErrorHeaders));
   auto* reply_ip = reinterpret_cast<rte_ipv4_hdr*>(reply_eth + 1);
-  auto* icmp = reinterpret_cast<IcmpFragNeededHdr*>(reply_ip + 1);
+  auto* icmp = reinterpret_cast<IcmpDestUnreachableHdr*>(reply_ip + 1);
 
   reply_eth->dst_addr = orig_src_mac;
   reply_eth->src_addr = reply_src_mac;
@@ -105,7 +109,7 @@ bool make_frag_needed(rte_mbuf* m, uint16_t next_hop_mtu, rte_be32_t reply_src_i
   reply_ip->hdr_checksum = rte_ipv4_cksum(reply_ip);
 
   icmp->type = kIcmpDestUnreachable;
-  icmp->code = kIcmpCodeFragNeeded;
+  icmp->code = code;
   icmp->checksum = 0;
   icmp->unused = 0;
   icmp->next_hop_mtu = rte_cpu_to_be_16(next_hop_mtu);
@@ -113,6 +117,19 @@ bool make_frag_needed(rte_mbuf* m, uint16_t next_hop_mtu, rte_be32_t reply_src_i
 
   mbuf_trim_to(m, sizeof(rte_ether_hdr) + kErrorHeaders + quoted_len);
   return true;
+}
+
+}  // namespace
+
+bool make_frag_needed(rte_mbuf* m, uint16_t next_hop_mtu, rte_be32_t reply_src_ip,
+                      const rte_ether_addr& reply_src_mac) {
+  return make_dest_unreachable(m, kIcmpCodeFragNeeded, next_hop_mtu, true, reply_src_ip,
+                               reply_src_mac);
+}
+
+bool make_port_unreachable(rte_mbuf* m, rte_be32_t reply_src_ip,
+                           const rte_ether_addr& reply_src_mac) {
+  return make_dest_unreachable(m, kIcmpCodePortUnreachable, 0, false, reply_src_ip, reply_src_mac);
 }
 
 }  // namespace podvs

@@ -27,9 +27,10 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
       lazy_rest_cycles_(rte_get_tsc_hz() * options.lazy_rest_us / 1000000) {
   rxqs_.reserve(RTE_MAX_ETHPORTS);
   if (options.conntrack_entries != 0)
-    masq_ = std::make_unique<MasqueradeState>(
-        MasqueradeState{ConnTrack(options.conntrack_entries, rte_get_tsc_hz()),
-                        SnatPortAllocator(options.snat_ports, rte_rdtsc() + index)});
+    conn_ = std::make_unique<ConnState>(
+        ConnState{ConnTrack(options.conntrack_entries, rte_get_tsc_hz()),
+                  SnatPortAllocator(options.snat_ports, rte_rdtsc() + index),
+                  AffinityTable(options.conntrack_entries)});
 }
 
 Worker::~Worker() {
@@ -69,9 +70,12 @@ bool Worker::poll_once() {
   uint32_t received = 0;
   if (table != nullptr) {
     cache_.sync(table->version());
-    BurstContext ctx{*table, cache_, tx_, counters_, index_, &punted_, masq_.get(), start};
+    BurstContext ctx{*table, cache_, tx_, counters_, index_, &punted_, conn_.get(), start};
     // Age the connection table a little every iteration, so it never needs a pause to sweep.
-    if (masq_) counters_.conntrack_expired.add(masq_->conntrack.expire(start, kExpireBudget));
+    if (conn_) {
+      counters_.conntrack_expired.add(conn_->conntrack.expire(start, kExpireBudget));
+      conn_->affinity.expire(start, kExpireBudget);
+    }
     rte_mbuf* pkts[kBurstSize];
     for (rte_mbuf* m = nullptr; inject_.pop(m);)
       if (tx_.push(m->port, m)) tx_.flush_port(m->port, *table, index_, counters_);

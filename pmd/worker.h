@@ -52,7 +52,7 @@ struct WorkerOptions {
   uint32_t flow_cache_entries = 8192;
   uint32_t idle_backoff_polls = 0;  // 0: never sleep
   uint32_t idle_backoff_us = 200;
-  uint32_t conntrack_entries = 0;       // 0: no masquerade (no connection table)
+  uint32_t conntrack_entries = 0;       // 0: no connection table (no masquerade, no Services)
   SnatPortRange snat_ports;             // this worker's share of the masquerade source ports
   uint32_t lazy_rest_us = kLazyRestUs;  // how long an idle lazy queue rests after an empty poll
 };
@@ -108,7 +108,7 @@ class Worker {
   };
   std::vector<PolledQueue> rxqs_;
   FlowCache cache_;
-  std::unique_ptr<MasqueradeState> masq_;
+  std::unique_ptr<ConnState> conn_;  // null: conntrack_entries is 0
   const uint64_t lazy_rest_cycles_;
   TxBuffers tx_;
   uint32_t empty_polls_ = 0;

@@ -43,7 +43,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter flow_cache_hits, flow_cache_misses;
   Counter rx_bursts;         // non-empty bursts, for packets per burst
   Counter frag_needed_sent;  // too big for the overlay: answered with ICMP fragmentation needed
-  Counter conntrack_created, conntrack_expired;  // masquerade connections
+  Counter conntrack_created, conntrack_expired;  // masquerade and Service connections
+  Counter affinity_full;  // a Service affinity could not be remembered (the table was full)
   std::array<PortCounters, RTE_MAX_ETHPORTS> ports;
   DropRecorder recent_drops;
 };

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "vswitch/maglev_size.h"
+
 namespace podvs {
 
 const char* const kDefaultConfigYaml =
@@ -88,8 +90,13 @@ flannel_compat: false
 masquerade: true
 # Destinations that are not masqueraded: traffic to them leaves through the host port.
 no_masquerade_cidrs: []
-# Connections tracked per worker for masquerade (a power of two is not required).
+# Connections tracked per worker, for masquerade and Services (a power of two is not required);
+# 0 turns both off.
 conntrack_entries: 65536
+# Slots of each Service port's Maglev table: a prime, the same on every node (so that a flow picks
+# the same endpoint whichever node balances it), well above the endpoints of the largest Service
+# (about 100 slots per endpoint keeps them within ~1% of an even share).
+maglev_table_size: 4099
 )";
 
 namespace {
@@ -321,8 +328,10 @@ constexpr Key kKeys[] = {
      set_bool<&Config::masquerade>},
     {"no_masquerade_cidrs", "CIDRS", "Destinations not masqueraded, a comma list",
      set_no_masquerade, false, "none"},
-    {"conntrack_entries", "N", "Connections tracked per worker for masquerade",
+    {"conntrack_entries", "N", "Connections tracked per worker for masquerade and Services",
      set_u32<&Config::conntrack_entries>},
+    {"maglev_table_size", "PRIME", "Slots of each Service port's Maglev table (same on every node)",
+     set_u32<&Config::maglev_table_size>},
 };
 constexpr size_t kKeyCount = std::size(kKeys);
 
@@ -511,6 +520,10 @@ void validate(const Config& config) {
                       " must be a power of two from 256 to 1048576");
   validate_listen_address(config.metrics_listen);
   validate_overlay(config);
+  if (!is_prime(config.maglev_table_size) || config.maglev_table_size > kMaglevMaxTableSize)
+    throw ConfigError("maglev_table_size " + std::to_string(config.maglev_table_size) +
+                      " must be a prime of at most " + std::to_string(kMaglevMaxTableSize) +
+                      " (e.g. 251, 1021, 4099, 16381, 65521)");
   if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end())
     throw ConfigError("log_level " + quoted(config.log_level) +
                       " is not one of error, warning, info, debug");

@@ -53,6 +53,7 @@ struct Config {
   bool masquerade = true;
   std::vector<Ipv4Prefix> no_masquerade_cidrs;
   uint32_t conntrack_entries = 65536;  // per worker
+  uint32_t maglev_table_size = 4099;   // prime
 
   bool overlay_enabled() const { return !uplink_interface.empty() || !uplink_device.empty(); }
   uint16_t effective_vxlan_port() const {

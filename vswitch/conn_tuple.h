@@ -40,29 +40,51 @@ inline ConnDir opposite(ConnDir dir) {
   return dir == ConnDir::original ? ConnDir::reply : ConnDir::original;
 }
 
-// snat: the original direction leaves from addr:port (masquerade: the node IP and a port from
-// SnatPortAllocator). dnat: the original direction goes to addr:port (a Service backend).
-enum class NatKind : uint8_t { none, snat, dnat };
-
+// What the original direction's translation does: its source (masquerade: the node IP and a port
+// from SnatPortAllocator), its destination (a Service backend), or both (a Service reached by its
+// own backend or through a NodePort, whose replies must come back through this node). For ICMP
+// echo the port is the identifier.
 struct NatSpec {
-  NatKind kind = NatKind::none;
-  rte_be32_t addr = 0;
-  rte_be16_t port = 0;  // ICMP echo: the identifier
+  bool snat = false;
+  bool dnat = false;
+  rte_be32_t src_addr = 0;
+  rte_be16_t src_port = 0;
+  rte_be32_t dst_addr = 0;
+  rte_be16_t dst_port = 0;
+
+  bool any() const { return snat || dnat; }
 };
+
+inline NatSpec snat_spec(rte_be32_t addr, rte_be16_t port) {
+  NatSpec n;
+  n.snat = true;
+  n.src_addr = addr;
+  n.src_port = port;
+  return n;
+}
+
+inline NatSpec dnat_spec(rte_be32_t addr, rte_be16_t port) {
+  NatSpec n;
+  n.dnat = true;
+  n.dst_addr = addr;
+  n.dst_port = port;
+  return n;
+}
 
 // What a reply to `orig` looks like on the wire once `nat` has translated the original direction.
 // SNAT of 10.244.1.2:5000 → 8.8.8.8:53 to 192.168.1.10:40001: 8.8.8.8:53 → 192.168.1.10:40001.
 inline ConnTuple nat_reply_tuple(const ConnTuple& orig, const NatSpec& nat) {
   ConnTuple r = reversed(orig);
   const bool icmp = orig.proto == IPPROTO_ICMP;
-  if (nat.kind == NatKind::snat) {
-    r.dst_ip = nat.addr;
-    r.dst_port = nat.port;
-    if (icmp) r.src_port = nat.port;
-  } else if (nat.kind == NatKind::dnat) {
-    r.src_ip = nat.addr;
-    r.src_port = nat.port;
-    if (icmp) r.dst_port = nat.port;
+  if (nat.dnat) {
+    r.src_ip = nat.dst_addr;
+    r.src_port = nat.dst_port;
+    if (icmp) r.dst_port = nat.dst_port;
+  }
+  if (nat.snat) {
+    r.dst_ip = nat.src_addr;
+    r.dst_port = nat.src_port;
+    if (icmp) r.src_port = nat.src_port;
   }
   return r;
 }

@@ -44,7 +44,12 @@ namespace podvs {
   X(masquerade_unsupported,                                                                      \
     "leaving the cluster: a protocol or fragment masquerade cannot translate")                   \
   X(snat_ports_exhausted, "no free source port on the node IP for a new masqueraded connection") \
-  X(conntrack_full, "connection table full: a new connection was refused")
+  X(conntrack_full, "connection table full: a new connection was refused")                       \
+  X(service_port_unknown,                                                                        \
+    "to a Service's ClusterIP on a port or protocol it does not serve (ICMP port unreachable)")  \
+  X(service_no_endpoints, "to a Service with no endpoint to take it (ICMP port unreachable)")    \
+  X(service_unsupported,                                                                         \
+    "to a Service: neither TCP nor UDP, or a fragment that cannot be matched to its connection")
 
 enum class DropReason : uint8_t {
 #define PODVS_DROP_ENUM(name, help) name,

@@ -24,13 +24,16 @@
 
 #include "overlay/vxlan_header.h"
 #include "vswitch/net_types.h"
+#include "vswitch/service_table.h"
 
 namespace podvs {
 
 inline constexpr uint16_t kNoPort = UINT16_MAX;
 inline constexpr uint16_t kNoRemote = UINT16_MAX;
-inline constexpr uint16_t kMasquerade =
-    UINT16_MAX - 1;  // ForwardAction::remote: SNAT out the uplink
+// ForwardAction::remote values that are not remote nodes.
+inline constexpr uint16_t kMasquerade = UINT16_MAX - 1;  // SNAT out the uplink
+inline constexpr uint16_t kService = UINT16_MAX - 2;     // to a Service frontend: balance + DNAT
+inline constexpr uint16_t kTracked = UINT16_MAX - 3;     // of a Service connection: conntrack NAT
 
 struct PortEntry {
   bool in_use = false;
@@ -116,6 +119,17 @@ class ForwardingTable {
   uint16_t uplink_port() const { return overlay_.uplink_port; }
   const RemoteNode& remote(uint16_t index) const { return overlay_.nodes[index]; }
 
+  // Services (never null: an empty index when there are none). Shared between successive tables;
+  // the control thread keeps what the frontends point at alive (see service_table.h).
+  void set_services(std::shared_ptr<const ServiceIndex> services) {
+    services_ = std::move(services);
+  }
+  const ServiceIndex& services() const { return *services_; }
+  // This node's own addresses, where NodePorts are served.
+  bool is_node_ip(rte_be32_t ip) const {
+    return ip == host_ip_ || (overlay_.uplink_port != kNoPort && ip == overlay_.node_ip);
+  }
+
  private:
   struct Slot {
     rte_be32_t ip;  // 0 = empty: 0.0.0.0 is never a pod address
@@ -133,6 +147,7 @@ class ForwardingTable {
   std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size
   uint32_t slot_mask_;
   OverlayState overlay_;
+  std::shared_ptr<const ServiceIndex> services_ = std::make_shared<ServiceIndex>();
   // Remote pod CIDRs by prefix length, longest first: network (network order) → node index.
   std::vector<std::pair<rte_be32_t, std::unordered_map<rte_be32_t, uint16_t>>> remote_by_mask_;
 };

@@ -1,35 +1,17 @@
 #include "vswitch/masquerade.h"
 
-#include <rte_tcp.h>
-
 #include "vswitch/l3_forward.h"
 #include "vswitch/nat_rewrite.h"
 #include "vswitch/pipeline.h"
 
 namespace podvs {
-namespace {
-
-uint8_t tcp_flags(const rte_ipv4_hdr* ip) {
-  if (ip->next_proto_id != IPPROTO_TCP) return 0;
-  const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(reinterpret_cast<const uint8_t*>(ip) +
-                                                         rte_ipv4_hdr_len(ip));
-  return tcp->tcp_flags;
-}
-
-// ICMP errors carry the connection they are about inside; everything else is its own connection.
-bool is_icmp_error(const rte_ipv4_hdr* ip) {
-  return ip->next_proto_id == IPPROTO_ICMP &&
-         is_icmp_error_type(*(reinterpret_cast<const uint8_t*>(ip) + rte_ipv4_hdr_len(ip)));
-}
-
-}  // namespace
 
 void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
   const OverlayState& overlay = ctx.table.overlay();
   if (!overlay.gateway_resolved)
     return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
-  MasqueradeState& masq = *ctx.masq;
-  if (is_icmp_error(p.ip)) {
+  ConnState& masq = *ctx.conn;
+  if (is_icmp_error_packet(p.ip)) {
     // An error a pod sends about a connection it received through masquerade (a reply's path).
     auto inner = icmp_error_inner_tuple(m, p.ip);
     ConnLookup found = inner ? masq.conntrack.lookup(*inner, ctx.now) : ConnLookup{};
@@ -49,7 +31,7 @@ void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstC
       ctx.counters.conntrack_created.add(1);
     }
     if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-    masq.conntrack.update(found.entry, found.dir, tcp_flags(p.ip), ctx.now);
+    masq.conntrack.update(found.entry, found.dir, tcp_flags_of(p.ip), ctx.now);
     nat_translate(p.ip, *found.entry, found.dir);
   }
   p.eth->dst_addr = overlay.gateway_mac;
@@ -59,10 +41,10 @@ void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstC
 
 void masquerade_in(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
-  if (ctx.masq == nullptr || !table.overlay().masquerade)
+  if (ctx.conn == nullptr || !table.overlay().masquerade)
     return drop(m, in_port, DropReason::uplink_not_overlay, ctx.counters);
-  ConnTrack& conntrack = ctx.masq->conntrack;
-  const bool error = is_icmp_error(p.ip);
+  ConnTrack& conntrack = ctx.conn->conntrack;
+  const bool error = is_icmp_error_packet(p.ip);
   const auto tuple = error ? icmp_error_inner_tuple(m, p.ip) : packet_tuple(p.ip);
   // For an error, icmp_error_inner_tuple() already gives the quoted connection the way the error
   // travels: like a reply.
@@ -74,7 +56,7 @@ void masquerade_in(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstCo
     if (!nat_translate_icmp_error(m, p.ip, *found.entry, ConnDir::reply))
       return drop(m, in_port, DropReason::masquerade_unsupported, ctx.counters);
   } else {
-    conntrack.update(found.entry, ConnDir::reply, tcp_flags(p.ip), ctx.now);
+    conntrack.update(found.entry, ConnDir::reply, tcp_flags_of(p.ip), ctx.now);
     nat_translate(p.ip, *found.entry, ConnDir::reply);
   }
   const ForwardAction action = table.route(p.ip->dst_addr, in_port);

@@ -2,24 +2,17 @@
 // translated to the node IP (a port chosen per connection), and the replies arriving on the uplink
 // are translated back to the pod, through the worker's own connection tracking table.
 //
-// Concurrency: the ConnTrack and SnatPortAllocator are the calling worker's own (see
-// conntrack.h); the forwarding table is read under RCU like everywhere in the pipeline.
+// Concurrency: the ConnState is the calling worker's own (see conn_state.h); the forwarding table
+// is read under RCU like everywhere in the pipeline.
 #pragma once
 
 #include <rte_mbuf.h>
 
-#include "vswitch/conntrack.h"
 #include "vswitch/packet_parse.h"
-#include "vswitch/snat_ports.h"
 
 namespace podvs {
 
 struct BurstContext;
-
-struct MasqueradeState {
-  ConnTrack conntrack;
-  SnatPortAllocator ports;
-};
 
 // A pod's packet whose route is kMasquerade: translated, TTL decremented, addressed to the
 // underlay gateway and queued on the uplink; or dropped under its reason.

@@ -110,7 +110,7 @@ void rewrite_dst(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port) {
 }
 
 void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir) {
-  if (entry.nat().kind == NatKind::none) return;
+  if (!entry.nat().any()) return;
   const ConnTuple to = reversed(entry.tuple(opposite(dir)));
   rewrite_src(ip, to.src_ip, to.src_port);
   rewrite_dst(ip, to.dst_ip, to.dst_port);
@@ -126,7 +126,7 @@ bool nat_translate_icmp_error(const rte_mbuf* m, rte_ipv4_hdr* ip, const ConnEnt
                               ConnDir dir) {
   const auto q = find_quoted(m, ip);
   if (!q) return false;
-  if (entry.nat().kind == NatKind::none) return true;
+  if (!entry.nat().any()) return true;
   // The quoted packet went the other way, translated: it becomes what its sender sent.
   const ConnTuple& sent = entry.tuple(opposite(dir));
   auto* outer = reinterpret_cast<uint8_t*>(ip);

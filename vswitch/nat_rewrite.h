@@ -9,6 +9,7 @@
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include <optional>
 
@@ -35,6 +36,20 @@ void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir);
 // ICMP destination unreachable, time exceeded or parameter problem (types 3, 11, 12): the errors
 // that quote a packet of a connection, and so are translated with it rather than tracked alone.
 bool is_icmp_error_type(uint8_t type);
+
+// An ICMP error: it belongs to the connection it quotes, not to one of its own.
+inline bool is_icmp_error_packet(const rte_ipv4_hdr* ip) {
+  return ip->next_proto_id == IPPROTO_ICMP &&
+         is_icmp_error_type(*(reinterpret_cast<const uint8_t*>(ip) + rte_ipv4_hdr_len(ip)));
+}
+
+// The TCP flags of a TCP packet (what ConnTrack::update wants), 0 for any other protocol.
+inline uint8_t tcp_flags_of(const rte_ipv4_hdr* ip) {
+  if (ip->next_proto_id != IPPROTO_TCP) return 0;
+  return reinterpret_cast<const rte_tcp_hdr*>(reinterpret_cast<const uint8_t*>(ip) +
+                                              rte_ipv4_hdr_len(ip))
+      ->tcp_flags;
+}
 
 // For an ICMP destination unreachable, time exceeded or parameter problem (types 3, 11, 12) that
 // quotes the IPv4 header and at least 8 bytes of a TCP, UDP or ICMP echo packet in the first

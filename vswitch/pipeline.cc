@@ -2,13 +2,13 @@
 
 #include <rte_prefetch.h>
 
-#include "overlay/icmp_frag_needed.h"
 #include "overlay/vxlan_decap.h"
-#include "overlay/vxlan_encap.h"
 #include "vswitch/anti_spoof.h"
 #include "vswitch/arp_responder.h"
-#include "vswitch/l3_forward.h"
+#include "vswitch/deliver.h"
+#include "vswitch/nat_rewrite.h"
 #include "vswitch/packet_parse.h"
+#include "vswitch/service_lb.h"
 
 namespace podvs {
 namespace {
@@ -27,19 +27,6 @@ bool source_ok(const ParsedPacket& p, uint16_t in_port, bool decapped, const For
   return source_allowed(t.port(in_port), p.eth, p.ip);
 }
 
-// A packet for a remote node that would not fit the uplink once wrapped: with DF its sender gets
-// "fragmentation needed" (RFC 1191) so its path MTU drops; without DF it is dropped, since podvs
-// does not fragment.
-void too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
-  const ForwardingTable& t = ctx.table;
-  if (ipv4_dont_fragment(p.ip) &&
-      make_frag_needed(m, t.overlay().max_inner_ip_len, t.gateway_ip(), t.gateway_mac())) {
-    ctx.counters.frag_needed_sent.add(1);
-    return send(m, in_port, ctx);
-  }
-  drop(m, in_port, DropReason::too_big_for_overlay, ctx.counters);
-}
-
 void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                   bool decapped, BurstContext& ctx, CacheStats& stats) {
   const ForwardingTable& table = ctx.table;
@@ -49,6 +36,9 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
   if (!source_ok(p, in_port, decapped, table))
     return drop(m, in_port, DropReason::spoofed_source, ctx.counters);
 
+  // An ICMP error belongs to the connection it quotes, which its own flow does not tell.
+  if (ctx.conn != nullptr && p.key.proto == IPPROTO_ICMP && is_icmp_error_packet(p.ip))
+    return tracked_forward(m, p, hash, in_port, decapped, ctx);
   ForwardAction action;
   if (const ForwardAction* cached = ctx.cache.lookup(p.key, hash)) {
     action = *cached;
@@ -57,26 +47,13 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
     action = table.route(p.key.dst_ip, in_port);
     // From the overlay only to this node's pod CIDR: a remote node never uses us as a router.
     if (decapped && !table.in_pod_cidr(p.key.dst_ip)) action = ForwardAction{};
+    action = classify_service(p, decapped, action, ctx);
     ctx.cache.insert(p.key, hash, action);
     ++stats.misses;
   }
-  if (action.out_port == kNoPort) return drop(m, in_port, DropReason::no_route, ctx.counters);
-  if (action.remote == kMasquerade) return masquerade_out(m, p, in_port, ctx);
-  if (action.remote == kNoRemote) {
-    if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-    rewrite_l2(p.eth, table.gateway_mac(), action);
-    return send(m, action.out_port, ctx);
-  }
-
-  const RemoteNode& remote = table.remote(action.remote);
-  if (!remote.resolved) return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
-  if (rte_be_to_cpu_16(p.ip->total_length) > table.overlay().max_inner_ip_len)
-    return too_big(m, p, in_port, ctx);
-  if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-  rewrite_l2(p.eth, table.overlay().vtep_mac, action);
-  if (!vxlan_encap(m, remote.outer, hash, table.overlay().vxlan.udp_checksum))
-    return drop(m, in_port, DropReason::encap_failed, ctx.counters);
-  send(m, action.out_port, ctx);
+  if (action.remote == kService) return service_forward(m, p, hash, in_port, ctx);
+  if (action.remote == kTracked) return tracked_forward(m, p, hash, in_port, decapped, ctx);
+  deliver(m, p, action, hash, in_port, ctx);
 }
 
 // Uplink ARP goes to the control thread's neighbour table; a full queue drops it (counted).
@@ -150,7 +127,7 @@ void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstConte
     switch (p.cls) {
       case PacketClass::ipv4:
         if (kind[i] == UplinkKind::plain)
-          masquerade_in(m, p, in_port, ctx);
+          service_uplink(m, p, hashes[i], in_port, ctx);
         else
           forward_ipv4(m, p, hashes[i], in_port, kind[i] == UplinkKind::decapped, ctx, stats);
         break;

@@ -13,9 +13,9 @@
 
 #include "pmd/tx_buffers.h"
 #include "pmd/worker_counters.h"
+#include "vswitch/conn_state.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
-#include "vswitch/masquerade.h"
 
 namespace podvs {
 
@@ -29,9 +29,9 @@ struct BurstContext {
   TxBuffers& tx;
   WorkerCounters& counters;
   uint16_t worker_index;
-  MbufQueue* punt = nullptr;        // to the control thread (uplink ARP)
-  MasqueradeState* masq = nullptr;  // the worker's conntrack; null: no masquerade
-  uint64_t now = 0;                 // TSC at the start of the burst (conntrack ages by it)
+  MbufQueue* punt = nullptr;  // to the control thread (uplink ARP)
+  ConnState* conn = nullptr;  // the worker's conntrack; null: no masquerade, no Services
+  uint64_t now = 0;           // TSC at the start of the burst (conntrack ages by it)
 };
 
 // Queues `m` on `port`'s tx buffer, flushing it when full.

@@ -43,7 +43,8 @@ uint64_t SnatPortAllocator::next_random() {
 // start with a random step coprime with the range size: every port once within `ports` tries, as
 // sequential probing would, yet successive picks do not pile up behind one run of taken ports.
 std::optional<NatSpec> SnatPortAllocator::pick(ConnTrack& conntrack, const ConnTuple& orig,
-                                               rte_be32_t node_ip, uint64_t now) {
+                                               rte_be32_t snat_ip, uint64_t now,
+                                               const NatSpec& with) {
   const uint32_t ports = range_.hi - range_.lo + 1u;
   uint32_t offset = static_cast<uint32_t>(next_random() % ports);
   uint32_t step = 1;
@@ -53,8 +54,10 @@ std::optional<NatSpec> SnatPortAllocator::pick(ConnTrack& conntrack, const ConnT
   }
   const uint32_t attempts = std::min(max_attempts_, ports);
   for (uint32_t i = 0; i < attempts; ++i, offset = (offset + step) % ports) {
-    const NatSpec nat{NatKind::snat, node_ip,
-                      rte_cpu_to_be_16(static_cast<uint16_t>(range_.lo + offset))};
+    NatSpec nat = with;
+    nat.snat = true;
+    nat.src_addr = snat_ip;
+    nat.src_port = rte_cpu_to_be_16(static_cast<uint16_t>(range_.lo + offset));
     if (conntrack.lookup(nat_reply_tuple(orig, nat), now).entry == nullptr) return nat;
   }
   return std::nullopt;

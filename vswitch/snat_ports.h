@@ -37,12 +37,13 @@ class SnatPortAllocator {
   // Linux gives up after about as many tries (nf_nat_l4proto_unique_tuple).
   static constexpr uint32_t kDefaultMaxAttempts = 128;
 
-  // The SNAT of `orig` to node_ip and a port of the range whose reply tuple no live entry of
-  // `conntrack` holds, or nullopt after max_attempts ports were all taken (the caller drops the
-  // packet and counts it). For ICMP echo the port is the identifier. The port is taken only once
-  // the caller has created the entry.
-  std::optional<NatSpec> pick(ConnTrack& conntrack, const ConnTuple& orig, rte_be32_t node_ip,
-                              uint64_t now);
+  // `with` plus the SNAT of `orig` to snat_ip and a port of the range whose reply tuple no live
+  // entry of `conntrack` holds, or nullopt after max_attempts ports were all taken (the caller
+  // drops the packet and counts it). `with` may already translate the destination (a Service
+  // reached through a NodePort or by its own backend). For ICMP echo the port is the identifier.
+  // The port is taken only once the caller has created the entry.
+  std::optional<NatSpec> pick(ConnTrack& conntrack, const ConnTuple& orig, rte_be32_t snat_ip,
+                              uint64_t now, const NatSpec& with = {});
 
  private:
   uint64_t next_random();

@@ -76,7 +76,7 @@ void SwitchController::start() {
   WorkerOptions options{config_.flow_cache_entries,
                         config_.idle_backoff_polls,
                         config_.idle_backoff_us,
-                        masquerade_enabled() ? config_.conntrack_entries : 0,
+                        masquerade_enabled() || services_enabled() ? config_.conntrack_entries : 0,
                         {},
                         kLazyRestUs};
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
@@ -231,6 +231,7 @@ void SwitchController::publish_table() {
   const ForwardingConfig fc{config_.pod_cidr, host_ip_, config_.gateway_ip, gateway_mac_};
   auto table = std::make_unique<ForwardingTable>(++table_version_, fc, ports, host, routes);
   table->set_overlay(overlay_state());
+  table->set_services(service_index_);
   tables_->publish(std::move(table));
 }
 

@@ -163,6 +163,16 @@ class SwitchController : public ControlPlane {
   std::map<Ipv4, int> next_hop_users_;  // remote nodes per next hop
   NeighbourTable neighbours_;
   std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
+
+  // Services in the data path (switch_service_table.cc). They need the workers' connection
+  // tracking, and for now one worker: a reply is not handed to the worker that owns its
+  // connection.
+  bool services_enabled() const {
+    return config_.conntrack_entries != 0 && config_.worker_cpus.size() == 1;
+  }
+  std::map<std::string, std::unique_ptr<CompiledService>> compiled_services_;
+  std::shared_ptr<const ServiceIndex> service_index_ = std::make_shared<ServiceIndex>();
+  uint32_t next_affinity_id_ = 1;
 };
 
 bool valid_pod_id(const std::string& id);

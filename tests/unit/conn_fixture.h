@@ -34,10 +34,10 @@ inline ConnTuple echo_tuple(const std::string& src, const std::string& dst, uint
 }
 
 inline NatSpec snat_to(const std::string& addr, uint16_t port) {
-  return {NatKind::snat, be32(addr), be16(port)};
+  return snat_spec(be32(addr), be16(port));
 }
 inline NatSpec dnat_to(const std::string& addr, uint16_t port) {
-  return {NatKind::dnat, be32(addr), be16(port)};
+  return dnat_spec(be32(addr), be16(port));
 }
 
 }  // namespace podvs::test

@@ -65,9 +65,10 @@ TEST(ConnTrack, BothDirectionsFindTheEntry) {
 
   EXPECT_EQ(e->tuple(kOrig), kDnsQuery);
   EXPECT_EQ(e->tuple(kReply), reply);
-  EXPECT_EQ(e->nat().kind, NatKind::snat);
-  EXPECT_EQ(e->nat().addr, be32(kNodeIp));
-  EXPECT_EQ(e->nat().port, be16(40001));
+  EXPECT_TRUE(e->nat().snat);
+  EXPECT_FALSE(e->nat().dnat);
+  EXPECT_EQ(e->nat().src_addr, be32(kNodeIp));
+  EXPECT_EQ(e->nat().src_port, be16(40001));
   EXPECT_EQ(e->last_seen(), 0u);
 }
 

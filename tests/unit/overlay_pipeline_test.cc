@@ -80,7 +80,7 @@ class OverlayPipelineTest : public ::testing::Test {
 
   void run(uint16_t in_port, const std::vector<uint8_t>& frame) {
     rte_mbuf* m = to_mbuf(test_pool(), frame);
-    BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_, &masq_, rte_rdtsc()};
+    BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_, &conn_, rte_rdtsc()};
     process_burst(in_port, &m, 1, ctx);
   }
   std::vector<uint8_t> sent(uint16_t port) {
@@ -95,7 +95,8 @@ class OverlayPipelineTest : public ::testing::Test {
   FlowCache cache_{256};
   TxBuffers tx_;
   MbufQueue punt_;
-  MasqueradeState masq_{ConnTrack(1024, rte_get_tsc_hz()), SnatPortAllocator({40000, 40000}, 1)};
+  ConnState conn_{ConnTrack(1024, rte_get_tsc_hz()), SnatPortAllocator({40000, 40000}, 1),
+                  AffinityTable(1024)};
   std::unique_ptr<WorkerCounters> counters_ = std::make_unique<WorkerCounters>();
   unsigned in_use_before_ = 0;
 };

@@ -19,15 +19,15 @@ constexpr uint64_t kSeed = 12345;
 
 ConnTuple query_from(uint16_t sport) { return tuple(IPPROTO_UDP, kPodIp, sport, kDnsIp, 53); }
 
-uint16_t port_of(const NatSpec& nat) { return rte_be_to_cpu_16(nat.port); }
+uint16_t port_of(const NatSpec& nat) { return rte_be_to_cpu_16(nat.src_port); }
 
 // Picks a port for `orig` and tracks the connection; returns the port, or 0 when none was free.
 uint16_t open_connection(SnatPortAllocator& ports, ConnTrack& ct, const ConnTuple& orig,
                          uint64_t now = 0) {
   const auto nat = ports.pick(ct, orig, be32(kNodeIp), now);
   if (!nat) return 0;
-  EXPECT_EQ(nat->kind, NatKind::snat);
-  EXPECT_EQ(nat->addr, be32(kNodeIp));
+  EXPECT_TRUE(nat->snat);
+  EXPECT_EQ(nat->src_addr, be32(kNodeIp));
   const ConnTuple reply = nat_reply_tuple(orig, *nat);
   EXPECT_EQ(ct.lookup(reply, now).entry, nullptr) << "port " << port_of(*nat) << " is taken";
   EXPECT_NE(ct.create(orig, reply, *nat, now), nullptr);

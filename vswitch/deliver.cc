@@ -1,0 +1,49 @@
+#include "vswitch/deliver.h"
+
+#include "overlay/icmp_frag_needed.h"
+#include "overlay/vxlan_encap.h"
+#include "vswitch/l3_forward.h"
+#include "vswitch/masquerade.h"
+#include "vswitch/pipeline.h"
+
+namespace podvs {
+
+bool too_big_for_overlay(const ParsedPacket& p, const ForwardAction& action,
+                         const ForwardingTable& table) {
+  return action.remote < table.overlay().nodes.size() &&
+         rte_be_to_cpu_16(p.ip->total_length) > table.overlay().max_inner_ip_len;
+}
+
+// RFC 1191: with DF its sender gets "fragmentation needed" so its path MTU drops.
+void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
+  const ForwardingTable& t = ctx.table;
+  if (ipv4_dont_fragment(p.ip) &&
+      make_frag_needed(m, t.overlay().max_inner_ip_len, t.gateway_ip(), t.gateway_mac())) {
+    ctx.counters.frag_needed_sent.add(1);
+    return send(m, in_port, ctx);
+  }
+  drop(m, in_port, DropReason::too_big_for_overlay, ctx.counters);
+}
+
+void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
+             uint16_t in_port, BurstContext& ctx) {
+  const ForwardingTable& table = ctx.table;
+  if (action.out_port == kNoPort) return drop(m, in_port, DropReason::no_route, ctx.counters);
+  if (action.remote == kMasquerade) return masquerade_out(m, p, in_port, ctx);
+  if (action.remote == kNoRemote) {
+    if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
+    rewrite_l2(p.eth, table.gateway_mac(), action);
+    return send(m, action.out_port, ctx);
+  }
+
+  const RemoteNode& remote = table.remote(action.remote);
+  if (!remote.resolved) return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
+  if (too_big_for_overlay(p, action, table)) return refuse_too_big(m, p, in_port, ctx);
+  if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
+  rewrite_l2(p.eth, table.overlay().vtep_mac, action);
+  if (!vxlan_encap(m, remote.outer, hash, table.overlay().vxlan.udp_checksum))
+    return drop(m, in_port, DropReason::encap_failed, ctx.counters);
+  send(m, action.out_port, ctx);
+}
+
+}  // namespace podvs

@@ -33,8 +33,9 @@ conntrack on either switch. testpmd-io cannot NAT: it has no ClusterIP rows.
   shortest idle timeout is 30 s on both switches), so both tables are sized to hold every
   connection a run creates: podvs --conntrack-entries and OVS dpctl/ct-set-maxconns are both
   8,388,608, and a run ends when its 8 million tuples are used up (or at --duration), which
-  bounds the measured window (about 8M / rate). A refused connection would show as loss; the
-  table's entry count after the run is reported next to the packets sent. This is a
+  bounds the measured window (about 8M / rate). A refused connection would show as loss; after
+  the run the harness reports OVS's connection count and podvs's flow-cache misses and drop
+  reasons next to the packets sent. This is a
   table-filling rate, not a steady state with expiry: it includes each switch's cost of growing
   its table to millions of entries (podvs preallocates; OVS allocates per connection).
 
@@ -220,10 +221,13 @@ class Podvs:
         w = self.ctl("stats")["workers"][0]
         return w["cycles_per_packet"] or None
 
-    def conntrack_entries(self):
-        """Connections created since the start (one worker), to check that every packet of the
-        new-connection run made one."""
-        return self.ctl("stats")["workers"][0].get("conntrack_created")
+    def connection_stats(self):
+        """After a new-connection run (stats cleared before it): podvs does not report its
+        connection count, but every packet of a new tuple misses the flow cache, and a Service
+        packet whose connection could not be created is dropped with a reason (conntrack_full)."""
+        stats = self.ctl("stats")
+        return {"flow_cache_misses": stats["workers"][0]["flow_cache_misses"],
+                "drops": {k: v for k, v in stats["drops"].items() if v}}
 
     def stop(self):
         if self.proc:
@@ -440,9 +444,9 @@ class Ovs:
                 return float(line.split(":")[1].split()[0])
         return None
 
-    def conntrack_entries(self):
+    def connection_stats(self):
         """Connections in OVS's table (none expire within a run: UDP's shortest timeout is 30 s)."""
-        return int(self.appctl("dpctl/ct-get-nconns").strip())
+        return {"conntrack_entries": int(self.appctl("dpctl/ct-get-nconns").strip())}
 
     def stop(self):
         if self.vswitchd:
@@ -602,7 +606,7 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios):
                 r["cycles_per_packet"] = sw.cycles_per_packet()
                 if path == "svc-new":
                     # Every packet sent is a connection the switch must have created.
-                    r["conntrack_entries_after"] = sw.conntrack_entries()
+                    r["connections"] = sw.connection_stats()
                 out[label] = r
                 print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)",
                       flush=True)
@@ -686,7 +690,7 @@ def main():
                        "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
                        "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs}
                 if path == "svc-new":
-                    row["conntrack_entries_after"] = [r.get("conntrack_entries_after") for r in rs]
+                    row["connections"] = [r["connections"] for r in rs]
                 if size == 64 and flows == 1 and path == "pods":
                     latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_steps)
                 results.append(row)
@@ -767,8 +771,8 @@ def table(results):
                   "packet translated and delivered."]
         for r in results:
             if r.get("path") == "svc-new":
-                lines.append(f"{r['switch']}: connections in the table after each new-connection run "
-                             f"{r['conntrack_entries_after']} (packets sent {[x['tx_packets'] + x['warmup_tx_packets'] for x in r['runs']]}, "
+                lines.append(f"{r['switch']} after each new-connection run: {json.dumps(r['connections'])}"
+                             f" (packets sent {[x['tx_packets'] + x['warmup_tx_packets'] for x in r['runs']]}, "
                              f"measured seconds {[round(x['duration_s'], 2) for x in r['runs']]})")
     if extra:
         lines += ["", "| 64B, 1 flow | no-drop rate (Mpps, 10 s) | latency at half rate p50 / p99 / p99.9 (us) |",

@@ -149,6 +149,40 @@ struct RecentDrop {
   std::string headers;  // the frame's first bytes, raw
 };
 
+// A Kubernetes Service as podvsd serves it: a virtual IP (ClusterIP) and ports in front of a list
+// of endpoints (EndpointSlice addresses with their conditions), as kube-proxy would program it.
+// control/service_spec.h says which values are valid.
+enum class ServiceProto : uint8_t { tcp, udp };
+// externalTrafficPolicy/internalTrafficPolicy: local sends only to endpoints on this node.
+enum class TrafficPolicy : uint8_t { cluster, local };
+
+struct ServicePort {
+  std::string name;  // optional, for people
+  ServiceProto protocol = ServiceProto::tcp;
+  uint16_t port = 0;         // on the ClusterIP, 1..65535
+  uint16_t target_port = 0;  // on every endpoint, 1..65535 (0 in a request: = port)
+  uint16_t node_port = 0;    // 0: none; else served on every node IP
+};
+
+struct ServiceEndpoint {  // EndpointSlice conditions
+  std::string ip;         // dotted quad
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+};
+
+struct ServiceSpec {
+  std::string ns;          // Kubernetes namespace (DNS-1123 label)
+  std::string name;        // DNS-1123 label
+  std::string cluster_ip;  // dotted quad
+  std::vector<ServicePort> ports;
+  std::vector<ServiceEndpoint> endpoints;
+  bool client_ip_affinity = false;
+  uint32_t affinity_timeout_s = 10800;  // 1..86400
+  TrafficPolicy external_traffic_policy = TrafficPolicy::cluster;
+  TrafficPolicy internal_traffic_policy = TrafficPolicy::cluster;
+};
+
 class ControlPlane {
  public:
   virtual ~ControlPlane() = default;
@@ -167,6 +201,13 @@ class ControlPlane {
   virtual Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) = 0;
   virtual Result<Empty> del_node(const std::string& name) = 0;
   virtual Result<std::vector<RemoteNodeSpec>> list_nodes() = 0;
+  // Kubernetes Services. Adding one whose ns/name exists replaces it; the result is the Service
+  // normalised (normalise_service in control/service_spec.h).
+  virtual Result<ServiceSpec> add_service(const ServiceSpec& spec) = 0;
+  // Deleting an unknown Service is not an error: it returns ok.
+  virtual Result<Empty> del_service(const std::string& ns, const std::string& name) = 0;
+  // Sorted by ns/name.
+  virtual Result<std::vector<ServiceSpec>> list_services() = 0;
 };
 
 }  // namespace podvs

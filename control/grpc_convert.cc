@@ -1,5 +1,6 @@
 #include "control/grpc_convert.h"
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -47,6 +48,57 @@ Result<PortKind> kind_from_proto(int kind, const std::string& field) {
 template <typename T, typename U>
 Result<T> pass_error(const Result<U>& failed) {
   return Result<T>{std::nullopt, failed.error};
+}
+
+// `field` names the message field in errors, e.g. "Service default/web ports[1].port".
+Result<uint16_t> port_from_proto(uint32_t value, const std::string& field, const char* range) {
+  if (value <= UINT16_MAX) return Result<uint16_t>::ok(static_cast<uint16_t>(value));
+  return Result<uint16_t>::fail(ErrorCode::invalid_argument,
+                                field + " is " + std::to_string(value) + "; it must be " + range);
+}
+
+Result<ServiceProto> protocol_from_proto(int protocol, const std::string& field) {
+  switch (protocol) {
+    case v1::SERVICE_PROTOCOL_UNSPECIFIED:
+    case v1::SERVICE_PROTOCOL_TCP:
+      return Result<ServiceProto>::ok(ServiceProto::tcp);
+    case v1::SERVICE_PROTOCOL_UDP:
+      return Result<ServiceProto>::ok(ServiceProto::udp);
+  }
+  return Result<ServiceProto>::fail(
+      ErrorCode::invalid_argument,
+      field + " is " + std::to_string(protocol) +
+          ", which is not a known protocol; expected SERVICE_PROTOCOL_TCP (1) or "
+          "SERVICE_PROTOCOL_UDP (2)");
+}
+
+Result<TrafficPolicy> policy_from_proto(int policy, const std::string& field) {
+  switch (policy) {
+    case v1::TRAFFIC_POLICY_UNSPECIFIED:
+    case v1::TRAFFIC_POLICY_CLUSTER:
+      return Result<TrafficPolicy>::ok(TrafficPolicy::cluster);
+    case v1::TRAFFIC_POLICY_LOCAL:
+      return Result<TrafficPolicy>::ok(TrafficPolicy::local);
+  }
+  return Result<TrafficPolicy>::fail(
+      ErrorCode::invalid_argument,
+      field + " is " + std::to_string(policy) +
+          ", which is not a known traffic policy; expected TRAFFIC_POLICY_CLUSTER (1) or "
+          "TRAFFIC_POLICY_LOCAL (2)");
+}
+
+Result<ServicePort> from_proto(const v1::ServicePort& port, const std::string& field) {
+  auto protocol = protocol_from_proto(port.protocol(), field + ".protocol");
+  if (!protocol.is_ok()) return pass_error<ServicePort>(protocol);
+  auto number = port_from_proto(port.port(), field + ".port", "1..65535");
+  if (!number.is_ok()) return pass_error<ServicePort>(number);
+  auto target = port_from_proto(port.target_port(), field + ".target_port",
+                                "0 (the same as port) or 1..65535");
+  if (!target.is_ok()) return pass_error<ServicePort>(target);
+  auto node = port_from_proto(port.node_port(), field + ".node_port", "0 (none) or 1..65535");
+  if (!node.is_ok()) return pass_error<ServicePort>(node);
+  return Result<ServicePort>::ok(
+      {port.name(), *protocol.value, *number.value, *target.value, *node.value});
 }
 
 DropCount from_proto(const v1::DropCount& drop) { return {drop.reason(), drop.packets()}; }
@@ -249,6 +301,67 @@ RemoteNodeSpec from_proto(const v1::RemoteNode& node) {
   return RemoteNodeSpec{node.name(),           node.pod_cidr(), node.node_ip(),
                         node.vtep_mac(),       node.next_hop(), node.next_hop_mac(),
                         node.neighbour_state()};
+}
+
+v1::Service to_proto(const ServiceSpec& service) {
+  v1::Service out;
+  out.set_namespace_(service.ns);
+  out.set_name(service.name);
+  out.set_cluster_ip(service.cluster_ip);
+  for (const ServicePort& p : service.ports) {
+    v1::ServicePort* port = out.add_ports();
+    port->set_name(p.name);
+    port->set_protocol(p.protocol == ServiceProto::udp ? v1::SERVICE_PROTOCOL_UDP
+                                                       : v1::SERVICE_PROTOCOL_TCP);
+    port->set_port(p.port);
+    port->set_target_port(p.target_port);
+    port->set_node_port(p.node_port);
+  }
+  for (const ServiceEndpoint& e : service.endpoints) {
+    v1::ServiceEndpoint* endpoint = out.add_endpoints();
+    endpoint->set_ip(e.ip);
+    endpoint->set_ready(e.ready);
+    endpoint->set_serving(e.serving);
+    endpoint->set_terminating(e.terminating);
+  }
+  out.set_client_ip_affinity(service.client_ip_affinity);
+  out.set_affinity_timeout_s(service.affinity_timeout_s);
+  auto policy = [](TrafficPolicy p) {
+    return p == TrafficPolicy::local ? v1::TRAFFIC_POLICY_LOCAL : v1::TRAFFIC_POLICY_CLUSTER;
+  };
+  out.set_external_traffic_policy(policy(service.external_traffic_policy));
+  out.set_internal_traffic_policy(policy(service.internal_traffic_policy));
+  return out;
+}
+
+Result<ServiceSpec> from_proto(const v1::Service& service) {
+  const std::string where = "Service " + service.namespace_() + "/" + service.name();
+  ServiceSpec out;
+  out.ns = service.namespace_();
+  out.name = service.name();
+  out.cluster_ip = service.cluster_ip();
+  for (int i = 0; i < service.ports_size(); ++i) {
+    auto port = from_proto(service.ports(i), where + " ports[" + std::to_string(i) + "]");
+    if (!port.is_ok()) return pass_error<ServiceSpec>(port);
+    out.ports.push_back(std::move(*port.value));
+  }
+  for (const v1::ServiceEndpoint& e : service.endpoints()) {
+    const ServiceEndpoint defaults;
+    out.endpoints.push_back({e.ip(), e.has_ready() ? e.ready() : defaults.ready,
+                             e.has_serving() ? e.serving() : defaults.serving,
+                             e.has_terminating() ? e.terminating() : defaults.terminating});
+  }
+  out.client_ip_affinity = service.client_ip_affinity();
+  if (service.affinity_timeout_s() != 0) out.affinity_timeout_s = service.affinity_timeout_s();
+  auto external =
+      policy_from_proto(service.external_traffic_policy(), where + " external_traffic_policy");
+  if (!external.is_ok()) return pass_error<ServiceSpec>(external);
+  auto internal =
+      policy_from_proto(service.internal_traffic_policy(), where + " internal_traffic_policy");
+  if (!internal.is_ok()) return pass_error<ServiceSpec>(internal);
+  out.external_traffic_policy = *external.value;
+  out.internal_traffic_policy = *internal.value;
+  return Result<ServiceSpec>::ok(std::move(out));
 }
 
 v1::RecentDrop to_proto(const RecentDrop& drop) {

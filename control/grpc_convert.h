@@ -21,6 +21,7 @@ v1::SwitchStats to_proto(const SwitchStats& stats);
 v1::NodeStatus to_proto(const NodeStatus& status);
 v1::RecentDrop to_proto(const RecentDrop& drop);
 v1::RemoteNode to_proto(const RemoteNodeSpec& node);
+v1::Service to_proto(const ServiceSpec& service);
 
 // proto3 enums are open: a peer built from a newer podvs.proto may send a kind this build does not
 // know, so these fail with invalid_argument naming the field and the value. An empty ifname becomes
@@ -32,5 +33,9 @@ Result<SwitchStats> from_proto(const v1::SwitchStats& stats);
 NodeStatus from_proto(const v1::NodeStatus& status);
 RecentDrop from_proto(const v1::RecentDrop& drop);
 RemoteNodeSpec from_proto(const v1::RemoteNode& node);
+// Besides unknown enum values, fails for a port, target_port or node_port above 65535 (the proto's
+// uint32 is wider than the model's uint16). UNSPECIFIED protocol and policies become tcp and
+// cluster, unset endpoint conditions ready and serving, affinity_timeout_s 0 the default (10800).
+Result<ServiceSpec> from_proto(const v1::Service& service);
 
 }  // namespace podvs

@@ -185,6 +185,34 @@ class GrpcServer::Service final : public v1::Podvs::Service {
     });
   }
 
+  grpc::Status AddService(grpc::ServerContext*, const v1::AddServiceRequest* request,
+                          v1::AddServiceResponse* response) override {
+    return guarded("AddService", [&] {
+      auto spec = from_proto(request->service());
+      if (!spec.is_ok()) return to_status(spec.error);
+      return reply(control_.add_service(*spec.value), [&](const ServiceSpec& service) {
+        *response->mutable_service() = to_proto(service);
+      });
+    });
+  }
+
+  grpc::Status DelService(grpc::ServerContext*, const v1::DelServiceRequest* request,
+                          v1::DelServiceResponse*) override {
+    return guarded("DelService", [&] {
+      return reply(control_.del_service(request->namespace_(), request->name()),
+                   [](const Empty&) {});
+    });
+  }
+
+  grpc::Status ListServices(grpc::ServerContext*, const v1::ListServicesRequest*,
+                            v1::ListServicesResponse* response) override {
+    return guarded("ListServices", [&] {
+      return reply(control_.list_services(), [&](const std::vector<ServiceSpec>& services) {
+        for (const auto& s : services) *response->add_services() = to_proto(s);
+      });
+    });
+  }
+
   grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                          v1::GetStatusResponse* response) override {
     return guarded("GetStatus", [&] {

@@ -112,8 +112,29 @@ void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDi
   // Before translating: "fragmentation needed" must quote what the sender sent.
   if (too_big_for_overlay(p, action, ctx.table)) return refuse_too_big(m, p, in_port, ctx);
   ctx.conn->conntrack.update(&e, dir, tcp_flags_of(p.ip), ctx.now);
+  if (is_first_fragment(p.ip)) {
+    const ConnTuple out = reversed(e.tuple(opposite(dir)));
+    ctx.conn->fragments.remember(p.ip, {out.src_ip, out.dst_ip}, ctx.now);
+  }
   nat_translate(p.ip, e, dir);
   send_translated(m, p, action, hash, in_port, ctx);
+}
+
+// A fragment after the first of a datagram whose first fragment was translated goes the same way;
+// false, doing nothing, when there was none (or it was evicted).
+bool translate_later_fragment(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+                              BurstContext& ctx) {
+  const FragmentMap::Translation* to = ctx.conn->fragments.find(p.ip, ctx.now);
+  if (to == nullptr) return false;
+  const ForwardAction action = ctx.table.route(to->dst, kNoPort);
+  if (too_big_for_overlay(p, action, ctx.table)) {
+    refuse_too_big(m, p, in_port, ctx);
+    return true;
+  }
+  rewrite_src(p.ip, to->src, 0);
+  rewrite_dst(p.ip, to->dst, 0);
+  send_translated(m, p, action, hash, in_port, ctx);
+  return true;
 }
 
 // The plain decision for a packet that turned out not to belong to a tracked connection.
@@ -181,6 +202,8 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   if (ctx.conn == nullptr || routed.remote == kMasquerade) return routed;
   if (!decapped && to_frontend(p.key, ctx.table)) return special(kService);
   if (!balanced_protocol(p.key.proto)) return routed;
+  // Later fragments carry no ports: only the fragment map knows whether they are translated.
+  if (is_later_fragment(p.ip)) return special(kTracked);
   const auto t = packet_tuple(p.ip);
   if (!t) return routed;
   const ConnLookup found = ctx.conn->conntrack.lookup(*t, ctx.now);
@@ -190,6 +213,7 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
 void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                      BurstContext& ctx) {
   if (ctx.conn == nullptr) return drop(m, in_port, DropReason::service_unsupported, ctx.counters);
+  if (is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
   const auto t = packet_tuple(p.ip);
   if (!t || !balanced_protocol(t->proto))
     return drop(m, in_port, DropReason::service_unsupported, ctx.counters);
@@ -202,6 +226,7 @@ void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
 void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                      bool decapped, BurstContext& ctx) {
   if (is_icmp_error_packet(p.ip)) return translate_error(m, p, hash, in_port, decapped, ctx);
+  if (is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
   const auto t = packet_tuple(p.ip);
   const ConnLookup found = t ? find_connection(*t, ctx) : ConnLookup{};
   if (found.entry == nullptr)

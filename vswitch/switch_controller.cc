@@ -106,6 +106,7 @@ void SwitchController::start() {
   for (auto& [id, pod] : pods_)
     if (pod.port) pod.worker = assign_rxq(pod.port->port_id);
   start_overlay(std::exchange(saved_nodes_, {}));
+  restore_services();
 }
 
 void SwitchController::run(const std::atomic<bool>& stop) {
@@ -114,11 +115,13 @@ void SwitchController::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     queue_.run_pending(period);
     overlay_tick();
+    flush_services(false);
   }
 }
 
 void SwitchController::shutdown() {
   queue_.drain_and_close();
+  flush_services(true);
   if (workers_running_) {
     for (auto& w : workers_) w->request_stop();
     rte_eal_mp_wait_lcore();

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "control/control_plane.h"
@@ -23,6 +24,7 @@
 #include "vswitch/control_queue.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/port_manager.h"
+#include "vswitch/service_store.h"
 #include "vswitch/state_store.h"
 
 namespace podvs {
@@ -55,6 +57,9 @@ class SwitchController : public ControlPlane {
   Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override;
   Result<Empty> del_node(const std::string& name) override;
   Result<std::vector<RemoteNodeSpec>> list_nodes() override;
+  Result<ServiceSpec> add_service(const ServiceSpec& spec) override;
+  Result<Empty> del_service(const std::string& ns, const std::string& name) override;
+  Result<std::vector<ServiceSpec>> list_services() override;
 
  private:
   struct Pod {
@@ -122,6 +127,21 @@ class SwitchController : public ControlPlane {
   void fill_overlay_status(NodeStatus& s) const;
   bool masquerade_enabled() const;
 
+  // Kubernetes Services (switch_services.cc): the API, admission and persistence.
+  static constexpr size_t kMaxServices = 10000;
+  static constexpr size_t kMaxServiceEndpoints = 100000;  // summed over all Services
+  // The normalised spec, or why it cannot be served here: invalid, a frontend another Service
+  // serves, an address of this node, or beyond capacity. Changes nothing.
+  Result<ServiceSpec> admit_service(const ServiceSpec& spec) const;
+  void install_service(const ServiceSpec& spec);  // services_, its frontends and the totals
+  void uninstall_service(const std::string& key);
+  void restore_services();
+  // Makes saved Services durable: those older than ServiceStore::kFlushDelay, or all.
+  void flush_services(bool all);
+  // Compiles services_[key], or its absence after a delete, into the forwarding table and
+  // publishes it. Called after services_ has been updated. (Implemented with the data path.)
+  void services_changed(const std::string& key);
+
   template <typename T, typename F>
   Result<T> on_control_thread(F fn) {
     auto result = queue_.call(std::move(fn));
@@ -163,6 +183,13 @@ class SwitchController : public ControlPlane {
   std::map<Ipv4, int> next_hop_users_;  // remote nodes per next hop
   NeighbourTable neighbours_;
   std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
+
+  std::map<std::string, ServiceSpec> services_;  // by service_key, normalised
+  // Who serves each frontend: (ClusterIP, protocol, port), and (0, protocol, node port) for
+  // NodePorts (0.0.0.0 is never a ClusterIP).
+  std::map<std::tuple<Ipv4, ServiceProto, uint16_t>, std::string> service_frontends_;
+  size_t service_endpoints_ = 0;  // summed over services_
+  ServiceStore service_store_{config_.state_dir};
 
   // Services in the data path (switch_service_table.cc). They need the workers' connection
   // tracking, and for now one worker: a reply is not handed to the worker that owns its

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "control/grpc_convert.h"
+#include "control/service_spec.h"
 #include "podvs.grpc.pb.h"
 
 extern char** environ;
@@ -117,6 +118,38 @@ class FakeControlPlane : public ControlPlane {
   }
   std::vector<RemoteNodeSpec> nodes;
 
+  // Upserts as the switch does, normalised, so a reply shows what the converter filled in.
+  Result<ServiceSpec> add_service(const ServiceSpec& spec) override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    last_service_ = spec;
+    ServiceSpec normalised = spec;
+    normalise_service(normalised);
+    services_[service_key(spec.ns, spec.name)] = normalised;
+    return Result<ServiceSpec>::ok(normalised);
+  }
+  Result<Empty> del_service(const std::string& ns, const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    services_.erase(service_key(ns, name));
+    return Result<Empty>::ok({});
+  }
+  Result<std::vector<ServiceSpec>> list_services() override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    std::vector<ServiceSpec> out;
+    for (const auto& [key, service] : services_) out.push_back(service);
+    return Result<std::vector<ServiceSpec>>::ok(out);
+  }
+  std::optional<ServiceSpec> last_service() {
+    std::lock_guard lock(mutex_);
+    return last_service_;
+  }
+  size_t service_count() {
+    std::lock_guard lock(mutex_);
+    return services_.size();
+  }
+
   Result<NodeStatus> status() override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};
@@ -152,6 +185,8 @@ class FakeControlPlane : public ControlPlane {
   SwitchStats stats_;
   std::optional<Error> forced_;
   std::optional<PodSpec> last_spec_;
+  std::map<std::string, ServiceSpec> services_;
+  std::optional<ServiceSpec> last_service_;
   int clears_ = 0;
 };
 
@@ -213,6 +248,49 @@ void expect_same(const WorkerStats& a, const WorkerStats& b) {
   EXPECT_EQ(a.flow_cache_hits, b.flow_cache_hits);
   EXPECT_EQ(a.flow_cache_misses, b.flow_cache_misses);
   EXPECT_EQ(a.rx_bursts, b.rx_bursts);
+}
+
+void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
+  EXPECT_EQ(a.ns, b.ns);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.cluster_ip, b.cluster_ip);
+  ASSERT_EQ(a.ports.size(), b.ports.size());
+  for (size_t i = 0; i < a.ports.size(); ++i) {
+    EXPECT_EQ(a.ports[i].name, b.ports[i].name);
+    EXPECT_EQ(a.ports[i].protocol, b.ports[i].protocol);
+    EXPECT_EQ(a.ports[i].port, b.ports[i].port);
+    EXPECT_EQ(a.ports[i].target_port, b.ports[i].target_port);
+    EXPECT_EQ(a.ports[i].node_port, b.ports[i].node_port);
+  }
+  ASSERT_EQ(a.endpoints.size(), b.endpoints.size());
+  for (size_t i = 0; i < a.endpoints.size(); ++i) {
+    EXPECT_EQ(a.endpoints[i].ip, b.endpoints[i].ip);
+    EXPECT_EQ(a.endpoints[i].ready, b.endpoints[i].ready);
+    EXPECT_EQ(a.endpoints[i].serving, b.endpoints[i].serving);
+    EXPECT_EQ(a.endpoints[i].terminating, b.endpoints[i].terminating);
+  }
+  EXPECT_EQ(a.client_ip_affinity, b.client_ip_affinity);
+  EXPECT_EQ(a.affinity_timeout_s, b.affinity_timeout_s);
+  EXPECT_EQ(a.external_traffic_policy, b.external_traffic_policy);
+  EXPECT_EQ(a.internal_traffic_policy, b.internal_traffic_policy);
+}
+
+// Distinct non-default values in every field, so a dropped or swapped field shows.
+ServiceSpec sample_service() {
+  ServiceSpec s;
+  s.ns = "kube-system";
+  s.name = "dns";
+  s.cluster_ip = "10.96.0.10";
+  s.ports = {{"dns", ServiceProto::udp, 53, 5353, 30053},
+             {"dns-tcp", ServiceProto::tcp, 54, 5354, 30054}};
+  s.endpoints = {{"10.244.0.5", true, true, false},
+                 {"10.244.1.6", false, true, true},
+                 {"10.244.2.7", false, false, true}};
+  s.client_ip_affinity = true;
+  s.affinity_timeout_s = 600;
+  s.external_traffic_policy = TrafficPolicy::local;
+  s.internal_traffic_policy = TrafficPolicy::local;
+  return s;
 }
 
 // Distinct non-default values in every field, so a dropped or swapped field shows.
@@ -415,6 +493,123 @@ TEST_F(GrpcServerTest, UnknownKindIsInvalidArgumentBeforeTheControlPlane) {
   EXPECT_FALSE(control_.last_spec().has_value());
 }
 
+TEST_F(GrpcServerTest, ServiceRoundTripPreservesEveryField) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  auto client = stub();
+  v1::AddServiceRequest add;
+  *add.mutable_service() = to_proto(sample_service());
+  v1::AddServiceResponse added;
+  {
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->AddService(&context, add, &added).ok());
+  }
+  expect_same(*control_.last_service(), sample_service());
+  const auto answer = from_proto(added.service());
+  ASSERT_TRUE(answer.is_ok()) << answer.error.message;
+  expect_same(*answer.value, sample_service());
+
+  ServiceSpec second = sample_service();
+  second.ns = "default";
+  v1::ListServicesResponse listed;
+  {
+    *add.mutable_service() = to_proto(second);
+    grpc::ClientContext add_context;
+    with_deadline(add_context);
+    ASSERT_TRUE(client->AddService(&add_context, add, &added).ok());
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(client->ListServices(&context, {}, &listed).ok());
+  }
+  ASSERT_EQ(listed.services_size(), 2);
+  expect_same(*from_proto(listed.services(0)).value, second);
+  expect_same(*from_proto(listed.services(1)).value, sample_service());
+
+  v1::DelServiceRequest del;
+  del.set_namespace_("kube-system");
+  del.set_name("dns");
+  for (int i = 0; i < 2; ++i) {  // the second delete is of an unknown Service: still OK
+    grpc::ClientContext context;
+    with_deadline(context);
+    v1::DelServiceResponse deleted;
+    EXPECT_TRUE(client->DelService(&context, del, &deleted).ok());
+  }
+  EXPECT_EQ(control_.service_count(), 1u);
+}
+
+TEST_F(GrpcServerTest, UnsetServiceFieldsTakeKubernetesDefaults) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  v1::AddServiceRequest add;
+  v1::Service* service = add.mutable_service();
+  service->set_namespace_("default");
+  service->set_name("web");
+  service->set_cluster_ip("10.96.0.20");
+  service->add_ports()->set_port(80);
+  service->add_endpoints()->set_ip("10.244.0.5");
+  v1::AddServiceResponse added;
+  grpc::ClientContext context;
+  with_deadline(context);
+  ASSERT_TRUE(stub()->AddService(&context, add, &added).ok());
+  const ServiceSpec got = *control_.last_service();
+  EXPECT_EQ(got.ports[0].protocol, ServiceProto::tcp);
+  EXPECT_EQ(got.ports[0].target_port, 0);  // the converter passes 0 on: it means "= port"
+  EXPECT_TRUE(got.endpoints[0].ready);
+  EXPECT_TRUE(got.endpoints[0].serving);
+  EXPECT_FALSE(got.endpoints[0].terminating);
+  EXPECT_FALSE(got.client_ip_affinity);
+  EXPECT_EQ(got.affinity_timeout_s, 10800u);
+  EXPECT_EQ(got.external_traffic_policy, TrafficPolicy::cluster);
+  EXPECT_EQ(got.internal_traffic_policy, TrafficPolicy::cluster);
+  // The answer is explicit everywhere.
+  const v1::Service& answer = added.service();
+  EXPECT_EQ(answer.ports(0).protocol(), v1::SERVICE_PROTOCOL_TCP);
+  EXPECT_EQ(answer.ports(0).target_port(), 80u);
+  EXPECT_TRUE(answer.endpoints(0).has_ready() && answer.endpoints(0).ready());
+  EXPECT_TRUE(answer.endpoints(0).has_terminating() && !answer.endpoints(0).terminating());
+  EXPECT_EQ(answer.affinity_timeout_s(), 10800u);
+  EXPECT_EQ(answer.external_traffic_policy(), v1::TRAFFIC_POLICY_CLUSTER);
+}
+
+TEST_F(GrpcServerTest, MalformedServicesAreInvalidArgumentBeforeTheControlPlane) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  using Change = std::function<void(v1::Service&)>;
+  const std::vector<std::pair<Change, std::string>> cases = {
+      {[](v1::Service& s) { s.mutable_ports(1)->set_port(70000); },
+       "Service kube-system/dns ports[1].port is 70000; it must be 1..65535"},
+      {[](v1::Service& s) { s.mutable_ports(0)->set_target_port(65536); },
+       "Service kube-system/dns ports[0].target_port is 65536; it must be 0 (the same as port) or "
+       "1..65535"},
+      {[](v1::Service& s) { s.mutable_ports(0)->set_node_port(100000); },
+       "Service kube-system/dns ports[0].node_port is 100000; it must be 0 (none) or 1..65535"},
+      {[](v1::Service& s) {
+         s.mutable_ports(1)->set_protocol(static_cast<v1::ServiceProtocol>(9));
+       },
+       "Service kube-system/dns ports[1].protocol is 9, which is not a known protocol; expected "
+       "SERVICE_PROTOCOL_TCP (1) or SERVICE_PROTOCOL_UDP (2)"},
+      {[](v1::Service& s) { s.set_external_traffic_policy(static_cast<v1::TrafficPolicy>(7)); },
+       "Service kube-system/dns external_traffic_policy is 7, which is not a known traffic "
+       "policy; expected TRAFFIC_POLICY_CLUSTER (1) or TRAFFIC_POLICY_LOCAL (2)"},
+      {[](v1::Service& s) { s.set_internal_traffic_policy(static_cast<v1::TrafficPolicy>(3)); },
+       "Service kube-system/dns internal_traffic_policy is 3, which is not a known traffic "
+       "policy; expected TRAFFIC_POLICY_CLUSTER (1) or TRAFFIC_POLICY_LOCAL (2)"},
+  };
+  for (const auto& [change, expected] : cases) {
+    v1::AddServiceRequest add;
+    *add.mutable_service() = to_proto(sample_service());
+    change(*add.mutable_service());
+    v1::AddServiceResponse added;
+    grpc::ClientContext context;
+    with_deadline(context);
+    const grpc::Status status = stub()->AddService(&context, add, &added);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << expected;
+    EXPECT_EQ(status.error_message(), expected);
+  }
+  EXPECT_FALSE(control_.last_service().has_value());
+}
+
 TEST_F(GrpcServerTest, PortsAndStatsRoundTrip) {
   const SwitchStats expected = sample_stats();
   control_.set_stats(expected);
@@ -497,6 +692,23 @@ TEST_F(GrpcServerTest, EveryErrorCodeAndMessagePassThroughEveryRpc) {
        [&](grpc::ClientContext* c) {
          v1::ClearStatsResponse response;
          return client->ClearStats(c, {}, &response);
+       }},
+      {"AddService",
+       [&](grpc::ClientContext* c) {
+         v1::AddServiceRequest request;
+         *request.mutable_service() = to_proto(sample_service());
+         v1::AddServiceResponse response;
+         return client->AddService(c, request, &response);
+       }},
+      {"DelService",
+       [&](grpc::ClientContext* c) {
+         v1::DelServiceResponse response;
+         return client->DelService(c, {}, &response);
+       }},
+      {"ListServices",
+       [&](grpc::ClientContext* c) {
+         v1::ListServicesResponse response;
+         return client->ListServices(c, {}, &response);
        }},
   };
   const std::vector<std::pair<ErrorCode, grpc::StatusCode>> codes = {

@@ -1,0 +1,83 @@
+// Where the later fragments of a translated datagram go. Only the first fragment carries the
+// ports that conntrack knows a connection by, so when it is translated its addresses are recorded
+// here under what all fragments of one datagram share (RFC 791: source, destination, protocol and
+// identification), and the fragments after it are translated the same way.
+//
+// Direct-mapped and fixed-size, allocated once: a newer datagram may evict an older one whose
+// remaining fragments are then refused, as are fragments that arrive before their first one
+// (podvs does not reassemble). The caller counts those.
+//
+// Concurrency: none, by ownership. Each worker owns its FragmentMap (in its ConnState).
+#pragma once
+
+#include <rte_common.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+namespace podvs {
+
+// A fragment that is not the first: its offset is not zero.
+inline bool is_later_fragment(const rte_ipv4_hdr* ip) {
+  return (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0;
+}
+
+// The first fragment of a datagram that has more.
+inline bool is_first_fragment(const rte_ipv4_hdr* ip) {
+  return (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) ==
+         RTE_BE16(RTE_IPV4_HDR_MF_FLAG);
+}
+
+class FragmentMap {
+ public:
+  struct Translation {
+    rte_be32_t src = 0;
+    rte_be32_t dst = 0;
+  };
+
+  // `slots` a power of two; fragments of one datagram are expected within `lifetime_tsc`.
+  FragmentMap(uint32_t slots, uint64_t lifetime_tsc)
+      : slots_(slots), mask_(slots - 1), lifetime_(lifetime_tsc) {
+    if (slots == 0 || (slots & (slots - 1)) != 0)
+      throw std::invalid_argument("a fragment map needs a power-of-two number of slots");
+  }
+
+  // `ip` is the first fragment as it arrived, before translation.
+  void remember(const rte_ipv4_hdr* ip, const Translation& to, uint64_t now) {
+    Slot& s = slots_[hash(ip) & mask_];
+    s = Slot{
+        ip->src_addr, ip->dst_addr, ip->packet_id, ip->next_proto_id, true, now + lifetime_, to};
+  }
+
+  const Translation* find(const rte_ipv4_hdr* ip, uint64_t now) const {
+    const Slot& s = slots_[hash(ip) & mask_];
+    if (!s.used || now > s.deadline || s.src != ip->src_addr || s.dst != ip->dst_addr ||
+        s.id != ip->packet_id || s.proto != ip->next_proto_id)
+      return nullptr;
+    return &s.to;
+  }
+
+ private:
+  struct Slot {
+    rte_be32_t src = 0, dst = 0;
+    rte_be16_t id = 0;
+    uint8_t proto = 0;
+    bool used = false;
+    uint64_t deadline = 0;
+    Translation to;
+  };
+  static uint32_t hash(const rte_ipv4_hdr* ip) {
+    const uint64_t addrs = (uint64_t{ip->src_addr} << 32) | ip->dst_addr;
+    return rte_hash_crc_4byte((uint32_t{ip->packet_id} << 8) | ip->next_proto_id,
+                              rte_hash_crc_8byte(addrs, 0));
+  }
+
+  std::vector<Slot> slots_;
+  uint32_t mask_;
+  uint64_t lifetime_;
+};
+
+}  // namespace podvs

@@ -21,8 +21,10 @@ struct RxCounters {
   uint64_t bad_flow = 0;        // magic present but a flow index we never sent
   uint64_t reordered = 0;       // measured packets whose flow sequence number went backwards
   uint64_t not_vxlan = 0;       // with --vxlan-rx: not VXLAN to our port and VNI (an error)
-  uint64_t wrong_dst = 0;       // with --expect-dst: ours, but not to that address and port
-  uint64_t bad_checksum = 0;    // with --expect-dst: ours, but an IPv4 or L4 checksum is wrong
+  // With --expect-dst, ours (warm-up frames too) but not to that address and a port of its range,
+  // or with a wrong IPv4 or L4 checksum: errors, not counted above.
+  uint64_t wrong_dst = 0;
+  uint64_t bad_checksum = 0;
 };
 
 // With --vxlan-rx, what a received frame must be: VXLAN to this UDP port with this VNI.

@@ -10,6 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -22,6 +25,7 @@
 
 #include "control/grpc_convert.h"
 #include "control/podvsctl_output.h"
+#include "control/service_args.h"
 #include "podvs.grpc.pb.h"
 
 namespace podvs {
@@ -110,6 +114,8 @@ struct CommandLine {
   unsigned iterations = 0;
   RemoteNodeSpec node;
   std::string flannel_backend_data, flannel_public_ip;
+  ServiceArgs service;
+  std::string file;
   Command command;
 };
 
@@ -355,6 +361,118 @@ void add_node_commands(CLI::App& app, CommandLine& cl) {
       });
 }
 
+std::string show_services(const CommandLine& cl, const std::vector<ServiceSpec>& services) {
+  if (cl.global.json) return json_text(services);
+  std::ostringstream out;
+  print_service_table(out, services);
+  return out.str();
+}
+
+// Every line of a `service load` file parsed before anything is sent: a typo on line 9,000 must
+// not leave 8,999 Services programmed. Lines are numbered from 1, as editors do.
+std::vector<std::pair<size_t, ServiceSpec>> read_service_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read " + file + ": " + std::strerror(errno));
+  constexpr size_t kMaxReported = 10;
+  std::vector<std::pair<size_t, ServiceSpec>> services;
+  std::vector<std::string> errors;
+  size_t bad = 0;
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    const size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#') continue;
+    auto spec = parse_service_line(line);
+    if (spec.is_ok()) {
+      services.emplace_back(number, std::move(*spec.value));
+      continue;
+    }
+    if (++bad <= kMaxReported)
+      errors.push_back(file + ":" + std::to_string(number) + ": " + spec.error.message);
+  }
+  if (in.bad()) throw std::runtime_error("cannot read " + file + ": " + std::strerror(errno));
+  if (bad == 0) return services;
+  std::string message;
+  for (const std::string& error : errors) message += (message.empty() ? "" : "\n") + error;
+  if (bad > kMaxReported)
+    message += "\n(and " + std::to_string(bad - kMaxReported) + " more bad lines)";
+  throw std::runtime_error(message + "\nnothing was sent to podvsd");
+}
+
+void add_service_commands(CLI::App& app, CommandLine& cl) {
+  auto* service = app.add_subcommand("service", "Kubernetes Services: ClusterIPs and NodePorts")
+                      ->require_subcommand(1);
+  auto* add = service->add_subcommand(
+      "add", "Program a Service (adding an existing NS/NAME replaces it, endpoints included)");
+  add_service_options(*add, cl.service);
+  add->callback([&cl] {
+    auto spec = service_from_args(cl.service);
+    if (!spec.is_ok()) throw CLI::ValidationError(spec.error.message);
+    cl.command = [&cl, spec = *spec.value](Client& client) {
+      v1::AddServiceRequest request;
+      *request.mutable_service() = to_proto(spec);
+      const ServiceSpec added =
+          decoded(from_proto(client.call(&v1::Podvs::Stub::AddService, request).service()));
+      return show_services(cl, {added});
+    };
+  });
+
+  auto* del = service->add_subcommand("del", "Stop serving a Service (an unknown one is no error)");
+  del->add_option("service", cl.id, "NS/NAME of the Service")->required();
+  del->callback([&cl] {
+    auto ref = parse_service_ref(cl.id);
+    if (!ref.is_ok()) throw CLI::ValidationError(ref.error.message);
+    cl.command = [&cl, ref = *ref.value](Client& client) -> std::string {
+      v1::DelServiceRequest request;
+      request.set_namespace_(ref.first);
+      request.set_name(ref.second);
+      client.call(&v1::Podvs::Stub::DelService, request);
+      return cl.global.json ? "" : "service " + cl.id + " deleted\n";
+    };
+  });
+
+  service->add_subcommand("list", "List Services, sorted by NS/NAME")->callback([&cl] {
+    cl.command = [&cl](Client& client) {
+      const auto answer = client.call(&v1::Podvs::Stub::ListServices, v1::ListServicesRequest{});
+      std::vector<ServiceSpec> services;
+      for (const auto& s : answer.services()) services.push_back(decoded(from_proto(s)));
+      return show_services(cl, services);
+    };
+  });
+
+  auto* load = service->add_subcommand(
+      "load",
+      "Program the Services of FILE: one line each with the arguments of `service add` (empty "
+      "lines and lines starting with '#' are skipped). Every line is checked before any is sent");
+  load->add_option("file", cl.file, "The file")->required();
+  load->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      const auto services = read_service_file(cl.file);
+      const auto start = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < services.size(); ++i) {
+        v1::AddServiceRequest request;
+        *request.mutable_service() = to_proto(services[i].second);
+        try {
+          client.call(&v1::Podvs::Stub::AddService, request);
+        } catch (const std::exception& e) {
+          throw std::runtime_error(cl.file + ":" + std::to_string(services[i].first) + ": " +
+                                   e.what() +
+                                   " (services programmed before it: " + std::to_string(i) + ")");
+        }
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = seconds > 0 ? static_cast<double>(services.size()) / seconds : 0;
+      if (cl.global.json)
+        return json_text(
+            {{"programmed", services.size()}, {"seconds", seconds}, {"per_second", rate}});
+      char text[128];
+      std::snprintf(text, sizeof(text), "programmed %zu services in %.2f s (%.0f per second)\n",
+                    services.size(), seconds, rate);
+      return std::string(text);
+    };
+  });
+}
+
 void add_status_command(CLI::App& app, CommandLine& cl) {
   app.add_subcommand("status", "Show the node's pod CIDR, gateway and free capacity")
       ->callback([&cl] {
@@ -387,6 +505,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_pod_commands(app, cl);
   add_node_commands(app, cl);
+  add_service_commands(app, cl);
   add_port_commands(app, cl);
   add_stats_command(app, cl);
   add_status_command(app, cl);

@@ -5,6 +5,9 @@
 #include <ctime>
 #include <string>
 
+#include "control/service_args.h"
+#include "control/service_spec.h"
+
 namespace podvs {
 namespace {
 
@@ -369,6 +372,50 @@ void print_node_table(std::ostream& out, const std::vector<RemoteNodeSpec>& node
     rows.push_back({n.name, n.pod_cidr, n.node_ip, n.vtep_mac, n.next_hop, or_dash(n.next_hop_mac),
                     n.neighbour_state});
   print_table(out, {"NAME", "POD_CIDR", "NODE_IP", "VTEP_MAC", "NEXT_HOP", "NEXT_HOP_MAC", "STATE"},
+              rows);
+}
+
+void to_json(nlohmann::json& j, const ServiceSpec& service) {
+  auto ports = nlohmann::json::array();
+  for (const ServicePort& p : service.ports)
+    ports.push_back({{"name", p.name},
+                     {"protocol", service_proto_name(p.protocol)},
+                     {"port", p.port},
+                     {"target_port", p.target_port},
+                     {"node_port", p.node_port}});
+  auto endpoints = nlohmann::json::array();
+  for (const ServiceEndpoint& e : service.endpoints)
+    endpoints.push_back(
+        {{"ip", e.ip}, {"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}});
+  j = {{"namespace", service.ns},
+       {"name", service.name},
+       {"cluster_ip", service.cluster_ip},
+       {"ports", ports},
+       {"endpoints", endpoints},
+       {"client_ip_affinity", service.client_ip_affinity},
+       {"affinity_timeout_s", service.affinity_timeout_s},
+       {"external_traffic_policy", traffic_policy_name(service.external_traffic_policy)},
+       {"internal_traffic_policy", traffic_policy_name(service.internal_traffic_policy)}};
+}
+
+void print_service_table(std::ostream& out, const std::vector<ServiceSpec>& services) {
+  std::vector<Row> rows;
+  for (const ServiceSpec& s : services) {
+    std::string ports;
+    for (const ServicePort& p : s.ports)
+      ports += (ports.empty() ? "" : ",") + format_service_port(p);
+    size_t ready = 0;
+    for (const ServiceEndpoint& e : s.endpoints) ready += e.ready ? 1 : 0;
+    rows.push_back(
+        {service_key(s.ns, s.name), s.cluster_ip, ports,
+         std::to_string(ready) + " ready of " + std::to_string(s.endpoints.size()),
+         s.client_ip_affinity ? "client-ip:" + std::to_string(s.affinity_timeout_s) : "-",
+         traffic_policy_name(s.external_traffic_policy),
+         traffic_policy_name(s.internal_traffic_policy)});
+  }
+  print_table(out,
+              {"SERVICE", "CLUSTER_IP", "PORTS", "ENDPOINTS", "AFFINITY", "EXTERNAL_POLICY",
+               "INTERNAL_POLICY"},
               rows);
 }
 

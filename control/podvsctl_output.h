@@ -21,11 +21,14 @@ void to_json(nlohmann::json& j, const SwitchStats& stats);
 void to_json(nlohmann::json& j, const NodeStatus& status);
 void to_json(nlohmann::json& j, const RemoteNodeSpec& node);
 void to_json(nlohmann::json& j, const RecentDrop& drop);
+void to_json(nlohmann::json& j, const ServiceSpec& service);
 
 void print_pod(std::ostream& out, const PodInfo& pod);
 void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods);
 void print_port_table(std::ostream& out, const std::vector<PortStats>& ports);
 void print_node_table(std::ostream& out, const std::vector<RemoteNodeSpec>& nodes);
+// One row per Service; PORTS in the syntax of `service add --port`.
+void print_service_table(std::ostream& out, const std::vector<ServiceSpec>& services);
 // The annotations flannel's VXLAN backend publishes for a node, for this node (flannel peers
 // program us from them).
 std::string flannel_annotations(const NodeStatus& status);

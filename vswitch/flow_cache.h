@@ -47,10 +47,15 @@ class FlowCache {
 
   void insert(const FlowKey& key, uint32_t hash, const ForwardAction& action) {
     Set& set = sets_[hash & set_mask_];
-    // Prefer a stale way; otherwise evict the way chosen by a hash bit, so two hot flows that
+    // The way already holding the key (a decision replaced: lookup must not find the old one
+    // first); else a stale way; otherwise the way chosen by a hash bit, so two hot flows that
     // share a set are not evicted in lockstep.
     uint32_t way = (hash >> 31) & 1u;
-    if (set.ways[0].generation != generation_)
+    if (set.ways[0].generation == generation_ && set.ways[0].key == key)
+      way = 0;
+    else if (set.ways[1].generation == generation_ && set.ways[1].key == key)
+      way = 1;
+    else if (set.ways[0].generation != generation_)
       way = 0;
     else if (set.ways[1].generation != generation_)
       way = 1;

@@ -163,6 +163,15 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
     nat = *with_snat;
   }
   ConnEntry* e = conn.conntrack.create(t, nat_reply_tuple(t, nat), nat, ctx.now);
+  if (e == nullptr && !nat.snat &&
+      conn.conntrack.lookup(nat_reply_tuple(t, nat), ctx.now).entry != nullptr) {
+    // Another connection has the same reply: the client's port to another Service with the same
+    // backend. As Linux does, the source port moves (the address stays) so replies stay apart.
+    const auto remapped = conn.ports.pick(conn.conntrack, t, t.src_ip, ctx.now, nat);
+    if (!remapped) return drop(m, in_port, DropReason::snat_ports_exhausted, ctx.counters);
+    nat = *remapped;
+    e = conn.conntrack.create(t, nat_reply_tuple(t, nat), nat, ctx.now);
+  }
   if (e == nullptr) return drop(m, in_port, DropReason::conntrack_full, ctx.counters);
   e->set_cookie(static_cast<uint32_t>(table.version()));
   ctx.counters.conntrack_created.add(1);
@@ -199,9 +208,13 @@ void translate_error(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
 
 ForwardAction classify_service(const ParsedPacket& p, bool decapped, const ForwardAction& routed,
                                BurstContext& ctx) {
-  if (ctx.conn == nullptr || routed.remote == kMasquerade) return routed;
+  if (ctx.conn == nullptr) return routed;
+  // Frontends first: a ClusterIP lies outside the cluster's pod network, where the plain route
+  // is masquerade when that is on.
   if (!decapped && to_frontend(p.key, ctx.table)) return special(kService);
-  if (!balanced_protocol(p.key.proto)) return routed;
+  // masquerade_out translates the packets of any connection conntrack holds, including Service
+  // replies to clients outside the cluster.
+  if (routed.remote == kMasquerade || !balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
   if (is_later_fragment(p.ip)) return special(kTracked);
   const auto t = packet_tuple(p.ip);

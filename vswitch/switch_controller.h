@@ -13,7 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "control/control_plane.h"
@@ -24,6 +23,7 @@
 #include "vswitch/control_queue.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/port_manager.h"
+#include "vswitch/service_admission.h"
 #include "vswitch/service_store.h"
 #include "vswitch/state_store.h"
 
@@ -128,19 +128,16 @@ class SwitchController : public ControlPlane {
   bool masquerade_enabled() const;
 
   // Kubernetes Services (switch_services.cc): the API, admission and persistence.
-  static constexpr size_t kMaxServices = 10000;
-  static constexpr size_t kMaxServiceEndpoints = 100000;  // summed over all Services
-  // The normalised spec, or why it cannot be served here: invalid, a frontend another Service
-  // serves, an address of this node, or beyond capacity. Changes nothing.
-  Result<ServiceSpec> admit_service(const ServiceSpec& spec) const;
-  void install_service(const ServiceSpec& spec);  // services_, its frontends and the totals
-  void uninstall_service(const std::string& key);
+  ServiceNode service_node() const;  // what admission needs to know of this node
+  // Admits `spec` and, unless `save` fails, makes it the Service of its key.
+  Result<ServiceSpec> do_add_service(const ServiceSpec& spec, bool save);
   void restore_services();
   // Makes saved Services durable: those older than ServiceStore::kFlushDelay, or all.
   void flush_services(bool all);
-  // Compiles services_[key], or its absence after a delete, into the forwarding table and
-  // publishes it. Called after services_ has been updated. (Implemented with the data path.)
-  void services_changed(const std::string& key);
+  // Compiles services_[key], or its absence after a delete, into the ServiceIndex and publishes
+  // it (switch_service_table.cc). Called after services_ has been updated. Without `publish` the
+  // caller publishes later (restoring many at once), unless a replaced Service had to be freed.
+  void services_changed(const std::string& key, bool publish = true);
 
   template <typename T, typename F>
   Result<T> on_control_thread(F fn) {
@@ -185,10 +182,7 @@ class SwitchController : public ControlPlane {
   std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
 
   std::map<std::string, ServiceSpec> services_;  // by service_key, normalised
-  // Who serves each frontend: (ClusterIP, protocol, port), and (0, protocol, node port) for
-  // NodePorts (0.0.0.0 is never a ClusterIP).
-  std::map<std::tuple<Ipv4, ServiceProto, uint16_t>, std::string> service_frontends_;
-  size_t service_endpoints_ = 0;  // summed over services_
+  ServiceAdmission service_admission_{service_node()};
   ServiceStore service_store_{config_.state_dir};
 
   // Services in the data path (switch_service_table.cc). They need the workers' connection

@@ -31,7 +31,7 @@ ServiceDef service_def(const ServiceSpec& spec) {
 
 }  // namespace
 
-void SwitchController::services_changed(const std::string& key) {
+void SwitchController::services_changed(const std::string& key, bool publish) {
   const auto spec = services_.find(key);
   const auto current = compiled_services_.find(key);
   const CompiledService* replaced =
@@ -54,7 +54,7 @@ void SwitchController::services_changed(const std::string& key) {
     if (replaced != nullptr) retired = std::move(current->second);
     compiled_services_[key] = std::move(compiled);
   }
-  publish_table();
+  if (publish || retired) publish_table();
 }
 
 }  // namespace podvs

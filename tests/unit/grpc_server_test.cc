@@ -888,6 +888,128 @@ TEST_F(GrpcServerTest, PodvsctlSaysWhenPodvsdIsUnreachable) {
   EXPECT_NE(run.err.find("(is podvsd running?)"), std::string::npos) << run.err;
 }
 
+TEST_F(GrpcServerTest, PodvsctlAddsListsAndDeletesServices) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  const CliRun add =
+      podvsctl({"--socket", socket_, "service", "add", "default/web", "--cluster-ip", "10.96.0.10",
+                "--port", "http=tcp:80:8080", "--port", "udp:53", "--endpoint", "10.244.0.5",
+                "--endpoint", "10.244.0.6:terminating", "--affinity", "client-ip:600",
+                "--external-traffic-policy", "local"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(add.err, "");
+  EXPECT_EQ(add.out,
+            "SERVICE      CLUSTER_IP  PORTS                       ENDPOINTS     AFFINITY       "
+            "EXTERNAL_POLICY  INTERNAL_POLICY\n"
+            "default/web  10.96.0.10  http=tcp:80:8080,udp:53:53  1 ready of 2  client-ip:600  "
+            "local            cluster\n");
+  const ServiceSpec sent = *control_.last_service();
+  ASSERT_EQ(sent.endpoints.size(), 2u);
+  EXPECT_FALSE(sent.endpoints[1].ready);
+  EXPECT_TRUE(sent.endpoints[1].serving);
+  EXPECT_TRUE(sent.endpoints[1].terminating);
+
+  const CliRun list = podvsctl({"--socket", socket_, "service", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const char* expected :
+       {R"("namespace": "default")", R"("name": "web")", R"("protocol": "udp")",
+        R"("target_port": 53)", R"("terminating": true)", R"("affinity_timeout_s": 600)",
+        R"("external_traffic_policy": "local")"})
+    EXPECT_NE(list.out.find(expected), std::string::npos) << expected << " in " << list.out;
+
+  const CliRun del = podvsctl({"--socket", socket_, "service", "del", "default/web"});
+  ASSERT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_EQ(del.out, "service default/web deleted\n");
+  EXPECT_EQ(control_.service_count(), 0u);
+  const CliRun again = podvsctl({"--socket", socket_, "service", "del", "default/web"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+TEST_F(GrpcServerTest, PodvsctlServiceErrors) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  // Refused before anything is sent: a command-line error.
+  CliRun run = podvsctl({"--socket", socket_, "service", "add", "default/web", "--cluster-ip",
+                         "10.96.0.10", "--port", "tcp:80:70000"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.out, "");
+  EXPECT_NE(run.err.find("--port 'tcp:80:70000': TARGET '70000' is not a port number in 1..65535"),
+            std::string::npos)
+      << run.err;
+  run = podvsctl({"--socket", socket_, "service", "del", "web"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("service 'web' is not NS/NAME, such as default/web"), std::string::npos)
+      << run.err;
+  EXPECT_FALSE(control_.last_service().has_value());
+  // Refused by podvsd: its sentence, exit 1.
+  control_.force_error(Error{ErrorCode::already_exists,
+                             "service default/web: 10.96.0.10:80/tcp is already served by "
+                             "service default/other"});
+  run = podvsctl({"--socket", socket_, "service", "add", "default/web", "--cluster-ip",
+                  "10.96.0.10", "--port", "tcp:80"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err,
+            "podvsctl: service default/web: 10.96.0.10:80/tcp is already served by service "
+            "default/other\n");
+}
+
+TEST_F(GrpcServerTest, PodvsctlLoadsServicesFromAFile) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  const fs::path file = dir_ / "services.txt";
+  std::ofstream(file) << "# ns/name and the arguments of `service add`\n"
+                         "\n"
+                         "default/web --cluster-ip 10.96.0.10 --port http=tcp:80:8080 "
+                         "--endpoint 10.244.0.5\n"
+                         "   \t\n"
+                         "  # indented comment\n"
+                         "default/dns --cluster-ip 10.96.0.11 --port udp:53 --endpoint 10.244.0.6\n"
+                         "kube-system/api --cluster-ip 10.96.0.1 --port tcp:443:6443\n";
+  const CliRun run = podvsctl({"--socket", socket_, "service", "load", file.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.rfind("programmed 3 services in ", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find(" per second)\n"), std::string::npos) << run.out;
+  EXPECT_EQ(control_.service_count(), 3u);
+  EXPECT_EQ(control_.last_service()->name, "api");
+}
+
+TEST_F(GrpcServerTest, PodvsctlLoadSendsNothingWhenALineIsBad) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  const fs::path file = dir_ / "services.txt";
+  std::ofstream(file) << "default/a --cluster-ip 10.96.0.10 --port tcp:80\n"
+                         "# fine so far\n"
+                         "default/b --cluster-ip 10.96.0.11 --port tcp:80\n"
+                         "default/c --cluster-ip 10.96.0.12 --port tcp:80 --endpoint 10.1.1\n"
+                         "default/d --cluster-ip 10.96.0.13\n";
+  const CliRun run = podvsctl({"--socket", socket_, "service", "load", file.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err, "podvsctl: " + file.string() +
+                         ":4: --endpoint '10.1.1': '10.1.1' is not an IPv4 address\n" +
+                         file.string() + ":5: --port is required\nnothing was sent to podvsd\n");
+  EXPECT_FALSE(control_.last_service().has_value());
+
+  const CliRun missing =
+      podvsctl({"--socket", socket_, "service", "load", (dir_ / "none.txt").string()});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "podvsctl: cannot read " + (dir_ / "none.txt").string() +
+                             ": No such file or directory\n");
+}
+
+TEST_F(GrpcServerTest, PodvsctlLoadNamesTheLinePodvsdRefused) {
+  GrpcServer server(control_, socket_);
+  server.start();
+  const fs::path file = dir_ / "services.txt";
+  std::ofstream(file) << "default/a --cluster-ip 10.96.0.10 --port tcp:80\n";
+  control_.force_error(Error{ErrorCode::resource_exhausted, "podvsd is full"});
+  const CliRun run = podvsctl({"--socket", socket_, "service", "load", file.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "podvsctl: " + file.string() +
+                         ":1: podvsd is full (services programmed before it: 0)\n");
+}
+
 TEST_F(GrpcServerTest, PodvsctlUsageErrorsExit2) {
   const CliRun run = podvsctl({"--socket", socket_, "pod", "add", "--kind", "veth"});
   EXPECT_EQ(run.exit_code, 2);

@@ -116,6 +116,40 @@ TEST_F(NatIcmpErrorTest, RouterOnTheWayToABackendKeepsItsAddress) {
                                quote(udp(kClientIp, 33000, kClusterIp, 53))));
 }
 
+// A NodePort connection (externalTrafficPolicy Cluster) translates both ends: client →
+// node:40001, ClusterIP:53 → backend:5353. Errors either way must undo or apply both.
+NatSpec dnat_and_snat() {
+  NatSpec nat = dnat_to(kBackendIp, 5353);
+  nat.snat = true;
+  nat.src_addr = be32(kNodeIp);
+  nat.src_port = be16(40001);
+  return nat;
+}
+
+TEST_F(NatIcmpErrorTest, BackendErrorAboutADnatAndSnatConnectionReachesTheClient) {
+  track(tuple(IPPROTO_UDP, kClientIp, 33000, kClusterIp, 53), dnat_and_snat());
+  expect_translated(icmp_error(kBackendIp, kNodeIp, kDestUnreachable, kPortUnreachable,
+                               quote(udp(kNodeIp, 40001, kBackendIp, 5353), 0)),
+                    ConnDir::reply,
+                    icmp_error(kClusterIp, kClientIp, kDestUnreachable, kPortUnreachable,
+                               quote(udp(kClientIp, 33000, kClusterIp, 53), 0)));
+  // A router on the way reports from its own address.
+  expect_translated(icmp_error(kRouterIp, kNodeIp, kTimeExceeded, 0,
+                               quote(udp(kNodeIp, 40001, kBackendIp, 5353))),
+                    ConnDir::reply,
+                    icmp_error(kRouterIp, kClientIp, kTimeExceeded, 0,
+                               quote(udp(kClientIp, 33000, kClusterIp, 53))));
+}
+
+TEST_F(NatIcmpErrorTest, ClientErrorAboutADnatAndSnatReplyReachesTheBackend) {
+  track(tuple(IPPROTO_UDP, kClientIp, 33000, kClusterIp, 53), dnat_and_snat());
+  expect_translated(icmp_error(kClientIp, kClusterIp, kDestUnreachable, kPortUnreachable,
+                               quote(udp(kClusterIp, 53, kClientIp, 33000), 0)),
+                    ConnDir::original,
+                    icmp_error(kNodeIp, kBackendIp, kDestUnreachable, kPortUnreachable,
+                               quote(udp(kBackendIp, 5353, kNodeIp, 40001), 0)));
+}
+
 TEST_F(NatIcmpErrorTest, PodErrorAboutAReplyLeavesFromTheNode) {
   track(tuple(IPPROTO_UDP, kPodIp, 5000, kDnsIp, 53), snat_to(kNodeIp, 40001));
   expect_translated(icmp_error(kPodIp, kDnsIp, kDestUnreachable, kPortUnreachable,

@@ -125,6 +125,40 @@ TEST_F(NatRewriteTest, DnatUdpToAServiceBackendBothWays) {
                     frame(IPPROTO_UDP, kClusterIp, 53, kClientIp, 33000));
 }
 
+// A Service reached through a NodePort with externalTrafficPolicy Cluster, or by its own backend:
+// one translation rewrites the destination to the backend and the source to the node, and the
+// reply gets both undone.
+NatSpec dnat_and_snat() {
+  NatSpec nat = dnat_to(kBackendIp, 8080);
+  nat.snat = true;
+  nat.src_addr = be32(kNodeIp);
+  nat.src_port = be16(40001);
+  return nat;
+}
+
+TEST_F(NatRewriteTest, DnatAndSnatTcpBothWays) {
+  const ConnTuple orig = tuple(IPPROTO_TCP, kClientIp, 33000, kClusterIp, 80);
+  EXPECT_EQ(nat_reply_tuple(orig, dnat_and_snat()),
+            tuple(IPPROTO_TCP, kBackendIp, 8080, kNodeIp, 40001));
+  track(orig, dnat_and_snat());
+  expect_translated(frame(IPPROTO_TCP, kClientIp, 33000, kClusterIp, 80), ConnDir::original,
+                    frame(IPPROTO_TCP, kNodeIp, 40001, kBackendIp, 8080));
+  expect_translated(frame(IPPROTO_TCP, kBackendIp, 8080, kNodeIp, 40001), ConnDir::reply,
+                    frame(IPPROTO_TCP, kClusterIp, 80, kClientIp, 33000));
+}
+
+TEST_F(NatRewriteTest, DnatAndSnatUdpBothWaysWithAndWithoutChecksum) {
+  track(tuple(IPPROTO_UDP, kClientIp, 33000, kClusterIp, 80), dnat_and_snat());
+  for (const bool checksum : {true, false}) {
+    expect_translated(frame(IPPROTO_UDP, kClientIp, 33000, kClusterIp, 80, checksum),
+                      ConnDir::original,
+                      frame(IPPROTO_UDP, kNodeIp, 40001, kBackendIp, 8080, checksum));
+    expect_translated(frame(IPPROTO_UDP, kBackendIp, 8080, kNodeIp, 40001, checksum),
+                      ConnDir::reply,
+                      frame(IPPROTO_UDP, kClusterIp, 80, kClientIp, 33000, checksum));
+  }
+}
+
 TEST_F(NatRewriteTest, ConnectionWithoutNatIsLeftAlone) {
   track(tuple(IPPROTO_UDP, kPodIp, 5000, kDnsIp, 53), NatSpec{});
   const auto in = frame(IPPROTO_UDP, kPodIp, 5000, kDnsIp, 53);

@@ -94,13 +94,15 @@ t0=$(now_us)
 ctl "$n1_SOCK" service load "$file" >"$WORK/load.out" 2>&1 || { fail "service load: $(tail -3 "$WORK/load.out")"; finish; exit 1; }
 load_us=$(( $(now_us) - t0 ))
 rss_after=$(rss_mb "$n1_PID")
+t0=$(now_us)
 listed=$(service_count)
+list_us=$(( $(now_us) - t0 ))
 check_eq "service list holds every Service" "$services" "$listed"
 read -r answered reached <<<"$(connect_all)"
 check_eq "every connection to the last Service answered" "$connections" "$answered"
 
-# Restart: a clean stop, then a start on the same state directory; timed to "ready", to every
-# Service listed, and to the first connection through the last Service answered.
+# Restart: a clean stop, then a start on the same state directory; timed to "ready", to the first
+# connection through the last Service answered, and to every Service listed.
 kill -TERM "$n1_PID"
 for _ in $(seq 100); do kill -0 "$n1_PID" 2>/dev/null || break; sleep 0.1; done
 t0=$(now_us)
@@ -113,11 +115,8 @@ until [ "$(grep -c "ready:" "$WORK/n1/log")" -ge 2 ]; do
   sleep 0.05
 done
 ready_us=$(( $(now_us) - t0 ))
-until [ "$(service_count 2>/dev/null)" = "$services" ]; do
-  [ $(( $(now_us) - t0 )) -gt 60000000 ] && { fail "not every Service back within 60 s"; break; }
-  sleep 0.01
-done
-listed_us=$(( $(now_us) - t0 ))
+# The data path first (one connection is quick), then the API (listing every Service takes a
+# while itself: list_us).
 saved=$connections
 connections=1
 until [ "$(connect_all | awk '{print $1}')" = 1 ]; do
@@ -125,6 +124,11 @@ until [ "$(connect_all | awk '{print $1}')" = 1 ]; do
 done
 reachable_us=$(( $(now_us) - t0 ))
 connections=$saved
+until [ "$(service_count 2>/dev/null)" = "$services" ]; do
+  [ $(( $(now_us) - t0 )) -gt 60000000 ] && { fail "not every Service back within 60 s"; break; }
+  sleep 0.01
+done
+listed_us=$(( $(now_us) - t0 ))
 rss_restart=$(rss_mb "$n1_PID")
 read -r answered_restart reached_restart <<<"$(connect_all)"
 check_eq "every connection to the last Service answered after the restart" "$connections" "$answered_restart"
@@ -136,10 +140,11 @@ echo "| --- | --- |"
 echo "| podvsctl service load, s | $(secs "$load_us") |"
 echo "| Services programmed per second | $rate |"
 echo "| podvsd RSS before / after, MiB | $rss_before / $rss_after |"
-echo "| restart: to ready / every Service listed / last Service answering, s | $(secs "$ready_us") / $(secs "$listed_us") / $(secs "$reachable_us") |"
+echo "| podvsctl --json service list (every Service), s | $(secs "$list_us") |"
+echo "| restart: to ready / last Service answering / every Service listed, s | $(secs "$ready_us") / $(secs "$reachable_us") / $(secs "$listed_us") |"
 echo "| first start (nothing to restore) to ready, s | $(secs "$fresh_ready_us") |"
 echo "| podvsd RSS after the restart, MiB | $rss_restart |"
 echo "| last Service: connections answered, endpoints reached (before / after restart) | $answered/$connections, $reached / $answered_restart/$connections, $reached_restart |"
 echo "podvsctl: $(tail -1 "$WORK/load.out")"
-echo "JSON {\"services\": $services, \"endpoints\": $((services * per)), \"load_s\": $(secs "$load_us"), \"services_per_second\": $rate, \"rss_mb_before\": $rss_before, \"rss_mb_after\": $rss_after, \"rss_mb_after_restart\": $rss_restart, \"restart_ready_s\": $(secs "$ready_us"), \"restart_listed_s\": $(secs "$listed_us"), \"restart_reachable_s\": $(secs "$reachable_us"), \"fresh_start_ready_s\": $(secs "$fresh_ready_us"), \"connections\": $connections, \"answered\": $answered, \"endpoints_reached\": $reached, \"answered_after_restart\": $answered_restart, \"endpoints_reached_after_restart\": $reached_restart, \"failed_checks\": $FAILED}"
+echo "JSON {\"services\": $services, \"endpoints\": $((services * per)), \"load_s\": $(secs "$load_us"), \"services_per_second\": $rate, \"rss_mb_before\": $rss_before, \"rss_mb_after\": $rss_after, \"rss_mb_after_restart\": $rss_restart, \"restart_ready_s\": $(secs "$ready_us"), \"restart_listed_s\": $(secs "$listed_us"), \"restart_reachable_s\": $(secs "$reachable_us"), \"fresh_start_ready_s\": $(secs "$fresh_ready_us"), \"list_s\": $(secs "$list_us"), \"connections\": $connections, \"answered\": $answered, \"endpoints_reached\": $reached, \"answered_after_restart\": $answered_restart, \"endpoints_reached_after_restart\": $reached_restart, \"failed_checks\": $FAILED}"
 finish >/dev/null

@@ -769,7 +769,7 @@ def table(results):
         lines += ["", f"ClusterIP rows: pod A sends UDP to ClusterIP:{SVC_PORT} of Services whose one "
                   f"endpoint is pod B (target port {SVC_TARGET_PORT}, or one of its own per Service "
                   "for new connections, so that reply tuples stay unique); the sink counts only "
-                  "frames translated to B with correct checksums. podvs: `podvsctl service add`; OVS-DPDK: OVN's load-balancer "
+                  "frames translated to B with correct checksums. podvs: `podvsctl service load`; OVS-DPDK: OVN's load-balancer "
                   "rules (ct(zone,nat) for frontends and replies, per Service a dp_hash select group "
                   "whose bucket commits ct(nat(dst=endpoint))); testpmd-io cannot NAT ('-'). "
                   "*established*: 1k flows whose connections the warm-up created; *new connections*: "

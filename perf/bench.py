@@ -35,9 +35,9 @@ conntrack on either switch. testpmd-io cannot NAT: it has no ClusterIP rows.
   8,388,608, and a run ends when its 8 million tuples are used up (or at --duration), which
   bounds the measured window (about 8M / rate). A refused connection would show as loss; after
   the run the harness reports OVS's connection count and podvs's flow-cache misses and drop
-  reasons next to the packets sent. This is a
-  table-filling rate, not a steady state with expiry: it includes each switch's cost of growing
-  its table to millions of entries (podvs preallocates; OVS allocates per connection).
+  reasons next to the packets sent. This is a table-filling rate, not a steady state with
+  expiry: it includes each switch's cost of growing its table to millions of entries (podvs
+  preallocates; OVS allocates per connection).
 
 The control-plane section adds perf/attach_latency.sh (pod attach) and
 perf/service_programming.sh (10,000 Services with 100,000 endpoints through `podvsctl service
@@ -81,9 +81,10 @@ UPLINK_MTU = 1600  # 1518-byte inner frames + 50 bytes of VXLAN fit
 # "established" uses one Service (to B:6000); "new connections" sweeps 128 more (10.96.1.1-128, to
 # B:6001-6128) so that the tuples outnumber one pod's 64,512 source ports. Each of those has a
 # target port of its own: a connection's reply tuple (B:target -> A:source port) must be unique,
-# or neither switch could tell whose reply it is (podvs refuses such a connection, OVS searches
-# for another NAT tuple), and with one client address and one endpoint address only the ports
-# can make it so.
+# or a switch could not tell whose reply it is; both would then also SNAT the connection to another
+# source port (podvs as Linux does, OVS by searching for a free NAT tuple), work this scenario is
+# not about. With one client address and one endpoint address only the target ports can keep
+# the reply tuples apart.
 SVC_IP = "10.96.0.10"
 SVC_PORT = 5000
 SVC_TARGET_PORT = 6000

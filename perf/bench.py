@@ -13,11 +13,44 @@ an underlay bridge that owns the vhost-user uplink. testpmd-io cannot encapsulat
 decapsulate: it has no VXLAN rows. Frame sizes are the inner frame's (the uplink frames are 50
 bytes longer; the uplink MTU is 1600 on both switches so that 1518-byte inner frames fit).
 
+The ClusterIP scenarios send from pod A to a Service's ClusterIP:5000 whose one endpoint is pod B
+(anti-spoofing binds one address per pod, so the sink can own only one endpoint), and the sink
+(pktgen --expect-dst) counts a frame only if it arrives to B's target port with correct IPv4 and
+UDP checksums. podvs gets the Services through `podvsctl service load`; OVS-DPDK gets OpenFlow rules
+with conntrack and NAT in its userspace datapath, as OVN writes them for a load balancer: every
+packet to a frontend (and from the endpoint) goes through ct(zone,nat), which translates a known
+connection's packets; a new connection goes to the Service's select group (dp_hash, one bucket per
+endpoint) whose bucket commits it with ct(commit,nat(dst=B:port)). Pod-to-pod traffic meets no
+conntrack on either switch. testpmd-io cannot NAT: it has no ClusterIP rows.
+- "established": 1k flows (source ports) to one ClusterIP; the warm-up creates their connections,
+  the measurement sees only packets of known connections (lookup, translate, route).
+- "new connections": every packet carries a tuple never sent before (pktgen --new-flows), so the
+  rate it measures is connections created per second, each with its first packet delivered
+  translated. A pod's source address is fixed by anti-spoofing, so the tuples are its 64,512
+  source ports times 128 ClusterIPs (128 Services with the same endpoint, each with a target port
+  of its own, 6001-6128, so that no two connections share a reply tuple), taken in order, 8
+  million of them, with a 0.2 s warm-up. Nothing ever expires or is evicted during a run (UDP's
+  shortest idle timeout is 30 s on both switches), so both tables are sized to hold every
+  connection a run creates: podvs --conntrack-entries and OVS dpctl/ct-set-maxconns are both
+  8,388,608, and a run ends when its 8 million tuples are used up (or at --duration), which
+  bounds the measured window (about 8M / rate). A refused connection would show as loss; after
+  the run the harness reports OVS's connection count and podvs's flow-cache misses and drop
+  reasons next to the packets sent. This is a table-filling rate, not a steady state with
+  expiry: it includes each switch's cost of growing its table to millions of entries (podvs
+  preallocates; OVS allocates per connection).
+
+The control-plane section adds perf/attach_latency.sh (pod attach) and
+perf/service_programming.sh (10,000 Services with 100,000 endpoints through `podvsctl service
+load`, podvsd's RSS, restart restoring them; 1,000 Services with --quick).
+
 usage: perf/bench.py [--quick] [--switches podvs,testpmd,ovs] [--out DIR]
+Environment: PODVS_BUILD (default: build/) holds podvsd, podvsctl and perf/podvs-pktgen;
+PODVS_PKTGEN names another podvs-pktgen.
 Writes DIR/results.json, DIR/results.md (printed at the end) and DIR/throughput.png.
 Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
 """
 import argparse
+import ipaddress
 import json
 import os
 import shutil
@@ -30,6 +63,8 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PODVS_BUILD", os.path.join(TOP, "build"))
+# The generator may come from another build than podvsd (a tree that built only pktgen).
+PKTGEN = os.environ.get("PODVS_PKTGEN", os.path.join(BUILD, "perf", "podvs-pktgen"))
 GATEWAY_MAC = "0a:58:a9:fe:01:01"
 # The VXLAN scenarios' underlay: the switch is node 192.168.50.1 and owns pod CIDR 10.244.0.0/24;
 # pktgen plays the remote node 192.168.50.2 (pod CIDR 10.244.1.0/24) on the switch's uplink.
@@ -42,6 +77,28 @@ REMOTE_POD_IP = "10.244.1.2"
 VXLAN_PORT = 4789
 VNI = 1
 UPLINK_MTU = 1600  # 1518-byte inner frames + 50 bytes of VXLAN fit
+# The Services scenarios: pod A sends UDP to ClusterIPs whose one endpoint is pod B.
+# "established" uses one Service (to B:6000); "new connections" sweeps 128 more (10.96.1.1-128, to
+# B:6001-6128) so that the tuples outnumber one pod's 64,512 source ports. Each of those has a
+# target port of its own: a connection's reply tuple (B:target -> A:source port) must be unique,
+# or a switch could not tell whose reply it is; both would then also SNAT the connection to another
+# source port (podvs as Linux does, OVS by searching for a free NAT tuple), work this scenario is
+# not about. With one client address and one endpoint address only the target ports can keep
+# the reply tuples apart.
+SVC_IP = "10.96.0.10"
+SVC_PORT = 5000
+SVC_TARGET_PORT = 6000
+NEW_CONN_SERVICES = 128
+NEW_CONN_FIRST_IP = "10.96.1.1"
+# Both switches get the same connection table capacity (podvs per worker, one worker here; OVS's
+# ct-set-maxconns), larger than everything one switch start sends: the new-connection run's
+# tuples, the 1k established flows and the checks. The sweep's 8,000,000 tuples fill 124 of the
+# 128 ClusterIPs' 64,512 source ports and 512 of the 125th: the checks use the last ClusterIP,
+# which the sweep never reaches, so none of their connections is one the sweep meets again.
+CONNTRACK_ENTRIES = 1 << 23
+NEW_CONN_FLOWS = 8_000_000
+# A short warm-up: warm-up packets are new connections too and take tuples from the sweep.
+NEW_CONN_WARMUP_S = 0.2
 CPUS = os.cpu_count()
 SWITCH_CPU = CPUS - 1  # the switch's one worker core
 GEN_CPU = 0            # the generator's core (and every control thread)
@@ -99,7 +156,7 @@ class Podvs:
     def ctl(self, *args):
         return json.loads(run([os.path.join(BUILD, "podvsctl"), "--socket", self.sock, "--json", *args]) or "null")
 
-    modes = ("pods", "vxlan")
+    modes = ("pods", "vxlan", "services")
 
     def start(self, mode="pods"):
         log = os.path.join(self.work, "podvsd.log")
@@ -116,6 +173,8 @@ class Podvs:
                        "--node-ip", f"{NODE_IP}/{UNDERLAY_LEN}", "--uplink-mtu", str(UPLINK_MTU),
                        "--vxlan-port", str(VXLAN_PORT), "--vxlan-vni", str(VNI),
                        "--pod-cidr", "10.244.0.0/24", "--cluster-cidr", "10.244.0.0/16"]
+        elif mode == "services":
+            overlay = ["--conntrack-entries", str(CONNTRACK_ENTRIES)]
         self.proc = self.procs.start(
             [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
              os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
@@ -126,9 +185,20 @@ class Podvs:
             return self.start_vxlan()
         a = self.ctl("pod", "add", "--id", "bench-a", "--kind", "vhost-user")
         b = self.ctl("pod", "add", "--id", "bench-b", "--kind", "vhost-user")
-        return {"tx_socket": a["socket_path"], "rx_socket": b["socket_path"],
+        ends = {"tx_socket": a["socket_path"], "rx_socket": b["socket_path"],
                 "tx_mac": a["mac"], "rx_mac": b["mac"], "dst_mac": GATEWAY_MAC,
                 "src_ip": a["ip"], "dst_ip": b["ip"]}
+        if mode == "services":
+            # Every Service the scenarios use, in one `service load`: the established scenario's
+            # and the new-connection sweep's, all with pod B as their one endpoint.
+            path = os.path.join(self.work, "services.txt")
+            with open(path, "w") as f:
+                for name, vip, target in service_frontends():
+                    f.write(f"bench/{name} --cluster-ip {vip} --port udp:{SVC_PORT}:{target}"
+                            f" --endpoint {b['ip']}\n")
+            run([os.path.join(BUILD, "podvsctl"), "--socket", self.sock, "service", "load", path])
+            return service_ends(ends)
+        return ends
 
     def start_vxlan(self):
         pod = self.ctl("pod", "add", "--id", "bench-a", "--kind", "vhost-user")
@@ -142,7 +212,8 @@ class Podvs:
         """Where packets went, for a forwarding check that failed."""
         ports = self.ctl("port", "list")
         nodes = self.ctl("node", "list") if self.mode == "vxlan" else None
-        return json.dumps({"ports": ports, "nodes": nodes})[-3000:]
+        services = self.ctl("service", "list") if self.mode == "services" else None
+        return json.dumps({"ports": ports, "nodes": nodes, "services": services})[-3000:]
 
     def clear(self):
         self.ctl("stats", "--clear")
@@ -150,6 +221,14 @@ class Podvs:
     def cycles_per_packet(self):
         w = self.ctl("stats")["workers"][0]
         return w["cycles_per_packet"] or None
+
+    def connection_stats(self):
+        """After a new-connection run (stats cleared before it): podvs does not report its
+        connection count, but every packet of a new tuple misses the flow cache, and a Service
+        packet whose connection could not be created is dropped with a reason (conntrack_full)."""
+        stats = self.ctl("stats")
+        return {"flow_cache_misses": stats["workers"][0]["flow_cache_misses"],
+                "drops": {k: v for k, v in stats["drops"].items() if v}}
 
     def stop(self):
         if self.proc:
@@ -209,9 +288,9 @@ class Ovs:
     def appctl(self, *args):
         return run(["ovs-appctl", "--target=" + os.path.join(self.dir, "ovs-vswitchd.ctl"), *args], env=self.env)
 
-    modes = ("pods", "vxlan")
+    modes = ("pods", "vxlan", "services")
     # Bridge names are also kernel tap names: distinct ones, so that a stale tap is surely ours.
-    INT_BR, PHY_BR = "pvb-int", "pvb-phy"
+    INT_BR, PHY_BR, SVC_BR = "pvb-int", "pvb-phy", "pvb-svc"
     VTEP_MAC = "02:00:00:00:50:01"  # the underlay bridge's MAC, OVS's VTEP MAC
     POD_MAC = "0a:58:0a:f4:00:02"
 
@@ -245,6 +324,8 @@ class Ovs:
         wait_for(lambda: "true" in self.vsctl("get", "Open_vSwitch", ".", "dpdk_initialized"), 60, "OVS DPDK init")
         if mode == "vxlan":
             return self.start_vxlan()
+        if mode == "services":
+            return self.start_services()
         a, b = os.path.join(self.work, "ovs-a.sock"), os.path.join(self.work, "ovs-b.sock")
         self.vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev")
         self.vsctl("add-port", "br0", "va", "--", "set", "Interface", "va", "type=dpdkvhostuserclient",
@@ -304,6 +385,52 @@ class Ovs:
                    "dec_ttl,output:1")
         return vxlan_ends(pod, uplink, self.POD_MAC, "10.244.0.2", self.VTEP_MAC)
 
+    def start_services(self):
+        """The Services as OpenFlow rules with conntrack and NAT in the userspace datapath, the way
+        OVN programs a load balancer: every packet to a frontend or from the endpoint goes through
+        ct(zone, nat), which translates the packets of a known connection; a new connection to a
+        frontend goes to the Service's select group (dp_hash), whose one bucket per endpoint
+        commits the connection with its DNAT. Then podvs's routing: both MACs, TTL, out the pod.
+        Pod-to-pod traffic never meets conntrack, as in podvs."""
+        a, b = os.path.join(self.work, "ovs-a.sock"), os.path.join(self.work, "ovs-b.sock")
+        br = self.SVC_BR
+        self.vsctl("add-br", br, "--", "set", "bridge", br, "datapath_type=netdev",
+                   "protocols=OpenFlow10,OpenFlow13,OpenFlow15")
+        self.vsctl("add-port", br, "va", "--", "set", "Interface", "va", "type=dpdkvhostuserclient",
+                   f"options:vhost-server-path={a}", "ofport_request=1")
+        self.vsctl("add-port", br, "vb", "--", "set", "Interface", "vb", "type=dpdkvhostuserclient",
+                   f"options:vhost-server-path={b}", "ofport_request=2")
+        self.appctl("dpctl/ct-set-maxconns", str(CONNTRACK_ENTRIES))
+        pod_a, pod_b, mac_a, mac_b = "10.244.0.2", "10.244.0.3", self.POD_MAC, "0a:58:0a:f4:00:03"
+        to_a = f"mod_dl_src:{GATEWAY_MAC},mod_dl_dst:{mac_a},dec_ttl,output:1"
+        to_b = f"mod_dl_src:{GATEWAY_MAC},mod_dl_dst:{mac_b},dec_ttl,output:2"
+        zone = 1
+        flows = [f"table=0,priority=10,ip,nw_dst={pod_a},actions={to_a}",
+                 f"table=0,priority=10,ip,nw_dst={pod_b},actions={to_b}",
+                 f"table=1,priority=10,ct_state=+trk-inv,ip,nw_dst={pod_a},actions={to_a}",
+                 f"table=1,priority=10,ct_state=+trk-inv,ip,nw_dst={pod_b},actions={to_b}"]
+        groups = []
+        for group_id, (_, vip, target) in enumerate(service_frontends(), start=1):
+            frontend = f"udp,nw_dst={vip},tp_dst={SVC_PORT}"
+            flows.append(f"table=0,priority=20,{frontend},actions=ct(zone={zone},nat,table=1)")
+            flows.append(f"table=1,priority=20,ct_state=+new+trk,{frontend},actions=group:{group_id}")
+            # Replies from the endpoint are translated back (one-way UDP sends none, but a
+            # Service needs them).
+            flows.append(f"table=0,priority=20,udp,nw_src={pod_b},tp_src={target},"
+                         f"actions=ct(zone={zone},nat,table=1)")
+            groups.append(f"group_id={group_id},type=select,selection_method=dp_hash,"
+                          f"bucket=bucket_id:0,actions=ct(commit,zone={zone},table=1,"
+                          f"nat(dst={pod_b}:{target}))")
+        flow_file, group_file = os.path.join(self.dir, "flows.txt"), os.path.join(self.dir, "groups.txt")
+        open(flow_file, "w").write("\n".join(flows) + "\n")
+        open(group_file, "w").write("\n".join(groups) + "\n")
+        mgmt = "unix:" + os.path.join(self.dir, br + ".mgmt")
+        run(["ovs-ofctl", "-O", "OpenFlow15", "del-flows", mgmt], env=self.env)
+        run(["ovs-ofctl", "-O", "OpenFlow15", "add-groups", mgmt, group_file], env=self.env)
+        run(["ovs-ofctl", "-O", "OpenFlow15", "add-flows", mgmt, flow_file], env=self.env)
+        return service_ends({"tx_socket": a, "rx_socket": b, "tx_mac": mac_a, "rx_mac": mac_b,
+                             "dst_mac": GATEWAY_MAC, "src_ip": pod_a, "dst_ip": pod_b})
+
     def diagnose(self):
         out = [self.appctl("dpif-netdev/pmd-stats-show"), self.appctl("tnl/ports/show"),
                self.appctl("tnl/neigh/show"), self.appctl("dpctl/dump-flows")]
@@ -318,6 +445,10 @@ class Ovs:
                 return float(line.split(":")[1].split()[0])
         return None
 
+    def connection_stats(self):
+        """Connections in OVS's table (none expire within a run: UDP's shortest timeout is 30 s)."""
+        return {"conntrack_entries": int(self.appctl("dpctl/ct-get-nconns").strip())}
+
     def stop(self):
         if self.vswitchd:
             try:
@@ -330,9 +461,34 @@ class Ovs:
         if self.db:
             self.procs.stop(self.db)
         # exit --cleanup removes the bridges' taps; if OVS died first they stay behind.
-        for tap in (self.INT_BR, self.PHY_BR):
+        for tap in (self.INT_BR, self.PHY_BR, self.SVC_BR):
             if os.path.exists(os.path.join("/sys/class/net", tap)):
                 subprocess.run(["ip", "link", "del", tap], check=False, capture_output=True)
+
+
+def service_frontends():
+    """(name, ClusterIP, target port) of every Service the scenarios use: the established
+    scenario's first, then the new-connection sweep's."""
+    first = ipaddress.IPv4Address(NEW_CONN_FIRST_IP)
+    return [("svc", SVC_IP, SVC_TARGET_PORT)] + [
+        (f"new{i}", str(first + i), SVC_TARGET_PORT + 1 + i) for i in range(NEW_CONN_SERVICES)]
+
+
+def service_ends(pods):
+    """The generator's ends for the Services scenarios through a switch whose pods are `pods`
+    (pod_ends: A sends, B is every Service's endpoint): the sink accepts only frames translated to
+    B's target port with correct checksums. "check" is what the forwarding check and the warm-up
+    run send instead of the scenario's own traffic: one flow through a Service."""
+    def expect(first, last):
+        return ["--expect-dst", f"{pods['dst_ip']}:{first}-{last}", "--dst-port", str(SVC_PORT),
+                "--dst-port-count", "1"]
+    established = dict(pods, dst_ip=SVC_IP, args=expect(SVC_TARGET_PORT, SVC_TARGET_PORT))
+    _, last_vip, last_target = service_frontends()[-1]
+    new = dict(pods, dst_ip=NEW_CONN_FIRST_IP, warmup=NEW_CONN_WARMUP_S,
+               args=expect(SVC_TARGET_PORT + 1, last_target)
+               + ["--new-flows", str(NEW_CONN_FLOWS), "--dst-ip-count", str(NEW_CONN_SERVICES)],
+               check=dict(pods, dst_ip=last_vip, args=expect(last_target, last_target)))
+    return {"svc-est": established, "svc-new": new}
 
 
 def vxlan_ends(pod_socket, uplink_socket, pod_mac, pod_ip, vtep_mac):
@@ -352,8 +508,10 @@ def vxlan_ends(pod_socket, uplink_socket, pod_mac, pod_ip, vtep_mac):
 
 
 def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False):
-    """One generator run against a started switch; returns its JSON report."""
-    args = [os.path.join(BUILD, "perf", "podvs-pktgen"), f"--lcores=0@{GEN_CPU}", "--no-pci",
+    """One generator run against a started switch; returns its JSON report. `ends` may override
+    the warm-up (a new-connection sweep keeps it short)."""
+    warmup = ends.get("warmup", warmup)
+    args = [PKTGEN, f"--lcores=0@{GEN_CPU}", "--no-pci",
             "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
             "--", "--server", "--tx-socket", ends["tx_socket"], "--rx-socket", ends["rx_socket"],
             "--tx-mac", ends["tx_mac"], "--rx-mac", ends["rx_mac"], "--src-mac", ends["tx_mac"],
@@ -388,9 +546,13 @@ SCENARIOS = [  # label, frame size (inner with VXLAN), flows, TCP-flagged, path
     ("64B, 100k flows", 64, 100000, False, "pods"), ("64B TCP, 1k flows", 64, 1000, True, "pods"),
     ("512B, 1k flows", 512, 1000, False, "pods"), ("1518B, 1k flows", 1518, 1000, False, "pods"),
     ("VXLAN encap 64B", 64, 1000, False, "encap"), ("VXLAN encap 1518B", 1518, 1000, False, "encap"),
-    ("VXLAN decap 64B", 64, 1000, False, "decap"), ("VXLAN decap 1518B", 1518, 1000, False, "decap")]
-# How a switch is started for a path: pod to pod, or with an uplink for both VXLAN directions.
-MODE = {"pods": "pods", "encap": "vxlan", "decap": "vxlan"}
+    ("VXLAN decap 64B", 64, 1000, False, "decap"), ("VXLAN decap 1518B", 1518, 1000, False, "decap"),
+    ("ClusterIP 64B, 1k flows (established)", 64, 1000, False, "svc-est"),
+    ("ClusterIP 64B, new connections", 64, 1, False, "svc-new")]
+# How a switch is started for a path: pod to pod, with an uplink for both VXLAN directions, or
+# with the Services (and a connection table of CONNTRACK_ENTRIES) for the ClusterIP paths.
+MODE = {"pods": "pods", "encap": "vxlan", "decap": "vxlan", "svc-est": "services",
+        "svc-new": "services"}
 VERIFY_RATE_MPPS = 0.1
 VERIFY_ATTEMPTS = 4  # a switch that lost the remote VTEP's ARP asks again within ~10 s
 VERIFY_MAX_LOSS_PCT = 1.0
@@ -400,18 +562,25 @@ def path_ends(ends, path):
     return ends if path == "pods" else ends[path]
 
 
+def check_ends(ends):
+    """What the forwarding check and the warm-up send: the path's own ends unless it names others."""
+    return ends.get("check", ends)
+
+
 def verify_forwarding(sw, procs, work, ends, path):
     """Numbers count only from a switch that forwards: at a low rate nearly everything must
     arrive (and, with VXLAN, arrive encapsulated). The first attempts may lose packets while the
     switch resolves the remote VTEP."""
     for attempt in range(VERIFY_ATTEMPTS):
-        r = pktgen(procs, work, ends, 64, 1, 1, 1, rate=VERIFY_RATE_MPPS)
+        r = pktgen(procs, work, check_ends(ends), 64, 1, 1, 1, rate=VERIFY_RATE_MPPS)
         ok = (r["rx_packets"] > 0 and r["loss_pct"] <= VERIFY_MAX_LOSS_PCT
-              and r.get("rx_not_vxlan", 0) == 0)
+              and r.get("rx_not_vxlan", 0) == 0 and r.get("rx_wrong_dst", 0) == 0
+              and r.get("rx_bad_checksum", 0) == 0)
         if ok:
             return
         print(f"{sw.name:12} {path}: forwarding check {attempt + 1} failed (rx {r['rx_packets']}"
-              f" of {r['tx_packets']}, not VXLAN {r.get('rx_not_vxlan', 0)})", flush=True)
+              f" of {r['tx_packets']}, not VXLAN {r.get('rx_not_vxlan', 0)}, not translated "
+              f"{r.get('rx_wrong_dst', 0)}, bad checksum {r.get('rx_bad_checksum', 0)})", flush=True)
         time.sleep(3)
     raise RuntimeError(f"{sw.name} does not forward on the {path} path: {json.dumps(r)}\n"
                        + sw.diagnose())
@@ -423,19 +592,22 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios):
     out = {}
     for mode in dict.fromkeys(MODE[s[4]] for s in scenarios):
         if mode not in sw.modes:
-            print(f"{sw.name:12} skips the {mode} scenarios (it cannot encapsulate)", flush=True)
+            print(f"{sw.name:12} skips the {mode} scenarios (it cannot encapsulate or NAT)", flush=True)
             continue
         try:
             ends = sw.start(mode)
             for path in dict.fromkeys(s[4] for s in scenarios if MODE[s[4]] == mode):
                 verify_forwarding(sw, procs, work, path_ends(ends, path), path)
-                pktgen(procs, work, path_ends(ends, path), 64, 1, 2, 1)  # warm the path once
+                pktgen(procs, work, check_ends(path_ends(ends, path)), 64, 1, 2, 1)  # warm the path once
             for label, size, flows, tcp, path in scenarios:
                 if MODE[path] != mode:
                     continue
                 sw.clear()
                 r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp)
                 r["cycles_per_packet"] = sw.cycles_per_packet()
+                if path == "svc-new":
+                    # Every packet sent is a connection the switch must have created.
+                    r["connections"] = sw.connection_stats()
                 out[label] = r
                 print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)",
                       flush=True)
@@ -457,16 +629,30 @@ def latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_ste
         sw.stop()
 
 
-def control_plane(pods):
-    """Pod add to first forwarded packet and pods attached per second (perf/attach_latency.sh)."""
-    out = subprocess.run(["bash", os.path.join(TOP, "perf", "attach_latency.sh"), str(pods), "20"],
-                         capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+def perf_script(name, *args):
+    """Runs perf/NAME with podvs from BUILD; returns the JSON of its last "JSON " line."""
+    out = subprocess.run(["bash", os.path.join(TOP, "perf", name), *map(str, args)],
+                         capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
                          env=dict(os.environ, PODVSD=os.path.join(BUILD, "podvsd"),
                                   PODVSCTL=os.path.join(BUILD, "podvsctl")))
     for line in out.stdout.splitlines():
         if line.startswith("JSON "):
             return json.loads(line[5:])
-    raise RuntimeError("attach_latency.sh failed: " + (out.stdout + out.stderr)[-2000:])
+    raise RuntimeError(name + " failed: " + (out.stdout + out.stderr)[-2000:])
+
+
+def control_plane(pods, services):
+    """Pod add to first forwarded packet and pods attached per second (perf/attach_latency.sh);
+    the time to program `services` Services of 10 endpoints each and to restore them on a restart
+    (perf/service_programming.sh)."""
+    cp = perf_script("attach_latency.sh", pods, 20)
+    try:
+        cp["services"] = perf_script("service_programming.sh", services, 10)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        # The throughput results of a long run are still worth writing.
+        print(e, file=sys.stderr)
+        cp["services"] = {"error": str(e)[-500:]}
+    return cp
 
 
 def main():
@@ -509,10 +695,13 @@ def main():
                        "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
                        "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
                        "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs}
+                if path == "svc-new":
+                    row["connections"] = [r["connections"] for r in rs]
                 if size == 64 and flows == 1 and path == "pods":
                     latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_steps)
                 results.append(row)
-        cp = None if opts.no_control_plane else control_plane(20 if opts.quick else 100)
+        cp = (None if opts.no_control_plane
+              else control_plane(20 if opts.quick else 100, 1000 if opts.quick else 10000))
     finally:
         procs.stop_all()
         shutil.rmtree(work, ignore_errors=True)
@@ -532,7 +721,30 @@ def control_plane_table(cp):
             "| --- | --- | --- | --- |\n" % cp["pods"] +
             "| pod add (API call), ms | %.1f | %.1f | %.1f |\n" % tuple(cp["add_ms"]) +
             "| pod add to first forwarded packet, ms | %.1f | %.1f | %.1f |\n" % tuple(cp["attach_ms"]) +
-            "\n%.1f pods attached per second (each cycle also deletes one pod)\n" % cp["pods_per_second"])
+            "\n%.1f pods attached per second (each cycle also deletes one pod)\n" % cp["pods_per_second"]
+            + services_table(cp.get("services")))
+
+
+def services_table(s):
+    if not s:
+        return ""
+    if "error" in s:
+        return f"\nperf/service_programming.sh failed: {s['error']}\n"
+    return (f"\n| podvs Services ({s['services']} Services, {s['endpoints']} endpoints, "
+            "perf/service_programming.sh) | value |\n| --- | --- |\n"
+            f"| `podvsctl service load`, s | {s['load_s']:.2f} |\n"
+            f"| Services programmed per second | {s['services_per_second']:.0f} |\n"
+            f"| podvsd RSS before / after / after a restart, MiB | {s['rss_mb_before']} / "
+            f"{s['rss_mb_after']} / {s['rss_mb_after_restart']} |\n"
+            f"| `podvsctl --json service list` of them all, s | {s['list_s']:.2f} |\n"
+            f"| restart to ready / last Service answering / every Service listed, s | "
+            f"{s['restart_ready_s']:.2f} / {s['restart_reachable_s']:.2f} / {s['restart_listed_s']:.2f} |\n"
+            f"| first start, nothing to restore, to ready, s | {s['fresh_start_ready_s']:.2f} |\n"
+            f"| last Service: connections answered (endpoints reached) before / after the restart | "
+            f"{s['answered']}/{s['connections']} ({s['endpoints_reached']}) / "
+            f"{s['answered_after_restart']}/{s['connections']} ({s['endpoints_reached_after_restart']}) |\n"
+            + (f"\n**{s['failed_checks']} check(s) of service_programming.sh failed.**\n"
+               if s["failed_checks"] else ""))
 
 
 def table(results):
@@ -550,10 +762,27 @@ def table(results):
             if r and "ndr_mpps" in r:
                 lat = r["latency_us_at_half_rate"]
                 extra.append(f"| {r['switch']} | {r['ndr_mpps']:.2f} | {lat['p50']:.1f} / {lat['p99']:.1f} / {lat['p99_9']:.1f} |")
-    if any(r.get("path", "pods") != "pods" for r in results):
+    if any(r.get("path") in ("encap", "decap") for r in results):
         lines += ["", "VXLAN rows: inner frame sizes; testpmd-io cannot encapsulate or decapsulate ('-'). "
                   "Encap: pod to a remote node's pod (route, encapsulate, out the uplink); decap: "
                   "from the remote VTEP on the uplink to the pod."]
+    if any(r.get("path", "").startswith("svc-") for r in results):
+        lines += ["", f"ClusterIP rows: pod A sends UDP to ClusterIP:{SVC_PORT} of Services whose one "
+                  f"endpoint is pod B (target port {SVC_TARGET_PORT}, or one of its own per Service "
+                  "for new connections, so that reply tuples stay unique); the sink counts only "
+                  "frames translated to B with correct checksums. podvs: `podvsctl service load`; OVS-DPDK: OVN's load-balancer "
+                  "rules (ct(zone,nat) for frontends and replies, per Service a dp_hash select group "
+                  "whose bucket commits ct(nat(dst=endpoint))); testpmd-io cannot NAT ('-'). "
+                  "*established*: 1k flows whose connections the warm-up created; *new connections*: "
+                  f"every packet a new connection ({NEW_CONN_FLOWS:,} distinct tuples over "
+                  f"{NEW_CONN_SERVICES} ClusterIPs, connection tables of {CONNTRACK_ENTRIES:,} entries "
+                  "on both switches): its Mpps is millions of connections created per second, each with its first "
+                  "packet translated and delivered."]
+        for r in results:
+            if r.get("path") == "svc-new":
+                lines.append(f"{r['switch']} after each new-connection run: {json.dumps(r['connections'])}"
+                             f" (packets sent {[x['tx_packets'] + x['warmup_tx_packets'] for x in r['runs']]}, "
+                             f"measured seconds {[round(x['duration_s'], 2) for x in r['runs']]})")
     if extra:
         lines += ["", "| 64B, 1 flow | no-drop rate (Mpps, 10 s) | latency at half rate p50 / p99 / p99.9 (us) |",
                   "| --- | --- | --- |"] + extra
@@ -582,7 +811,7 @@ def plot(results, path):
         ax.bar([x + i * width for x in range(len(scenarios))], vals, width, label=n)
     ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(scenarios))], scenarios)
     ax.set_ylabel("Mpps (median)")
-    ax.set_title("vhost-user pods (and VXLAN to a remote node), one switch core")
+    ax.set_title("vhost-user pods (VXLAN to a remote node, ClusterIP DNAT), one switch core")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

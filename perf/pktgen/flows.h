@@ -35,6 +35,7 @@ class FlowSet {
 
   uint32_t size() const { return flows_; }
   FlowTuple tuple(uint32_t flow) const;
+  const FlowRanges& ranges() const { return ranges_; }
 
   // How many values of each field are in use (for the report).
   uint32_t src_ports() const { return n_sport_; }

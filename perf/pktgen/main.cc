@@ -2,6 +2,8 @@
 //   podvs-pktgen [EAL args] -- --tx-socket A --rx-socket B [options]
 // With --vxlan-tx it plays a remote VTEP sending to a switch's uplink, with --vxlan-rx it receives
 // what a switch encapsulated (vxlan.h); --answer-arp answers for that VTEP's address (arp.h).
+// --new-flows makes every packet a new connection (new_flows.h); --expect-dst checks that a
+// switch's DNAT rewrote what arrives (dst_check.h).
 // Lcores: with one EAL lcore, one loop alternates tx and rx bursts; with two, the main lcore
 // sends and the next one receives (they may share a CPU, e.g. --lcores 0@0,1@0, in which case
 // each loop yields the CPU when it has nothing to do).
@@ -29,6 +31,7 @@
 
 #include "perf/pktgen/arp.h"
 #include "perf/pktgen/flows.h"
+#include "perf/pktgen/new_flows.h"
 #include "perf/pktgen/options.h"
 #include "perf/pktgen/port.h"
 #include "perf/pktgen/report.h"
@@ -218,6 +221,12 @@ int run(const Options& o) {
     std::vector<FlowTemplate> flows(o.flows);
     for (uint32_t f = 0; f < o.flows; ++f) flows[f] = make_template(o.frame, flow_set.tuple(f), f);
     const VxlanTx vxlan_tx = o.vxlan_tx ? make_vxlan_tx(o, flow_set) : VxlanTx{};
+    std::optional<NewFlows> new_flows;
+    if (o.new_flows > 0) {
+      FlowSet new_set;
+      new_set.init(o.ranges, o.new_flows);  // validated by parse_options
+      new_flows.emplace(new_set, o.frame.proto);
+    }
 
     const double hz = static_cast<double>(rte_get_tsc_hz());
     const double expected =
@@ -225,7 +234,7 @@ int run(const Options& o) {
     const auto every = static_cast<uint64_t>(expected / static_cast<double>(o.latency_samples)) + 1;
     std::optional<VxlanRx> vxlan_rx;
     if (o.vxlan_rx) vxlan_rx = VxlanRx{o.vxlan.udp_port, o.vxlan.vni};
-    RxStats rx_stats(o.flows, o.latency_samples, every, vxlan_rx);
+    RxStats rx_stats(o.flows, o.latency_samples, every, vxlan_rx, o.expect_dst);
 
     TxPhases phases;
     phases.start_tsc = rte_rdtsc();
@@ -233,7 +242,7 @@ int run(const Options& o) {
     phases.end_tsc = phases.measure_tsc + static_cast<uint64_t>(o.duration_s * hz);
     const double pkts_per_cycle = o.rate_mpps * 1e6 / hz;
     TxLoop tx(tx_port.id(), tx_pool, flows, o.frame, phases, pkts_per_cycle,
-              o.vxlan_tx ? &vxlan_tx : nullptr, arp_ring);
+              o.vxlan_tx ? &vxlan_tx : nullptr, arp_ring, new_flows ? &*new_flows : nullptr);
     RxLoop rx(rx_port.id(), tx_port.id(), rx_stats, o.answer_arp, arp_ring);
 
     std::atomic<uint64_t> tx_done_tsc{0};

@@ -20,6 +20,30 @@ bool parse_ip(const std::string& text, uint32_t& out) {
   return true;
 }
 
+bool parse_port(const std::string& text, uint32_t& out) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = static_cast<uint32_t>(std::stoul(text));
+  return out >= 1 && out <= 65535;
+}
+
+// IP:PORT or IP:FIRST-LAST.
+bool parse_expect_dst(const std::string& text, ExpectedDst& out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || !parse_ip(text.substr(0, colon), out.ip)) return false;
+  const std::string ports = text.substr(colon + 1);
+  const size_t dash = ports.find('-');
+  uint32_t first = 0, last = 0;
+  if (!parse_port(ports.substr(0, dash), first)) return false;
+  if (dash == std::string::npos)
+    last = first;
+  else if (!parse_port(ports.substr(dash + 1), last) || last < first)
+    return false;
+  out.port_first = static_cast<uint16_t>(first);
+  out.port_last = static_cast<uint16_t>(last);
+  return true;
+}
+
 }  // namespace
 
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
@@ -31,6 +55,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   std::string dst_ip = "10.0.0.2";
   bool tcp = false;
   std::string outer_src_mac, outer_dst_mac, outer_src_ip, outer_dst_ip, answer_arp;
+  std::string expect_dst;
 
   CLI::App app{
       "podvs-pktgen: plays two DPDK pods on vhost-user sockets, sends IPv4 UDP/TCP frames on the "
@@ -75,6 +100,16 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--flows", o.flows, "distinct flows, sent round-robin")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--new-flows", o.new_flows,
+                 "every packet gets a tuple no earlier packet had (a new connection to a stateful "
+                 "switch), taken in order from the flow ranges; sending ends when this many have "
+                 "been sent (or at the end of --duration). Needs --flows 1")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 31));
+  app.add_option("--expect-dst", expect_dst,
+                 "IP:PORT or IP:FIRST-LAST: received frames must arrive with this destination "
+                 "address and an L4 port in the range (a switch's DNAT) and correct checksums; "
+                 "others count as rx_wrong_dst or rx_bad_checksum (warm-up included), not as "
+                 "received");
   app.add_flag("--tcp", tcp, "send TCP segments with SYN|ACK (no handshake) instead of UDP");
   app.add_option("--rate", o.rate_mpps, "send rate in Mpps, paced by the TSC; 0 = line rate")
       ->capture_default_str()
@@ -162,10 +197,24 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
                   " is not IP,MAC (e.g. 192.168.50.2,02:00:00:00:50:02)");
     o.answer_arp = a;
   }
+  if (!expect_dst.empty()) {
+    ExpectedDst d;
+    if (!parse_expect_dst(expect_dst, d))
+      return fail(
+          "--expect-dst " + expect_dst +
+          " is not IP:PORT or IP:FIRST-LAST (e.g. 10.244.0.3:6000 or 10.244.0.3:6001-6128)");
+    o.expect_dst = d;
+  }
+  if (o.new_flows > 0) {
+    if (o.flows != 1) return fail("--new-flows replaces --flows: leave --flows at 1");
+    if (o.vxlan_tx) return fail("--new-flows cannot be combined with --vxlan-tx");
+  }
   o.frame.proto = tcp ? L4::tcp : L4::udp;
   o.frame.frame_len = static_cast<uint16_t>(o.size - RTE_ETHER_CRC_LEN);
   FlowSet probe;
-  if (const std::string error = probe.init(o.ranges, o.flows); !error.empty()) return fail(error);
+  if (const std::string error = probe.init(o.ranges, o.new_flows > 0 ? o.new_flows : o.flows);
+      !error.empty())
+    return fail(error);
   exit_code = 0;
   return o;
 }

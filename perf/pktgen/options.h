@@ -8,6 +8,7 @@
 #include <string>
 
 #include "perf/pktgen/arp.h"
+#include "perf/pktgen/dst_check.h"
 #include "perf/pktgen/flows.h"
 #include "perf/pktgen/frame.h"
 #include "perf/pktgen/vxlan.h"
@@ -25,7 +26,9 @@ struct Options {
   uint32_t size = 64;  // frame size with FCS, as testpmd counts it; the inner frame's with VXLAN
   FlowRanges ranges;
   uint32_t flows = 1;
-  double rate_mpps = 0;  // 0: as fast as the tx queue takes packets
+  uint32_t new_flows = 0;  // 0: off; else every packet a tuple of its own, this many (new_flows.h)
+  std::optional<ExpectedDst> expect_dst;  // received frames must be translated to it
+  double rate_mpps = 0;                   // 0: as fast as the tx queue takes packets
   double duration_s = 10;
   double warmup_s = 1;
   double drain_s = 1;

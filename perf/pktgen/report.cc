@@ -15,6 +15,13 @@ double mpps(uint64_t packets, double seconds) {
   return seconds > 0 ? static_cast<double>(packets) / seconds / 1e6 : 0;
 }
 
+std::string format_dst(const ExpectedDst& d) {
+  return std::to_string(d.ip >> 24) + "." + std::to_string((d.ip >> 16) & 0xff) + "." +
+         std::to_string((d.ip >> 8) & 0xff) + "." + std::to_string(d.ip & 0xff) + ":" +
+         std::to_string(d.port_first) +
+         (d.port_last != d.port_first ? "-" + std::to_string(d.port_last) : "");
+}
+
 }  // namespace
 
 void print_report(const Options& o, const RunResult& r, std::ostream& out) {
@@ -69,6 +76,11 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
         {"rx_not_vxlan", r.rx.not_vxlan},
         {"arp_received", r.arp.received},
         {"arp_answered", r.arp.answered},
+        {"new_flows", o.new_flows},
+        {"new_flows_exhausted", r.tx.new_flows_exhausted},
+        {"expect_dst", o.expect_dst ? format_dst(*o.expect_dst) : ""},
+        {"rx_wrong_dst", r.rx.wrong_dst},
+        {"rx_bad_checksum", r.rx.bad_checksum},
     };
     out << j.dump() << "\n";
     return;
@@ -102,6 +114,14 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
                 r.rx.foreign, r.rx.bad_flow, r.tx_port_received, r.tx.queue_full,
                 r.tx.alloc_failures);
   out << line;
+  if (o.new_flows > 0 || o.expect_dst) {
+    std::snprintf(line, sizeof(line),
+                  "  nat        new flows %u%s  expect dst %s: wrong dst %lu  bad checksum %lu\n",
+                  o.new_flows, r.tx.new_flows_exhausted ? " (all sent)" : "",
+                  o.expect_dst ? format_dst(*o.expect_dst).c_str() : "-", r.rx.wrong_dst,
+                  r.rx.bad_checksum);
+    out << line;
+  }
   if (o.vxlan_tx || o.vxlan_rx || o.answer_arp) {
     std::snprintf(line, sizeof(line),
                   "  vxlan      tx %s  rx %s (not VXLAN %lu)  arp received %lu  answered %lu\n",

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "perf/pktgen/dst_check.h"
 #include "perf/pktgen/frame.h"
 #include "perf/pktgen/latency.h"
 #include "perf/pktgen/vxlan.h"
@@ -20,6 +21,10 @@ struct RxCounters {
   uint64_t bad_flow = 0;        // magic present but a flow index we never sent
   uint64_t reordered = 0;       // measured packets whose flow sequence number went backwards
   uint64_t not_vxlan = 0;       // with --vxlan-rx: not VXLAN to our port and VNI (an error)
+  // With --expect-dst, ours (warm-up frames too) but not to that address and a port of its range,
+  // or with a wrong IPv4 or L4 checksum: errors, not counted above.
+  uint64_t wrong_dst = 0;
+  uint64_t bad_checksum = 0;
 };
 
 // With --vxlan-rx, what a received frame must be: VXLAN to this UDP port with this VNI.
@@ -30,9 +35,11 @@ struct VxlanRx {
 
 class RxStats {
  public:
-  // `vxlan`: received frames are VXLAN; the stamp is read from the inner frame.
+  // `vxlan`: received frames are VXLAN; the stamp is read from the inner frame. `expect_dst`:
+  // frames (inner frames with VXLAN) must arrive translated to it (dst_check.h).
   RxStats(uint32_t flows, uint64_t latency_capacity, uint64_t latency_every,
-          std::optional<VxlanRx> vxlan = std::nullopt);
+          std::optional<VxlanRx> vxlan = std::nullopt,
+          std::optional<ExpectedDst> expect_dst = std::nullopt);
 
   // One received frame; `now_tsc` is the low 32 bits of the TSC at receive time.
   void account(const uint8_t* frame, uint32_t len, uint32_t now_tsc) {
@@ -49,6 +56,18 @@ class RxStats {
     if (!stamp) {
       ++counters_.foreign;
       return;
+    }
+    if (expect_dst_) {
+      switch (check_dst(frame, len, *expect_dst_)) {
+        case DstCheck::ok:
+          break;
+        case DstCheck::wrong_dst:
+          ++counters_.wrong_dst;
+          return;
+        case DstCheck::bad_checksum:
+          ++counters_.bad_checksum;
+          return;
+      }
     }
     if (stamp->flow >= next_seq_.size()) {
       ++counters_.bad_flow;
@@ -77,6 +96,7 @@ class RxStats {
   std::vector<uint32_t> next_seq_;  // per flow; sequence numbers start at 0
   LatencySamples latency_;
   std::optional<VxlanRx> vxlan_;
+  std::optional<ExpectedDst> expect_dst_;
 };
 
 }  // namespace podvs::pktgen

@@ -2,13 +2,14 @@
 
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace podvs::pktgen {
 
 TxLoop::TxLoop(uint16_t port, rte_mempool* pool, std::vector<FlowTemplate>& flows,
                const FrameSpec& spec, const TxPhases& phases, double pkts_per_cycle,
-               const VxlanTx* vxlan, rte_ring* injected)
+               const VxlanTx* vxlan, rte_ring* injected, NewFlows* new_flows)
     : port_(port),
       pool_(pool),
       flows_(flows),
@@ -16,6 +17,7 @@ TxLoop::TxLoop(uint16_t port, rte_mempool* pool, std::vector<FlowTemplate>& flow
       frame_len_(static_cast<uint16_t>(spec.frame_len + (vxlan != nullptr ? kVxlanOuterLen : 0))),
       vxlan_(vxlan),
       injected_(injected),
+      new_flows_(new_flows),
       phases_(phases),
       pacer_(pkts_per_cycle, phases.start_tsc) {}
 
@@ -53,11 +55,14 @@ bool TxLoop::poll(uint64_t now, bool stop, bool& progress) {
     send_pending(progress);
     if (pending_count_ > 0) return true;
   }
-  if (stop || now >= phases_.end_tsc) {
+  const bool exhausted = new_flows_ != nullptr && new_flows_->remaining() == 0;
+  if (stop || exhausted || now >= phases_.end_tsc) {
     if (counters_.last_tsc == 0) counters_.last_tsc = now;
+    counters_.new_flows_exhausted = exhausted;
     return false;
   }
-  const uint32_t n = pacer_.allowance(now, kBurst);
+  uint32_t n = pacer_.allowance(now, kBurst);
+  if (new_flows_ != nullptr) n = std::min(n, new_flows_->remaining());
   if (n == 0) return true;
   if (rte_pktmbuf_alloc_bulk(pool_, pending_, n) != 0) {
     ++counters_.alloc_failures;
@@ -78,6 +83,7 @@ bool TxLoop::poll(uint64_t now, bool stop, bool& progress) {
       frame += kVxlanOuterLen;
     }
     write_frame(frame, flow, proto_, magic, flow.next_seq++, tsc);
+    if (new_flows_ != nullptr) new_flows_->next(frame);
     m->data_len = frame_len_;
     m->pkt_len = frame_len_;
     if (++next_flow_ == flow_count) next_flow_ = 0;

@@ -4,8 +4,10 @@
 // lcore; its counters are read after that lcore has finished.
 //
 // With --vxlan-tx every frame gets the run's outer headers in front, with its flow's UDP source
-// port. Frames injected through a ring (ARP replies from the receive loop, see rx_loop.h) are sent
-// before each new burst and not counted.
+// port. With --new-flows `flows` holds the one template of the first tuple and every frame is
+// rewritten to the next unsent tuple (new_flows.h); sending ends when none is left. Frames injected
+// through a ring (ARP replies from the receive loop, see rx_loop.h) are sent before each new burst
+// and not counted.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "perf/pktgen/frame.h"
+#include "perf/pktgen/new_flows.h"
 #include "perf/pktgen/pacer.h"
 #include "perf/pktgen/vxlan.h"
 
@@ -35,7 +38,8 @@ struct TxCounters {
   uint64_t alloc_failures = 0;  // bursts skipped because the mempool was empty
   uint64_t queue_full = 0;      // polls that could not send everything pending
   uint64_t first_measured_tsc = 0;
-  uint64_t last_tsc = 0;  // when sending stopped
+  uint64_t last_tsc = 0;             // when sending stopped
+  bool new_flows_exhausted = false;  // --new-flows: sending stopped because every tuple was sent
 };
 
 // The outer headers of --vxlan-tx: one template, one UDP source port per flow (host order).
@@ -46,10 +50,10 @@ struct VxlanTx {
 
 class TxLoop {
  public:
-  // `vxlan` and `injected` may be null; both must outlive the loop.
+  // `vxlan`, `injected` and `new_flows` may be null; all must outlive the loop.
   TxLoop(uint16_t port, rte_mempool* pool, std::vector<FlowTemplate>& flows, const FrameSpec& spec,
          const TxPhases& phases, double pkts_per_cycle, const VxlanTx* vxlan = nullptr,
-         rte_ring* injected = nullptr);
+         rte_ring* injected = nullptr, NewFlows* new_flows = nullptr);
   TxLoop(const TxLoop&) = delete;
   TxLoop& operator=(const TxLoop&) = delete;
   ~TxLoop();
@@ -71,6 +75,7 @@ class TxLoop {
   uint16_t frame_len_;  // on the wire, without FCS: with the outer headers under --vxlan-tx
   const VxlanTx* vxlan_;
   rte_ring* injected_;
+  NewFlows* new_flows_;
   TxPhases phases_;
   Pacer pacer_;
   uint32_t next_flow_ = 0;

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "control/service_spec.h"
+#include "vswitch/file_io.h"
 
 namespace podvs {
 namespace {
@@ -27,26 +28,6 @@ using json = nlohmann::ordered_json;
 constexpr int kFormatVersion = 1;
 constexpr const char* kSuffix = ".json";
 constexpr const char* kTmpSuffix = ".json.tmp";
-
-[[noreturn]] void throw_system_error(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // close() reports write-back errors on some file systems, so save() checks it.
-  int close() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
 
 json encode(const ServiceSpec& spec) {
   json ports = json::array();
@@ -171,28 +152,10 @@ class Decoder {
   std::string file_;
 };
 
-void write_all(int fd, const std::string& data, const std::string& path) {
-  for (size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_system_error("cannot write", path);
-    done += static_cast<size_t>(n);
-  }
-}
-
-std::string read_all(const std::string& path) {
+std::string read_service_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw_system_error("cannot open service file", path);
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_system_error("cannot read service file", path);
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return text;
+  return read_all(fd.get(), path, "service file");
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -308,7 +271,7 @@ std::vector<ServiceSpec> ServiceStore::load_all() const {
 
   std::vector<ServiceSpec> services;
   for (const std::string& path : files) {
-    const std::string text = read_all(path);
+    const std::string text = read_service_file(path);
     const Decoder decoder(path);
     json root;
     try {

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "vswitch/file_io.h"
+
 namespace podvs {
 namespace {
 
@@ -19,27 +21,6 @@ using json = nlohmann::ordered_json;
 // Bump when the layout changes incompatibly; load() refuses versions it does not know rather than
 // guessing and re-creating ports from misread state.
 constexpr int kFormatVersion = 1;
-
-[[noreturn]] void throw_system_error(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
-
-// An fd closed on every path out, so an exception half-way through save() leaks nothing.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // close() reports write-back errors on some file systems, so save() checks it.
-  int close() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
 
 void make_directory(const std::string& dir) {
   if (dir.empty()) throw std::runtime_error("the state directory path is empty");
@@ -187,15 +168,6 @@ class Decoder {
   std::string file_;
 };
 
-void write_all(int fd, const std::string& data, const std::string& path) {
-  for (size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_system_error("cannot write", path);
-    done += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
 
 StateStore::StateStore(std::string dir) : dir_(std::move(dir)) { make_directory(dir_); }
@@ -205,15 +177,7 @@ std::optional<SwitchState> StateStore::load() const {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0 && errno == ENOENT) return std::nullopt;
   if (fd.get() < 0) throw_system_error("cannot open state file", path);
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_system_error("cannot read state file", path);
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
+  const std::string text = read_all(fd.get(), path, "state file");
   const Decoder decoder(path);
   json root;
   try {

@@ -14,11 +14,15 @@ bool too_big_for_overlay(const ParsedPacket& p, const ForwardAction& action,
          rte_be_to_cpu_16(p.ip->total_length) > table.overlay().max_inner_ip_len;
 }
 
-// RFC 1191: with DF its sender gets "fragmentation needed" so its path MTU drops.
+// RFC 1191: with DF its sender gets "fragmentation needed" so its path MTU drops. The error comes
+// from the address the sender knows us by: the pods' gateway, or on the underlay the node IP.
 void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
   const ForwardingTable& t = ctx.table;
+  const bool underlay = in_port == t.uplink_port();
   if (ipv4_dont_fragment(p.ip) &&
-      make_frag_needed(m, t.overlay().max_inner_ip_len, t.gateway_ip(), t.gateway_mac())) {
+      make_frag_needed(m, t.overlay().max_inner_ip_len,
+                       underlay ? t.overlay().node_ip : t.gateway_ip(),
+                       underlay ? t.overlay().vtep_mac : t.gateway_mac())) {
     ctx.counters.frag_needed_sent.add(1);
     return send(m, in_port, ctx);
   }

@@ -74,7 +74,8 @@ struct OverlayState {
   // have no route, rather than leaving through the host port.
   rte_be32_t cluster_net = 0, cluster_mask = 0;
   // Masquerade: pods' traffic to outside the cluster leaves the uplink via the underlay gateway
-  // with the node IP as source, except to these networks (network order: network, mask).
+  // with the node IP as source, except to these networks (network order: network, mask). The
+  // gateway also takes the answers to NodePort clients outside the cluster.
   bool masquerade = false;
   bool gateway_resolved = false;
   rte_ether_addr gateway_mac{};

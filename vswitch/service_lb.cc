@@ -45,7 +45,9 @@ bool to_frontend(const FlowKey& k, const ForwardingTable& table) {
 // Checked once per table version: the entry's cookie is the version it was last found valid in.
 ConnLookup revalidated(ConnLookup found, const ForwardingTable& table, ConnTrack& conntrack) {
   ConnEntry* e = found.entry;
-  if (e == nullptr || !e->nat().dnat) return found;
+  // Only the client's side: what the old endpoint still sends is translated while the entry
+  // lives, so its last answers are not delivered from an address the client never called.
+  if (e == nullptr || !e->nat().dnat || found.dir != ConnDir::original) return found;
   const auto version = static_cast<uint32_t>(table.version());
   if (e->cookie() == version) return found;
   const ServiceFrontend* f = frontend_of(e->tuple(ConnDir::original), table);
@@ -100,10 +102,27 @@ void send_translated(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& ac
   send(m, overlay.uplink_port, ctx);
 }
 
+ForwardAction to_underlay_gateway(const ForwardingTable& table) {
+  ForwardAction a;
+  a.out_port = table.uplink_port();
+  a.remote = kMasquerade;
+  return a;
+}
+
 // Where a packet of the connection goes once translated. Routed as if from nowhere in particular:
 // a NodePort connection arriving on the uplink may go on to a backend on another node.
 ForwardAction route_translated(const ConnEntry& e, ConnDir dir, const ForwardingTable& table) {
-  return table.route(reversed(e.tuple(opposite(dir))).dst_ip, kNoPort);
+  const rte_be32_t dst = reversed(e.tuple(opposite(dir))).dst_ip;
+  const OverlayState& overlay = table.overlay();
+  if (overlay.uplink_port != kNoPort) {
+    // A NodePort client that came through the uplink is answered that way, whatever the plain
+    // route to its address says (the host port, when masquerade is off or skips it).
+    if (dir == ConnDir::reply && e.tuple(ConnDir::original).dst_ip == overlay.node_ip)
+      return to_underlay_gateway(table);
+    // An endpoint on this node's own address (a host-network pod) is the node's stack.
+    if (dst == overlay.node_ip) return table.route(table.host_ip(), kNoPort);
+  }
+  return table.route(dst, kNoPort);
 }
 
 void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDir dir,
@@ -157,8 +176,12 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
   // Hairpin: a pod reaching itself through its Service would see its own address as the source
   // and answer itself directly, untranslated; NodePort with externalTrafficPolicy Cluster may
   // reach another node, whose reply must come back through us. Both take our host IP as source.
-  if (f->snat || b->ip == t.src_ip) {
-    const auto with_snat = conn.ports.pick(conn.conntrack, t, table.host_ip(), ctx.now, nat);
+  // An endpoint outside the cluster (an API server, say) is reached like any outside address:
+  // from the node IP, or it could not answer a pod address.
+  const bool outside = table.route(b->ip, kNoPort).remote == kMasquerade;
+  if (f->snat || b->ip == t.src_ip || outside) {
+    const rte_be32_t snat_ip = outside ? table.overlay().node_ip : table.host_ip();
+    const auto with_snat = conn.ports.pick(conn.conntrack, t, snat_ip, ctx.now, nat);
     if (!with_snat) return drop(m, in_port, DropReason::snat_ports_exhausted, ctx.counters);
     nat = *with_snat;
   }
@@ -212,9 +235,7 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   // Frontends first: a ClusterIP lies outside the cluster's pod network, where the plain route
   // is masquerade when that is on.
   if (!decapped && to_frontend(p.key, ctx.table)) return special(kService);
-  // masquerade_out translates the packets of any connection conntrack holds, including Service
-  // replies to clients outside the cluster.
-  if (routed.remote == kMasquerade || !balanced_protocol(p.key.proto)) return routed;
+  if (!balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
   if (is_later_fragment(p.ip)) return special(kTracked);
   const auto t = packet_tuple(p.ip);
@@ -250,6 +271,16 @@ void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
 void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                     BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
+  if (ctx.conn != nullptr && is_icmp_error_packet(p.ip)) {
+    // About a NodePort connection (a router's "fragmentation needed" on the way to its client).
+    const auto inner = icmp_error_inner_tuple(m, p.ip);
+    const ConnLookup found = inner ? ctx.conn->conntrack.lookup(*inner, ctx.now) : ConnLookup{};
+    if (found.entry != nullptr && found.entry->nat().dnat)
+      return translate_error(m, p, hash, in_port, false, ctx);
+  }
+  if (ctx.conn != nullptr && is_later_fragment(p.ip) &&
+      translate_later_fragment(m, p, hash, in_port, ctx))
+    return;
   if (ctx.conn != nullptr && table.services().has_node_ports() &&
       p.ip->dst_addr == table.overlay().node_ip && balanced_protocol(p.ip->next_proto_id)) {
     const auto t = packet_tuple(p.ip);

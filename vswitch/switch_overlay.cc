@@ -52,11 +52,14 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
             uplink_port_->dev_name.c_str(), port, uplink_mac_.str().c_str(), queues,
             uplink_offload_.c_str());
 
-  if (masquerade_enabled()) {
-    // The gateway is a next hop like a remote node's, and stays wanted while podvsd runs.
+  if (config_.uplink_gateway != 0) {
+    // The gateway is a next hop like a remote node's (masquerade, and answers to NodePort clients
+    // outside the cluster leave through it), and stays wanted while podvsd runs.
     if (next_hop_users_[config_.uplink_gateway]++ == 0)
       if (auto error = neighbours_.want(config_.uplink_gateway, NeighbourClock::now()))
         throw std::runtime_error("cannot resolve uplink_gateway: " + *error);
+  }
+  if (masquerade_enabled()) {
     PODVS_LOG(info, "masquerade to %s via %s", ipv4_str(config_.node_ip).c_str(),
               ipv4_str(config_.uplink_gateway).c_str());
   } else if (config_.masquerade && config_.cluster_cidr && config_.uplink_gateway != 0) {
@@ -119,12 +122,13 @@ OverlayState SwitchController::overlay_state() const {
     o.cluster_mask = rte_cpu_to_be_32(config_.cluster_cidr->mask());
     o.cluster_net = rte_cpu_to_be_32(config_.cluster_cidr->network);
   }
-  if (masquerade_enabled()) {
-    o.masquerade = true;
+  if (config_.uplink_gateway != 0)
     if (auto mac = neighbours_.lookup(config_.uplink_gateway)) {
       o.gateway_resolved = true;
       o.gateway_mac = to_rte(*mac);
     }
+  if (masquerade_enabled()) {
+    o.masquerade = true;
     for (const Ipv4Prefix& p : config_.no_masquerade_cidrs)
       o.no_masquerade.emplace_back(rte_cpu_to_be_32(p.network), rte_cpu_to_be_32(p.mask()));
   }

@@ -185,7 +185,7 @@ class ServicePipelineTest : public ::testing::Test {
 
   // The uplink of overlay_pipeline_test: node IP 192.168.1.10, remote node 192.168.1.20 owning
   // 10.244.1.0/24, masquerade on (as in a real cluster) through the underlay gateway.
-  static OverlayState overlay_state() {
+  OverlayState overlay_state() const {
     OverlayState o;
     o.uplink_port = kUplinkPort;
     o.vtep_mac = ether_of(kUplinkMac);
@@ -198,7 +198,7 @@ class ServicePipelineTest : public ::testing::Test {
     remote.outer =
         make_vxlan_outer(o.vxlan, o.vtep_mac, ether_of(kNextHopMac), o.node_ip, be("192.168.1.20"));
     o.nodes = {remote};
-    o.masquerade = true;
+    o.masquerade = masquerade_;
     o.gateway_resolved = true;
     o.gateway_mac = ether_of(kGatewayUnderlayMac);
     return o;
@@ -218,6 +218,14 @@ class ServicePipelineTest : public ::testing::Test {
     // The old frontends stay alive: the control thread frees them only after a grace period.
     if (slot) retired_.push_back(std::move(slot));
     slot = std::move(next);
+    publish();
+  }
+
+  // Deletes the Service of `cluster_ip` and publishes the table, as services_changed does.
+  void delete_service(const char* cluster_ip) {
+    std::unique_ptr<CompiledService>& slot = compiled_[be(cluster_ip)];
+    index_ = index_->without_service(*slot);
+    retired_.push_back(std::move(slot));
     publish();
   }
 
@@ -277,6 +285,7 @@ class ServicePipelineTest : public ::testing::Test {
   std::unique_ptr<ForwardingTable> table_;
   uint64_t version_ = 0;
   bool overlay_ = false;
+  bool masquerade_ = true;
   std::shared_ptr<const ServiceIndex> index_ = std::make_shared<ServiceIndex>();
   std::map<rte_be32_t, std::unique_ptr<CompiledService>> compiled_;
   std::vector<std::unique_ptr<CompiledService>> retired_;
@@ -627,6 +636,58 @@ TEST_F(NodePortTest, ClusterPolicyToARemoteBackendComesBackThroughUs) {
                                  kSnatPort, 64, true);
   run(kUplinkPort, from_remote_node(reply_inner));
   EXPECT_EQ(sent(kUplinkPort), reply_outside());
+}
+
+// Masquerade off (or the client in no_masquerade_cidrs): the plain route to the outside client is
+// the host port, yet the answer of a connection that came through the uplink goes back that way.
+TEST_F(NodePortTest, ReplyGoesBackThroughTheUplinkWithoutMasquerade) {
+  masquerade_ = false;
+  publish();
+  set_node_port_service(true);
+  run(kUplinkPort, from_outside());
+  EXPECT_EQ(take().port, kPodBPort);
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kOutsideClient, 40500, true));
+  EXPECT_EQ(sent(kUplinkPort), reply_outside());
+}
+
+class OverlayServiceTest : public ServicePipelineTest {
+ protected:
+  void SetUp() override {
+    ServicePipelineTest::SetUp();
+    use_overlay();
+  }
+};
+
+// Once the Service is gone, its ClusterIP is an outside address like any other (masqueraded as
+// before the Service existed): the connection it left in conntrack must not DNAT the client's
+// next packet to the old endpoint and send it to the underlay gateway.
+TEST_F(OverlayServiceTest, ADeletedServiceNoLongerTranslates) {
+  set_service(service(IPPROTO_UDP, 53, 5353, {ready(kPodB)}));
+  EXPECT_EQ(udp_from_a(5000), kPodBPort);
+  delete_service(kServiceIp);
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_UDP, kPodA, 5000, kServiceIp, 53));
+  const auto out = sent(kUplinkPort);
+  ASSERT_GE(out.size(), kEthLen + 20);
+  const auto* ip4 = reinterpret_cast<const rte_ipv4_hdr*>(out.data() + kEthLen);
+  EXPECT_EQ(ip4->dst_addr, be(kServiceIp));
+  EXPECT_EQ(ip4->src_addr, be(kNodeIp));
+}
+
+// An endpoint outside the cluster (the API server behind the underlay gateway, say) cannot answer
+// a pod address: the connection leaves from the node IP and its reply comes back translated.
+TEST_F(OverlayServiceTest, AnEndpointOutsideTheClusterIsReachedFromTheNodeIp) {
+  set_service(service(IPPROTO_TCP, 443, 6443, {ready("198.51.100.5")}));
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, 33000, kServiceIp, 443));
+  const auto out = sent(kUplinkPort);
+  EXPECT_EQ(out, frame(kUplinkMac, kGatewayUnderlayMac, IPPROTO_TCP, kNodeIp, kSnatPort,
+                       "198.51.100.5", 6443, 63));
+  expect_checksums_valid(out);
+
+  run(kUplinkPort, frame(kGatewayUnderlayMac, kUplinkMac, IPPROTO_TCP, "198.51.100.5", 6443,
+                         kNodeIp, kSnatPort, 60, true));
+  const auto back = sent(kPodAPort);
+  EXPECT_EQ(back, to_pod(kPodAPort, IPPROTO_TCP, kServiceIp, 443, kPodA, 33000, true, 59));
+  expect_checksums_valid(back);
 }
 
 }  // namespace

@@ -107,6 +107,8 @@ struct WorkerStats {
   // Connection tracking (masquerade and Services), since start: live entries, entries created,
   // entries removed by aging.
   uint64_t conntrack_entries = 0, conntrack_created = 0, conntrack_expired = 0;
+  // Service connections whose ClientIP affinity could not be remembered (the table was full).
+  uint64_t affinity_full = 0;
 };
 
 struct SwitchStats {

@@ -125,6 +125,7 @@ v1::WorkerStats to_proto(const WorkerStats& w) {
   out.set_conntrack_entries(w.conntrack_entries);
   out.set_conntrack_created(w.conntrack_created);
   out.set_conntrack_expired(w.conntrack_expired);
+  out.set_affinity_full(w.affinity_full);
   return out;
 }
 
@@ -145,6 +146,7 @@ WorkerStats from_proto(const v1::WorkerStats& w) {
   out.conntrack_entries = w.conntrack_entries();
   out.conntrack_created = w.conntrack_created();
   out.conntrack_expired = w.conntrack_expired();
+  out.affinity_full = w.affinity_full();
   return out;
 }
 

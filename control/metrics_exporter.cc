@@ -93,6 +93,9 @@ class MetricsCollector : public prometheus::Collectable {
             MetricType::Counter, labels, w.conntrack_created);
       f.add("podvs_conntrack_expired_total", "Tracked connections removed by aging.",
             MetricType::Counter, labels, w.conntrack_expired);
+      f.add("podvs_service_affinity_full_total",
+            "Service connections whose ClientIP affinity the full table could not remember.",
+            MetricType::Counter, labels, w.affinity_full);
     }
     f.add("podvs_pods", "Pods attached to the switch.", MetricType::Gauge, {},
           static_cast<double>(pods.value->size()));

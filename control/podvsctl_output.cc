@@ -119,7 +119,8 @@ void to_json(nlohmann::json& j, const WorkerStats& worker) {
        {"rx_bursts", worker.rx_bursts},
        {"conntrack_entries", worker.conntrack_entries},
        {"conntrack_created", worker.conntrack_created},
-       {"conntrack_expired", worker.conntrack_expired}};
+       {"conntrack_expired", worker.conntrack_expired},
+       {"affinity_full", worker.affinity_full}};
 }
 
 void to_json(nlohmann::json& j, const SwitchStats& stats) {

@@ -53,7 +53,7 @@ struct WorkerOptions {
   uint32_t idle_backoff_polls = 0;  // 0: never sleep
   uint32_t idle_backoff_us = 200;
   uint32_t conntrack_entries = 0;       // 0: no connection table (no masquerade, no Services)
-  SnatPortRange snat_ports;             // this worker's share of the masquerade source ports
+  SnatPortRange snat_ports;             // this worker's share of the SNAT source ports
   uint32_t lazy_rest_us = kLazyRestUs;  // how long an idle lazy queue rests after an empty poll
 };
 

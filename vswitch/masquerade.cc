@@ -10,28 +10,28 @@ void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstC
   const OverlayState& overlay = ctx.table.overlay();
   if (!overlay.gateway_resolved)
     return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
-  ConnState& masq = *ctx.conn;
+  ConnState& conn = *ctx.conn;
   if (is_icmp_error_packet(p.ip)) {
     // An error a pod sends about a connection it received through masquerade (a reply's path).
     auto inner = icmp_error_inner_tuple(m, p.ip);
-    ConnLookup found = inner ? masq.conntrack.lookup(*inner, ctx.now) : ConnLookup{};
+    ConnLookup found = inner ? conn.conntrack.lookup(*inner, ctx.now) : ConnLookup{};
     if (found.entry == nullptr || !decrement_ttl(p.ip) ||
         !nat_translate_icmp_error(m, p.ip, *found.entry, found.dir))
       return drop(m, in_port, DropReason::masquerade_unsupported, ctx.counters);
   } else {
     const auto tuple = packet_tuple(p.ip);
     if (!tuple) return drop(m, in_port, DropReason::masquerade_unsupported, ctx.counters);
-    ConnLookup found = masq.conntrack.lookup(*tuple, ctx.now);
+    ConnLookup found = conn.conntrack.lookup(*tuple, ctx.now);
     if (found.entry == nullptr) {
-      const auto nat = masq.ports.pick(masq.conntrack, *tuple, overlay.node_ip, ctx.now);
+      const auto nat = conn.ports.pick(conn.conntrack, *tuple, overlay.node_ip, ctx.now);
       if (!nat) return drop(m, in_port, DropReason::snat_ports_exhausted, ctx.counters);
-      found.entry = masq.conntrack.create(*tuple, nat_reply_tuple(*tuple, *nat), *nat, ctx.now);
+      found.entry = conn.conntrack.create(*tuple, nat_reply_tuple(*tuple, *nat), *nat, ctx.now);
       if (found.entry == nullptr) return drop(m, in_port, DropReason::conntrack_full, ctx.counters);
       found.dir = ConnDir::original;
       ctx.counters.conntrack_created.add(1);
     }
     if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-    masq.conntrack.update(found.entry, found.dir, tcp_flags_of(p.ip), ctx.now);
+    conn.conntrack.update(found.entry, found.dir, tcp_flags_of(p.ip), ctx.now);
     nat_translate(p.ip, *found.entry, found.dir);
   }
   p.eth->dst_addr = overlay.gateway_mac;

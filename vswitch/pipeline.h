@@ -1,7 +1,7 @@
 // The data path of one worker for one received burst, run to completion:
 //   parse → VXLAN decap (uplink) → ARP responder | (gateway/VTEP MAC check → anti-spoof → flow
-//   cache / route lookup → overlay MTU → TTL + L2 rewrite → VXLAN encap) → per-output-port tx
-//   buffer.
+//   cache / route lookup, Service or tracked connection (service_lb: balance, conntrack NAT) or
+//   masquerade → overlay MTU → TTL + L2 rewrite → VXLAN encap) → per-output-port tx buffer.
 // Every packet ends in a tx buffer or in drop(), which counts it under a reason and its ingress
 // port. The caller flushes the tx buffers once per poll-loop iteration.
 #pragma once

@@ -4,14 +4,15 @@
 // 10,000 rewrites of everything. A '.' cannot occur in a DNS-1123 label, so the file name is
 // unambiguous.
 //
-// Every file is replaced atomically (temporary file, fsync, rename), so a crash leaves either the
-// old or the new version of a Service in full, never a torn one. Durability is group-committed:
-// save() writes the temporary file only; flush() writes all pending ones back with one syncfs(),
-// renames them into place and fsyncs the directory once. On this project's VM disk (ext4) a save
-// with its own fsyncs costs 7.3 ms (4.1 ms for the file's fsync, 3.2 ms for the directory's): 73 s
-// for 10,000 Services. Batched, the fsyncs cost a few ms per flush, not per Service. The price: a
-// Service saved since the last flush is lost if podvsd dies before the next one, so the controller
-// flushes once a save is kFlushDelay old (checked every control-loop period) and on shutdown.
+// Every file is replaced atomically (temporary file written back, then renamed), so a crash leaves
+// either the old or the new version of a Service in full, never a torn one. Durability is
+// group-committed: save() writes the temporary file only; flush() writes all pending ones back with
+// one syncfs(), renames them into place and fsyncs the directory once. On this project's VM disk
+// (ext4) a save with its own fsyncs costs 7.3 ms (4.1 ms for the file's fsync, 3.2 ms for the
+// directory's): 73 s for 10,000 Services. Batched, the fsyncs cost a few ms per flush, not per
+// Service. The price: a Service saved since the last flush is lost if podvsd dies before the next
+// one, so the controller flushes once a save is kFlushDelay old (checked every control-loop period)
+// and on shutdown.
 //
 // Thread safety: none. Only the control thread saves, removes and loads.
 #pragma once

@@ -1,6 +1,8 @@
-// Source ports for masquerade (SNAT of pod traffic leaving the cluster to the node IP). Each
-// worker has its own allocator over its own share of the port range, so two workers never hand
-// out the same port and no state is shared.
+// Source ports for SNAT: masquerade (pod traffic leaving the cluster, to the node IP), Services
+// (hairpin and NodePort connections, to the host IP) and a client port that clashes with another
+// Service connection's (moved, the client's address kept). Each worker has its own allocator over
+// its own share of the port range, so two workers never hand out the same port and no state is
+// shared.
 //
 // There is no record of ports in use: a port is free for a connection exactly when no conntrack
 // entry has the reply tuple the translation would produce, so the allocator asks the worker's

@@ -95,6 +95,7 @@ SwitchStats SwitchController::do_stats() const {
     ws.conntrack_entries = c.conntrack_entries.get();
     ws.conntrack_created = c.conntrack_created.get();
     ws.conntrack_expired = c.conntrack_expired.get();
+    ws.affinity_full = c.affinity_full.get();
     s.workers.push_back(ws);
   }
   s.ports = port_stats();

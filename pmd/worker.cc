@@ -72,10 +72,13 @@ bool Worker::poll_once() {
     cache_.sync(table->version());
     BurstContext ctx{*table, cache_, tx_, counters_, index_, &punted_, conn_.get(), start};
     // Age the connection table a little every iteration, so it never needs a pause to sweep.
+    // An empty table has nothing to age: scanning it would only pull its memory through the
+    // cache while plain traffic runs.
     if (conn_) {
-      counters_.conntrack_expired.add(conn_->conntrack.expire(start, kExpireBudget));
+      if (conn_->conntrack.size() != 0)
+        counters_.conntrack_expired.add(conn_->conntrack.expire(start, kExpireBudget));
       counters_.conntrack_entries.set(conn_->conntrack.size());
-      conn_->affinity.expire(start, kExpireBudget);
+      if (conn_->affinity.size() != 0) conn_->affinity.expire(start, kExpireBudget);
     }
     rte_mbuf* pkts[kBurstSize];
     for (rte_mbuf* m = nullptr; inject_.pop(m);)

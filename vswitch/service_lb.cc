@@ -238,6 +238,8 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   if (!balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
   if (is_later_fragment(p.ip)) return special(kTracked);
+  // Nothing tracked: spare a miss the table's cache lines (plain traffic with many flows).
+  if (ctx.conn->conntrack.size() == 0) return routed;
   const auto t = packet_tuple(p.ip);
   if (!t) return routed;
   const ConnLookup found = ctx.conn->conntrack.lookup(*t, ctx.now);

@@ -103,7 +103,7 @@ capture_stop() {
   kill -INT "${!var}" 2>/dev/null
   wait "${!var}" 2>/dev/null
   tcpdump -nn -vv -e "$@" -r "$WORK/$name.pcap" 2>/dev/null |
-    awk '/^[0-9][0-9]:[0-9][0-9]:/ { if (l != "") print l; l = $0; next } { l = l " | " $0 }
+    awk '/^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]/ { if (l != "") print l; l = $0; next } { l = l " | " $0 }
          END { if (l != "") print l }' | sed 's/  */ /g' >"$WORK/$name.txt"
 }
 

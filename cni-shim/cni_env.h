@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "control/control_plane.h"
+#include "control/api/control_plane.h"
 
 namespace podvs::cni {
 

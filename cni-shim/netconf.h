@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "cni-shim/cni_version.h"
-#include "control/control_plane.h"
+#include "control/api/control_plane.h"
 
 namespace podvs::cni {
 

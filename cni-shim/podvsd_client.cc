@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cni-shim/cni_error.h"
-#include "control/grpc_convert.h"
+#include "control/api/grpc_convert.h"
 
 namespace podvs::cni {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "control/control_plane.h"
+#include "control/api/control_plane.h"
 #include "podvs.grpc.pb.h"
 
 namespace podvs::cni {

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "vswitch/net_types.h"
+#include "base/net_types.h"
 
 namespace podvs {
 

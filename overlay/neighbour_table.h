@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "vswitch/net_types.h"
+#include "base/net_types.h"
 
 namespace podvs {
 

@@ -3,8 +3,8 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
-#include "overlay/mbuf_cksum.h"
-#include "overlay/mbuf_trim.h"
+#include "base/mbuf_cksum.h"
+#include "base/mbuf_trim.h"
 
 namespace podvs {
 namespace {

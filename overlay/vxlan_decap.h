@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "overlay/vxlan_header.h"
-#include "vswitch/drop_reason.h"
+#include "base/drop_reason.h"
 
 namespace podvs {
 

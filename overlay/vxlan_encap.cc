@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "overlay/mbuf_cksum.h"
+#include "base/mbuf_cksum.h"
 
 namespace podvs {
 namespace {

@@ -17,8 +17,8 @@
 #include <memory>
 #include <vector>
 
-#include "pmd/tx_buffers.h"
-#include "pmd/worker_counters.h"
+#include "vswitch/tx_buffers.h"
+#include "vswitch/worker_counters.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/pipeline.h"

@@ -8,7 +8,7 @@
 #include <rte_arp.h>
 #include <rte_ether.h>
 
-#include "vswitch/drop_reason.h"
+#include "base/drop_reason.h"
 #include "vswitch/forwarding_table.h"
 
 namespace podvs {

@@ -1,9 +1,9 @@
 #include "vswitch/deliver.h"
 
-#include "overlay/icmp_frag_needed.h"
+#include "vswitch/icmp_error.h"
 #include "overlay/vxlan_encap.h"
 #include "vswitch/l3_forward.h"
-#include "vswitch/masquerade.h"
+#include "vswitch/nat/masquerade.h"
 #include "vswitch/pipeline.h"
 
 namespace podvs {

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "overlay/vxlan_header.h"
-#include "vswitch/net_types.h"
-#include "vswitch/service_table.h"
+#include "base/net_types.h"
+#include "vswitch/services/service_table.h"
 
 namespace podvs {
 

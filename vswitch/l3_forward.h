@@ -6,7 +6,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
-#include "vswitch/drop_reason.h"
+#include "base/drop_reason.h"
 #include "vswitch/forwarding_table.h"
 
 namespace podvs {

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "vswitch/drop_reason.h"
+#include "base/drop_reason.h"
 
 namespace podvs {
 

@@ -6,9 +6,9 @@
 #include "vswitch/anti_spoof.h"
 #include "vswitch/arp_responder.h"
 #include "vswitch/deliver.h"
-#include "vswitch/nat_rewrite.h"
+#include "vswitch/nat/nat_rewrite.h"
 #include "vswitch/packet_parse.h"
-#include "vswitch/service_lb.h"
+#include "vswitch/services/service_lb.h"
 
 namespace podvs {
 namespace {

@@ -11,8 +11,8 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 
-#include "pmd/tx_buffers.h"
-#include "pmd/worker_counters.h"
+#include "vswitch/tx_buffers.h"
+#include "vswitch/worker_counters.h"
 #include "vswitch/conn_state.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"

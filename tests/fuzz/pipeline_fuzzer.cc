@@ -11,7 +11,7 @@
 #include "tests/unit/table_fixture.h"
 #include "tests/unit/test_eal.h"
 #include "vswitch/pipeline.h"
-#include "vswitch/service_table.h"
+#include "vswitch/services/service_table.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // ClientIP session affinity table: what a worker remembers per (client, frontend), for how long,
 // and what happens when it is full. Times are TSC readings; the tests pick small round numbers.
-#include "vswitch/affinity_table.h"
+#include "vswitch/services/affinity_table.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "vswitch/config.h"
+#include "control/daemon/config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

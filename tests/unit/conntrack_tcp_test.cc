@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "tests/unit/conn_fixture.h"
-#include "vswitch/conntrack.h"
+#include "vswitch/nat/conntrack.h"
 
 namespace podvs::test {
 namespace {

@@ -1,6 +1,6 @@
 // Connection table: an entry is found from either direction, the table refuses what it cannot
 // hold, and entries age out by protocol state. The TSC runs at 1 kHz here, so a second is 1000.
-#include "vswitch/conntrack.h"
+#include "vswitch/nat/conntrack.h"
 
 #include <gtest/gtest.h>
 

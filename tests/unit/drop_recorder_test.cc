@@ -1,4 +1,4 @@
-#include "pmd/drop_recorder.h"
+#include "vswitch/drop_recorder.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 // The gRPC layer alone: an in-memory ControlPlane stands in for the switch, so these tests check
 // translation, status mapping, socket handling and podvsctl's behaviour end to end.
-#include "control/grpc_server.h"
+#include "control/server/grpc_server.h"
 
 #include <fcntl.h>
 #include <grpcpp/client_context.h>
@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "control/grpc_convert.h"
-#include "control/service_spec.h"
+#include "control/api/grpc_convert.h"
+#include "control/api/service_spec.h"
 #include "podvs.grpc.pb.h"
 
 extern char** environ;

@@ -4,7 +4,7 @@
 // refused and left alone.
 #include <gtest/gtest.h>
 
-#include "overlay/icmp_frag_needed.h"
+#include "vswitch/icmp_error.h"
 #include "tests/unit/overlay_fixture.h"
 
 namespace podvs::test {

@@ -1,4 +1,4 @@
-#include "control/ipam.h"
+#include "control/daemon/ipam.h"
 
 #include <gtest/gtest.h>
 

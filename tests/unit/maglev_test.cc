@@ -1,7 +1,7 @@
 // Maglev table properties from the paper (NSDI 2016, section 3.4): every slot owned, near-perfect
 // balance, little disruption when a backend comes or goes, and the same backend per slot on every
 // node whatever order the backends are listed in.
-#include "vswitch/maglev.h"
+#include "vswitch/services/maglev.h"
 
 #include <gtest/gtest.h>
 

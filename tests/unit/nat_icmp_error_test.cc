@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tests/unit/nat_fixture.h"
-#include "vswitch/nat_rewrite.h"
+#include "vswitch/nat/nat_rewrite.h"
 
 namespace podvs::test {
 namespace {

@@ -1,7 +1,7 @@
 // Golden packets for NAT rewriting: a packet of a tracked connection goes in, the exact
 // translated packet (built independently by PacketBuilder) comes out, and its incrementally
 // updated checksums equal a full recomputation.
-#include "vswitch/nat_rewrite.h"
+#include "vswitch/nat/nat_rewrite.h"
 
 #include <gtest/gtest.h>
 #include <rte_icmp.h>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "tests/unit/nat_fixture.h"
-#include "vswitch/ip_rewrite.h"
+#include "vswitch/nat/ip_rewrite.h"
 
 namespace podvs::test {
 namespace {

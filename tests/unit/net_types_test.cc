@@ -1,4 +1,4 @@
-#include "vswitch/net_types.h"
+#include "base/net_types.h"
 
 #include <gtest/gtest.h>
 

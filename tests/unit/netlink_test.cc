@@ -1,6 +1,6 @@
 // Runs against the real kernel (as root). Every test works in network namespaces private to one
 // thread of its own, so whatever it creates disappears with that thread, even when it fails.
-#include "vswitch/netlink.h"
+#include "control/daemon/netlink.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -20,7 +20,7 @@
 #include <string>
 #include <thread>
 
-#include "vswitch/netns.h"
+#include "control/daemon/netns.h"
 
 namespace podvs {
 

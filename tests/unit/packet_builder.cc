@@ -6,7 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "vswitch/net_types.h"
+#include "base/net_types.h"
 
 namespace podvs::test {
 namespace {

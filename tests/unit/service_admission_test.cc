@@ -1,13 +1,13 @@
 // ServiceAdmission: frontends belong to one Service, ClusterIPs stay clear of the node's own
 // addresses, capacity is enforced, and replacing or deleting a Service frees what it held.
-#include "vswitch/service_admission.h"
+#include "control/daemon/service_admission.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 
-#include "control/service_spec.h"
+#include "control/api/service_spec.h"
 
 namespace podvs {
 namespace {

@@ -1,6 +1,6 @@
 // The syntax of `podvsctl service add` and of `service load` lines: good inputs and their Service,
 // bad inputs and their sentences.
-#include "control/service_args.h"
+#include "control/cli/service_args.h"
 
 #include <gtest/gtest.h>
 

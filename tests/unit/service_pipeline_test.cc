@@ -17,7 +17,7 @@
 #include "tests/unit/eal_fixture.h"
 #include "tests/unit/table_fixture.h"
 #include "vswitch/pipeline.h"
-#include "vswitch/service_table.h"
+#include "vswitch/services/service_table.h"
 
 namespace podvs::test {
 namespace {

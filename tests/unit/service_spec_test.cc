@@ -1,12 +1,12 @@
 // Every rule of validate_service, each with the exact sentence a person would read, and what
 // normalise_service fills in.
-#include "control/service_spec.h"
+#include "control/api/service_spec.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "vswitch/net_types.h"
+#include "base/net_types.h"
 
 namespace podvs {
 namespace {

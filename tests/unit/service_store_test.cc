@@ -1,6 +1,6 @@
 // ServiceStore: one file per Service, replaced atomically, read back field for field, and every
 // kind of damage reported with the file's name.
-#include "vswitch/service_store.h"
+#include "control/daemon/service_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

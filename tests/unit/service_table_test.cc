@@ -1,7 +1,7 @@
 // ServiceIndex and CompiledService: which frontends a Service answers on, which endpoints each
 // frontend may send new connections to (Kubernetes' readiness and traffic-policy rules), the
 // Maglev table over them, and an index that stays exact as Services come, change and go.
-#include "vswitch/service_table.h"
+#include "vswitch/services/service_table.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

@@ -1,7 +1,7 @@
 // Masquerade source ports: a port is handed out only when the connection's replies would not be
 // mistaken for another connection's, ports come back when their entry goes, and picks spread
 // over the range.
-#include "vswitch/snat_ports.h"
+#include "vswitch/nat/snat_ports.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "vswitch/state_store.h"
+#include "control/daemon/state_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

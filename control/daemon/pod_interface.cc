@@ -1,0 +1,82 @@
+#include "control/daemon/pod_interface.h"
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+#include "base/log.h"
+#include "control/daemon/netlink.h"
+
+namespace podvs {
+namespace {
+
+// The switch routes IPv4 only; IPv6 on the interface would only send router solicitations and
+// MLD reports that the switch must drop.
+void disable_ipv6(const std::string& ifname) {
+  std::ofstream f("/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6");
+  if (f) f << "1\n";
+}
+
+int require_link(Netlink& nl, const std::string& ifname) {
+  const int ifindex = nl.ifindex(ifname);
+  if (ifindex < 0) throw std::runtime_error("interface " + ifname + " did not appear");
+  return ifindex;
+}
+
+}  // namespace
+
+void configure_pod_interface(const PodInterfaceConfig& c) {
+  Netlink nl;
+  const int ifindex = require_link(nl, c.ifname);
+  disable_ipv6(c.ifname);
+  nl.set_link(ifindex, {.name = std::nullopt, .mac = c.mac, .mtu = c.mtu, .up = true});
+  nl.add_address(ifindex, c.ip, 32);
+  const Ipv4Prefix gateway{c.gateway_ip, 32};
+  nl.add_route({.dst = gateway,
+                .oif = ifindex,
+                .gateway = std::nullopt,
+                .src = std::nullopt,
+                .scope_link = true});
+  nl.add_route({.dst = Ipv4Prefix{0, 0},
+                .oif = ifindex,
+                .gateway = c.gateway_ip,
+                .src = std::nullopt,
+                .scope_link = false});
+  const int lo = nl.ifindex("lo");
+  if (lo >= 0)
+    nl.set_link(lo, {.name = std::nullopt, .mac = std::nullopt, .mtu = std::nullopt, .up = true});
+}
+
+void configure_host_interface(const std::string& ifname, Ipv4 host_ip, const MacAddr& mac,
+                              uint32_t mtu, const Ipv4Prefix& pod_cidr) {
+  Netlink nl;
+  const int ifindex = require_link(nl, ifname);
+  disable_ipv6(ifname);
+  nl.set_link(ifindex, {.name = std::nullopt, .mac = mac, .mtu = mtu, .up = true});
+  nl.add_address(ifindex, host_ip, 32);
+  nl.add_route({.dst = pod_cidr,
+                .oif = ifindex,
+                .gateway = std::nullopt,
+                .src = host_ip,
+                .scope_link = true});
+}
+
+std::string check_pod_interface(const PodInterfaceConfig& c) {
+  Netlink nl;
+  const int ifindex = nl.ifindex(c.ifname);
+  if (ifindex < 0) return "interface " + c.ifname + " is missing";
+  const auto link = nl.link(ifindex);
+  if (!link || !link->up) return "interface " + c.ifname + " is down";
+  if (link->mac != c.mac) return "interface " + c.ifname + " has MAC " + link->mac.str();
+  const auto addrs = nl.addresses(ifindex);
+  if (std::find(addrs.begin(), addrs.end(), std::pair<Ipv4, uint8_t>{c.ip, 32}) == addrs.end())
+    return "interface " + c.ifname + " lacks address " + ipv4_str(c.ip) + "/32";
+  const auto routes = nl.routes();
+  const bool has_default = std::any_of(routes.begin(), routes.end(), [&](const auto& r) {
+    return r.dst.length == 0 && r.gateway == c.gateway_ip && r.oif == ifindex;
+  });
+  if (!has_default) return "default route via " + ipv4_str(c.gateway_ip) + " is missing";
+  return "up";
+}
+
+}  // namespace podvs

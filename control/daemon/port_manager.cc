@@ -1,0 +1,133 @@
+#include "control/daemon/port_manager.h"
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "base/log.h"
+
+namespace podvs {
+namespace {
+
+// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate. net_tap fills
+// every rx descriptor with an mbuf up front (see mbufs_per_port), so its ring is kept smaller: it
+// moves one packet per syscall and never sees line-rate bursts anyway.
+constexpr uint16_t kTapRxDescriptors = 256;
+constexpr uint16_t kRxDescriptors = 512;
+constexpr uint16_t kTxDescriptors = 512;
+
+std::string dpdk_error(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+void remove_vdev(const std::string& dev_name) {
+  const int rc = rte_eal_hotplug_remove("vdev", dev_name.c_str());
+  if (rc < 0 && rc != -ENOENT)
+    PODVS_LOG(warning, "removing device %s: %s", dev_name.c_str(), dpdk_error(rc).c_str());
+}
+
+}  // namespace
+
+PortHandle PortManager::probe_and_start(const std::string& devargs, const std::string& dev_name,
+                                        PortKind kind, uint16_t tx_queues, uint16_t rx_queues) {
+  int rc = rte_dev_probe(devargs.c_str());
+  if (rc < 0) throw std::runtime_error("cannot create port " + devargs + ": " + dpdk_error(rc));
+  uint16_t port_id = 0;
+  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &port_id) != 0) {
+    remove_vdev(dev_name);
+    throw std::runtime_error("port " + dev_name + " was probed but has no ethdev");
+  }
+  PortHandle handle{port_id, dev_name, kind, tx_queues, rx_queues};
+  try {
+    rte_eth_conf conf;
+    std::memset(&conf, 0, sizeof(conf));
+    if (rx_queues > 1) {
+      rte_eth_dev_info info;
+      if (rte_eth_dev_info_get(port_id, &info) == 0 && info.flow_type_rss_offloads != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf =
+            info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+      }
+    }
+    if ((rc = rte_eth_dev_configure(port_id, rx_queues, tx_queues, &conf)) < 0)
+      throw std::runtime_error("configure: " + dpdk_error(rc));
+    const int socket = rte_eth_dev_socket_id(port_id);
+    const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
+    const uint16_t rx_descriptors =
+        kind == PortKind::tap || kind == PortKind::host ? kTapRxDescriptors : kRxDescriptors;
+    for (uint16_t q = 0; q < rx_queues; ++q)
+      if ((rc = rte_eth_rx_queue_setup(port_id, q, rx_descriptors, numa, nullptr, pool_)) < 0)
+        throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
+    for (uint16_t q = 0; q < tx_queues; ++q)
+      if ((rc = rte_eth_tx_queue_setup(port_id, q, kTxDescriptors, numa, nullptr)) < 0)
+        throw std::runtime_error("tx queue setup: " + dpdk_error(rc));
+    if ((rc = rte_eth_dev_start(port_id)) < 0) throw std::runtime_error("start: " + dpdk_error(rc));
+  } catch (const std::exception& e) {
+    rte_eth_dev_close(port_id);
+    remove_vdev(dev_name);
+    throw std::runtime_error("port " + dev_name + ": " + e.what());
+  }
+  PODVS_LOG(info, "port %s (id %u) up with %u tx queues", dev_name.c_str(), port_id, tx_queues);
+  return handle;
+}
+
+PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
+  // One queue pair: net_tap needs as many rx as tx queues, and the kernel spreads a multi-queue
+  // tap's traffic over all rx queues by flow hash, so extra tx queues would mean polling extra
+  // rx queues. Workers beyond the first share the tx queue under PortEntry::tx_lock.
+  return probe_and_start(dev_name + ",iface=" + ifname, dev_name, PortKind::tap, 1);
+}
+
+PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
+                                     bool server) {
+  // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
+  // is one. Workers beyond the first share its tx queue under a lock (see PortEntry::tx_lock).
+  const std::string devargs =
+      dev_name + ",iface=" + socket_path + ",queues=1,client=" + (server ? "0" : "1");
+  return probe_and_start(devargs, dev_name, PortKind::vhost_user, 1);
+}
+
+PortHandle PortManager::create_uplink(const std::string& devargs, const std::string& ifname,
+                                      uint16_t queues) {
+  if (!devargs.empty()) {
+    // A NIC: its ethdev name is what the bus reports for these devargs (e.g. the PCI address).
+    const std::string dev_name = devargs.substr(0, devargs.find(','));
+    return probe_and_start(devargs, dev_name, PortKind::uplink, queues, queues);
+  }
+  // net_af_packet's qpairs: one PACKET_FANOUT socket per queue, the kernel spreads flows.
+  const std::string dev_name = "net_af_packet_" + ifname;
+  return probe_and_start(dev_name + ",iface=" + ifname + ",qpairs=" + std::to_string(queues),
+                         dev_name, PortKind::uplink, queues, queues);
+}
+
+void PortManager::destroy(const PortHandle& port) {
+  int rc = rte_eth_dev_stop(port.port_id);
+  if (rc < 0)
+    PODVS_LOG(warning, "stopping port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+  rc = rte_eth_dev_close(port.port_id);
+  if (rc < 0)
+    PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+  remove_vdev(port.dev_name);
+  PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
+}
+
+unsigned PortManager::mbufs_per_port(PortKind kind) {
+  switch (kind) {
+    case PortKind::vhost_user:
+      return 0;
+    case PortKind::uplink:
+      return kRxDescriptors;
+    default:
+      return kTapRxDescriptors;
+  }
+}
+
+bool PortManager::link_up(uint16_t port_id) {
+  rte_eth_link link;
+  if (rte_eth_link_get_nowait(port_id, &link) != 0) return false;
+  return link.link_status == RTE_ETH_LINK_UP;
+}
+
+}  // namespace podvs

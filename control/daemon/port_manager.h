@@ -1,0 +1,47 @@
+// Creates and removes DPDK ports at runtime (rte_dev_probe / rte_dev_remove): tap ports for kernel
+// pods and the host, vhost-user ports for DPDK pods. Control thread only.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+
+#include "control/api/control_plane.h"
+
+namespace podvs {
+
+struct PortHandle {
+  uint16_t port_id = 0;
+  std::string dev_name;  // DPDK device name, e.g. net_tap_p3
+  PortKind kind = PortKind::tap;
+  uint16_t tx_queues = 1;
+  uint16_t rx_queues = 1;
+};
+
+class PortManager {
+ public:
+  explicit PortManager(rte_mempool* pool) : pool_(pool) {}
+
+  // A net_tap port whose kernel interface `ifname` appears in the network namespace the calling
+  // thread is in (enter the pod's namespace first with ScopedNetns).
+  PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
+  // A net_vhost port on `socket_path`; client mode reconnects when the pod restarts.
+  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
+  // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
+  // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
+  // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).
+  PortHandle create_uplink(const std::string& devargs, const std::string& ifname, uint16_t queues);
+  void destroy(const PortHandle& port);
+  static bool link_up(uint16_t port_id);
+  // mbufs a port of this kind takes from the pool for as long as it exists (pre-filled rx ring).
+  static unsigned mbufs_per_port(PortKind kind);
+
+ private:
+  PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,
+                             uint16_t tx_queues, uint16_t rx_queues = 1);
+
+  rte_mempool* pool_;
+};
+
+}  // namespace podvs

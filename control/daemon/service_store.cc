@@ -1,0 +1,292 @@
+#include "control/daemon/service_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <utility>
+
+#include "control/api/service_spec.h"
+#include "control/daemon/file_io.h"
+
+namespace podvs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Ordered so a file reads like `podvsctl service list --json`: identity first.
+using json = nlohmann::ordered_json;
+
+// Bump when the layout changes incompatibly; load_all() refuses versions it does not know.
+constexpr int kFormatVersion = 1;
+constexpr const char* kSuffix = ".json";
+constexpr const char* kTmpSuffix = ".json.tmp";
+
+json encode(const ServiceSpec& spec) {
+  json ports = json::array();
+  for (const ServicePort& p : spec.ports)
+    ports.push_back({{"name", p.name},
+                     {"protocol", service_proto_name(p.protocol)},
+                     {"port", p.port},
+                     {"target_port", p.target_port},
+                     {"node_port", p.node_port}});
+  json endpoints = json::array();
+  for (const ServiceEndpoint& e : spec.endpoints)
+    endpoints.push_back(
+        {{"ip", e.ip}, {"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}});
+  return {{"version", kFormatVersion},
+          {"namespace", spec.ns},
+          {"name", spec.name},
+          {"cluster_ip", spec.cluster_ip},
+          {"ports", std::move(ports)},
+          {"endpoints", std::move(endpoints)},
+          {"client_ip_affinity", spec.client_ip_affinity},
+          {"affinity_timeout_s", spec.affinity_timeout_s},
+          {"external_traffic_policy", traffic_policy_name(spec.external_traffic_policy)},
+          {"internal_traffic_policy", traffic_policy_name(spec.internal_traffic_policy)}};
+}
+
+// Reads one file back, naming the file and the offending field in every error.
+class Decoder {
+ public:
+  explicit Decoder(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("service file " + file_ + " is corrupt: " + what +
+                             "; fix or remove the file and add the service again");
+  }
+
+  const json& field(const json& object, const char* key, const std::string& where) const {
+    if (!object.is_object()) fail(where + " is not an object");
+    auto it = object.find(key);
+    if (it == object.end()) fail(where + " has no \"" + key + "\" field");
+    return *it;
+  }
+
+  std::string string(const json& object, const char* key, const std::string& where) const {
+    const json& value = field(object, key, where);
+    if (!value.is_string()) fail(where + "." + key + " is not a string");
+    return value.get<std::string>();
+  }
+
+  bool boolean(const json& object, const char* key, const std::string& where) const {
+    const json& value = field(object, key, where);
+    if (!value.is_boolean()) fail(where + "." + key + " is not true or false");
+    return value.get<bool>();
+  }
+
+  uint64_t number(const json& object, const char* key, const std::string& where,
+                  uint64_t max) const {
+    const json& value = field(object, key, where);
+    if (!value.is_number_unsigned() || value.get<uint64_t>() > max)
+      fail(where + "." + key + " is not a whole number in 0.." + std::to_string(max));
+    return value.get<uint64_t>();
+  }
+
+  uint16_t port(const json& object, const char* key, const std::string& where) const {
+    return static_cast<uint16_t>(number(object, key, where, std::numeric_limits<uint16_t>::max()));
+  }
+
+  ServiceProto protocol(const json& object, const std::string& where) const {
+    const std::string text = string(object, "protocol", where);
+    for (ServiceProto p : {ServiceProto::tcp, ServiceProto::udp})
+      if (text == service_proto_name(p)) return p;
+    fail(where + ".protocol \"" + text + "\" is not tcp or udp");
+  }
+
+  TrafficPolicy policy(const json& object, const char* key) const {
+    const std::string text = string(object, key, "the top level");
+    for (TrafficPolicy p : {TrafficPolicy::cluster, TrafficPolicy::local})
+      if (text == traffic_policy_name(p)) return p;
+    fail(std::string(key) + " \"" + text + "\" is not cluster or local");
+  }
+
+  const json& array(const json& object, const char* key) const {
+    const json& value = field(object, key, "the top level");
+    if (!value.is_array()) fail(std::string("\"") + key + "\" is not an array");
+    return value;
+  }
+
+  ServiceSpec service(const json& root) const {
+    if (!root.is_object()) fail("the top level is not a JSON object");
+    const json& version = field(root, "version", "the top level");
+    if (!version.is_number_integer() || version.get<int64_t>() != kFormatVersion)
+      throw std::runtime_error("service file " + file_ + " has version " + version.dump() +
+                               " but this podvsd reads version " + std::to_string(kFormatVersion) +
+                               " only; run the podvsd that wrote it, or remove the file and add "
+                               "the service again");
+    ServiceSpec spec;
+    spec.ns = string(root, "namespace", "the top level");
+    spec.name = string(root, "name", "the top level");
+    spec.cluster_ip = string(root, "cluster_ip", "the top level");
+    const json& ports = array(root, "ports");
+    for (size_t i = 0; i < ports.size(); ++i) {
+      const std::string where = "ports[" + std::to_string(i) + "]";
+      spec.ports.push_back({string(ports[i], "name", where), protocol(ports[i], where),
+                            port(ports[i], "port", where), port(ports[i], "target_port", where),
+                            port(ports[i], "node_port", where)});
+    }
+    const json& endpoints = array(root, "endpoints");
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      const std::string where = "endpoints[" + std::to_string(i) + "]";
+      const json& e = endpoints[i];
+      spec.endpoints.push_back({string(e, "ip", where), boolean(e, "ready", where),
+                                boolean(e, "serving", where), boolean(e, "terminating", where)});
+    }
+    spec.client_ip_affinity = boolean(root, "client_ip_affinity", "the top level");
+    spec.affinity_timeout_s = static_cast<uint32_t>(
+        number(root, "affinity_timeout_s", "the top level", std::numeric_limits<uint32_t>::max()));
+    spec.external_traffic_policy = policy(root, "external_traffic_policy");
+    spec.internal_traffic_policy = policy(root, "internal_traffic_policy");
+    return spec;
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string read_service_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw_system_error("cannot open service file", path);
+  return read_all(fd.get(), path, "service file");
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+ServiceStore::ServiceStore(const std::string& state_dir) : dir_(state_dir + "/services") {
+  if (state_dir.empty()) throw std::runtime_error("the state directory path is empty");
+  for (size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
+    const std::string path = dir_.substr(0, slash);
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+      throw_system_error("cannot create service directory", path);
+    if (slash == std::string::npos) break;
+  }
+  struct stat st {};
+  if (::stat(dir_.c_str(), &st) != 0) throw_system_error("cannot stat service directory", dir_);
+  if (!S_ISDIR(st.st_mode))
+    throw std::runtime_error("service directory " + dir_ + " exists but is not a directory");
+}
+
+std::string ServiceStore::file(const std::string& ns, const std::string& name) const {
+  return dir_ + "/" + ns + "." + name + kSuffix;
+}
+
+std::string ServiceStore::tmp_file(const std::string& ns, const std::string& name) const {
+  return dir_ + "/" + ns + "." + name + kTmpSuffix;
+}
+
+void ServiceStore::save(const ServiceSpec& spec) {
+  const std::string path = file(spec.ns, spec.name);
+  const std::string tmp = tmp_file(spec.ns, spec.name);
+  const std::string text = encode(spec).dump(2) + "\n";
+  try {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (fd.get() < 0) throw_system_error("cannot create", tmp);
+    write_all(fd.get(), text, tmp);
+    if (fd.close() != 0) throw_system_error("cannot close", tmp);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    pending_.erase(path);
+    throw;
+  }
+  if (pending_.empty()) oldest_pending_ = std::chrono::steady_clock::now();
+  pending_[path] = tmp;
+  if (pending_.size() >= kMaxPending) flush();
+}
+
+void ServiceStore::remove(const std::string& ns, const std::string& name) {
+  const std::string path = file(ns, name);
+  if (pending_.erase(path) != 0) ::unlink(tmp_file(ns, name).c_str());
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return;
+    throw_system_error("cannot remove service file", path);
+  }
+  dir_dirty_ = true;
+}
+
+void ServiceStore::flush() {
+  // First every file's data, then the renames: a rename must never reach the disk before the
+  // data it points at. One syncfs() writes them all back with one journal commit. An fsync() per
+  // file costs a commit each (delayed allocation makes each file's blocks a metadata change):
+  // 4 ms apiece on this project's VM, 40 s for 10,000 Services, even with their write-back
+  // started together (sync_file_range) first.
+  if (!pending_.empty()) {
+    Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0) throw_system_error("cannot open service directory", dir_);
+    if (::syncfs(dir.get()) != 0) throw_system_error("cannot sync the file system of", dir_);
+  }
+  while (!pending_.empty()) {
+    auto it = pending_.begin();
+    const std::string path = it->first, tmp = it->second;
+    pending_.erase(it);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      const int error = errno;
+      ::unlink(tmp.c_str());
+      errno = error;
+      throw_system_error("cannot rename " + tmp + " to", path);
+    }
+    dir_dirty_ = true;
+  }
+  if (!dir_dirty_) return;
+  // Without this the renames and removals may not survive a power loss.
+  Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) throw_system_error("cannot open service directory", dir_);
+  if (::fsync(dir.get()) != 0) throw_system_error("cannot fsync service directory", dir_);
+  dir_dirty_ = false;
+}
+
+void ServiceStore::flush_if_due(std::chrono::steady_clock::time_point now) {
+  if ((!pending_.empty() && now - oldest_pending_ >= kFlushDelay) ||
+      (pending_.empty() && dir_dirty_))
+    flush();
+}
+
+std::vector<ServiceSpec> ServiceStore::load_all() const {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string path = it->path().string();
+    // A temporary file is a save that a crash interrupted before its rename: the previous
+    // version, if any, is still in place.
+    if (ends_with(path, kTmpSuffix)) {
+      if (pending_.empty()) ::unlink(path.c_str());
+      continue;
+    }
+    if (ends_with(path, kSuffix)) files.push_back(path);
+  }
+  if (ec) throw std::runtime_error("cannot list service directory " + dir_ + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+
+  std::vector<ServiceSpec> services;
+  for (const std::string& path : files) {
+    const std::string text = read_service_file(path);
+    const Decoder decoder(path);
+    json root;
+    try {
+      root = json::parse(text);
+    } catch (const json::parse_error& e) {
+      decoder.fail("it is not valid JSON (byte " + std::to_string(e.byte) + " of " +
+                   std::to_string(text.size()) + ")");
+    }
+    ServiceSpec spec = decoder.service(root);
+    if (fs::path(path).filename() != fs::path(file(spec.ns, spec.name)).filename())
+      decoder.fail("it holds service " + service_key(spec.ns, spec.name) +
+                   ", whose file would be " + file(spec.ns, spec.name));
+    services.push_back(std::move(spec));
+  }
+  return services;
+}
+
+}  // namespace podvs

@@ -1,0 +1,201 @@
+// The switch's control thread: owner of every table, port and pod, and the only writer of switch
+// state. API threads reach it through ControlQueue (see control_queue.h); workers read what it
+// publishes through ForwardingTableHandle (RCU). Implements the ControlPlane API.
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/api/control_plane.h"
+#include "control/daemon/ipam.h"
+#include "overlay/neighbour_table.h"
+#include "pmd/worker.h"
+#include "control/daemon/config.h"
+#include "control/daemon/control_queue.h"
+#include "vswitch/forwarding_table.h"
+#include "control/daemon/port_manager.h"
+#include "control/daemon/service_admission.h"
+#include "control/daemon/service_store.h"
+#include "control/daemon/state_store.h"
+
+namespace podvs {
+
+class SwitchController : public ControlPlane {
+ public:
+  // The EAL must be initialised. Does not start anything yet.
+  explicit SwitchController(const Config& config);
+  ~SwitchController() override;
+
+  // Creates the mbuf pool, launches the workers, creates the host port and re-creates every pod
+  // of the saved state. Throws with a precise reason on failure.
+  void start();
+  // Runs the control loop on the calling thread until `stop` becomes true.
+  void run(const std::atomic<bool>& stop);
+  // API calls from now on fail at once with "shutting down" instead of waiting for run().
+  void stop_accepting() { queue_.drain_and_close(); }
+  // Stops workers and removes every port; the saved state stays, so a restart re-creates pods.
+  void shutdown();
+
+  Result<PodInfo> add_pod(const PodSpec& spec) override;
+  Result<Empty> del_pod(const std::string& id) override;
+  Result<PodInfo> get_pod(const std::string& id) override;
+  Result<std::vector<PodInfo>> list_pods() override;
+  Result<std::vector<PortStats>> list_ports() override;
+  Result<SwitchStats> stats() override;
+  Result<Empty> clear_stats() override;
+  Result<NodeStatus> status() override;
+  Result<std::vector<RecentDrop>> recent_drops() override;
+  Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override;
+  Result<Empty> del_node(const std::string& name) override;
+  Result<std::vector<RemoteNodeSpec>> list_nodes() override;
+  Result<ServiceSpec> add_service(const ServiceSpec& spec) override;
+  Result<Empty> del_service(const std::string& ns, const std::string& name) override;
+  Result<std::vector<ServiceSpec>> list_services() override;
+
+ private:
+  struct Pod {
+    PodRecord record;
+    std::optional<PortHandle> port;
+    int worker = -1;
+    std::string status;
+    bool holds_address = true;  // false: the saved address was unusable, never reserved
+  };
+  // Counter totals at a point in time, subtracted from the live sums: the workers' counters only
+  // grow, so clearing statistics, or re-using a port id for a new pod, moves the baseline.
+  struct PortTotals {
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    std::array<uint64_t, kNumDropReasons> drops{};
+  };
+  struct WorkerTotals {
+    uint64_t rx_packets = 0, tx_packets = 0, busy_cycles = 0, idle_cycles = 0;
+    uint64_t cache_hits = 0, cache_misses = 0, rx_bursts = 0;
+  };
+  PortTotals port_totals(uint16_t port_id) const;
+  WorkerTotals worker_totals(const Worker& worker) const;
+
+  // Control-thread implementations of the API.
+  Result<PodInfo> do_add_pod(const PodSpec& spec);
+  Result<Empty> do_del_pod(const std::string& id);
+  Result<PodInfo> do_get_pod(const std::string& id);
+  SwitchStats do_stats() const;
+
+  std::string validate_spec(const PodSpec& spec) const;
+  std::string vhost_socket_path(const std::string& pod_id) const;
+  PortHandle create_pod_port(const PodRecord& record);
+  void destroy_pod_port(Pod& pod);
+  void restore_pods();
+  void persist() const;
+  std::string try_persist();  // "" or why the state was not saved (then retried on the next DEL)
+  static void remove_socket_dir(const PodRecord& record);
+  void reset_port_counters(uint16_t port_id);
+
+  int assign_rxq(uint16_t port_id);
+  void unassign_rxq(uint16_t port_id, int worker);
+  void rebalance_rxqs();
+  bool lazy_rx(uint16_t port_id) const;  // its rx poll is a syscall (tap): poll it lazily when idle
+  uint64_t recent_rxq_cycles(uint16_t port_id) const;
+  void publish_table();
+  PodInfo pod_info(const Pod& pod) const;
+  std::vector<PortStats> port_stats() const;
+
+  // The overlay (switch_overlay.cc).
+  struct RemoteNodeEntry {
+    RemoteNodeSpec spec;  // as requested (name, pod CIDR, node IP, VTEP MAC)
+    Ipv4Prefix cidr;
+    Ipv4 node_ip = 0;
+    MacAddr vtep_mac;
+    Ipv4 next_hop = 0;  // the node itself, or uplink_gateway when it is off our subnet
+  };
+  void start_overlay(const std::vector<RemoteNodeSpec>& saved_nodes);
+  void stop_overlay();
+  void overlay_tick();  // learn from punted ARP, send ARP requests, republish on MAC changes
+  bool send_on_uplink(rte_mbuf* m);
+  Ipv4 next_hop_for(Ipv4 node_ip) const;
+  OverlayState overlay_state() const;
+  Result<RemoteNodeSpec> do_add_node(const RemoteNodeSpec& spec);
+  void release_next_hop(const RemoteNodeEntry& node);
+  RemoteNodeSpec node_view(const RemoteNodeEntry& node) const;
+  void fill_overlay_status(NodeStatus& s) const;
+  bool masquerade_enabled() const;
+
+  // Kubernetes Services (switch_services.cc): the API, admission and persistence.
+  ServiceNode service_node() const;  // what admission needs to know of this node
+  // Admits `spec` and, unless `save` fails, makes it the Service of its key.
+  Result<ServiceSpec> do_add_service(const ServiceSpec& spec, bool save);
+  void restore_services();
+  // Makes saved Services durable: those older than ServiceStore::kFlushDelay, or all.
+  void flush_services(bool all);
+  // Compiles services_[key], or its absence after a delete, into the ServiceIndex and publishes
+  // it (switch_service_table.cc). Called after services_ has been updated. Without `publish` the
+  // caller publishes later (restoring many at once), unless a replaced Service had to be freed.
+  void services_changed(const std::string& key, bool publish = true);
+
+  template <typename T, typename F>
+  Result<T> on_control_thread(F fn) {
+    auto result = queue_.call(std::move(fn));
+    if (!result) return Result<T>::fail(ErrorCode::internal, "podvsd is shutting down");
+    return std::move(*result);
+  }
+
+  Config config_;
+  Ipv4 host_ip_ = 0;
+  MacAddr gateway_mac_;
+  MacAddr host_mac_;
+  rte_mempool* pool_ = nullptr;
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::unique_ptr<ForwardingTableHandle> tables_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<unsigned> worker_lcores_;
+  std::unique_ptr<PortManager> ports_;
+  Ipam ipam_;
+  StateStore store_;
+  std::map<std::string, Pod> pods_;
+  std::optional<PortHandle> host_port_;
+  int host_worker_ = -1;
+  uint64_t table_version_ = 0;
+  uint64_t next_device_ = 0;
+  std::array<rte_spinlock_t, RTE_MAX_ETHPORTS> tx_locks_{};
+  std::array<PortTotals, RTE_MAX_ETHPORTS> port_base_{};
+  // rx cycles per port at the last rebalance: loads are measured since then, not since boot.
+  std::array<uint64_t, RTE_MAX_ETHPORTS> rxq_cycles_mark_{};
+  std::vector<WorkerTotals> worker_base_;
+  ControlQueue queue_;
+  bool workers_running_ = false;
+  bool state_dirty_ = false;  // the last save failed: the file may still list deleted pods
+
+  std::optional<PortHandle> uplink_port_;
+  MacAddr uplink_mac_;          // our VTEP MAC
+  std::string uplink_offload_;  // "rte_flow" or why not
+  rte_flow* uplink_flow_ = nullptr;
+  std::map<std::string, RemoteNodeEntry> nodes_;
+  std::map<Ipv4, int> next_hop_users_;  // remote nodes per next hop
+  NeighbourTable neighbours_;
+  std::vector<RemoteNodeSpec> saved_nodes_;  // from the state file, until the uplink is up
+
+  std::map<std::string, ServiceSpec> services_;  // by service_key, normalised
+  ServiceAdmission service_admission_{service_node()};
+  ServiceStore service_store_{config_.state_dir};
+
+  // Services in the data path (switch_service_table.cc). They need the workers' connection
+  // tracking, and for now one worker: a reply is not handed to the worker that owns its
+  // connection.
+  bool services_enabled() const {
+    return config_.conntrack_entries != 0 && config_.worker_cpus.size() == 1;
+  }
+  std::map<std::string, std::unique_ptr<CompiledService>> compiled_services_;
+  std::shared_ptr<const ServiceIndex> service_index_ = std::make_shared<ServiceIndex>();
+  uint32_t next_affinity_id_ = 1;
+};
+
+bool valid_pod_id(const std::string& id);
+
+}  // namespace podvs

@@ -1,0 +1,76 @@
+// SwitchController's rx queue scheduling: which worker polls each port, measured by the cycles
+// its queue costs, re-planned when ports go. Control thread only.
+#include <thread>
+
+#include "pmd/rxq_scheduler.h"
+#include "base/log.h"
+#include "control/daemon/switch_controller.h"
+
+namespace podvs {
+
+uint64_t SwitchController::recent_rxq_cycles(uint16_t port_id) const {
+  uint64_t cycles = 0;
+  for (const auto& w : workers_) cycles += w->counters().ports[port_id].rx_cycles.get();
+  return cycles - rxq_cycles_mark_[port_id];
+}
+
+bool SwitchController::lazy_rx(uint16_t port_id) const {
+  if (host_port_ && host_port_->port_id == port_id) return true;
+  for (const auto& [id, pod] : pods_)
+    if (pod.port && pod.port->port_id == port_id) return pod.port->kind == PortKind::tap;
+  return false;
+}
+
+int SwitchController::assign_rxq(uint16_t port_id) {
+  std::vector<WorkerLoad> loads(workers_.size());
+  auto account = [&](const std::optional<PortHandle>& port, int worker) {
+    if (!port || worker < 0) return;
+    loads[worker].rxq_cycles += recent_rxq_cycles(port->port_id);
+    ++loads[worker].rx_queues;
+  };
+  account(host_port_, host_worker_);
+  for (const auto& [id, pod] : pods_) account(pod.port, pod.worker);
+  rxq_cycles_mark_[port_id] += recent_rxq_cycles(port_id);
+  const size_t w = pick_worker(loads);
+  workers_[w]->post(WorkerCommand::Kind::add_rxq, RxQueue{port_id, 0, lazy_rx(port_id)});
+  return static_cast<int>(w);
+}
+
+void SwitchController::rebalance_rxqs() {
+  if (workers_.size() < 2) return;
+  struct Entry {
+    uint16_t port;
+    int* worker;
+  };
+  std::vector<Entry> entries;
+  std::vector<uint64_t> cycles;
+  auto collect = [&](const std::optional<PortHandle>& port, int& worker) {
+    if (!port || worker < 0) return;
+    entries.push_back({port->port_id, &worker});
+    cycles.push_back(recent_rxq_cycles(port->port_id));
+  };
+  collect(host_port_, host_worker_);
+  for (auto& [id, pod] : pods_) collect(pod.port, pod.worker);
+  const std::vector<size_t> plan = plan_rxq_assignment(cycles, workers_.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    rxq_cycles_mark_[e.port] += cycles[i];
+    if (static_cast<size_t>(*e.worker) == plan[i]) continue;
+    // Never two pollers on one queue: the old worker lets go (and acknowledges) first. Only this
+    // queue pauses, for one poll-loop iteration; every other port keeps flowing.
+    unassign_rxq(e.port, *e.worker);
+    workers_[plan[i]]->post(WorkerCommand::Kind::add_rxq, RxQueue{e.port, 0, lazy_rx(e.port)});
+    PODVS_LOG(info, "rx queue of port %u moved from worker %d to worker %zu", e.port, *e.worker,
+              plan[i]);
+    *e.worker = static_cast<int>(plan[i]);
+  }
+}
+
+void SwitchController::unassign_rxq(uint16_t port_id, int worker) {
+  if (worker < 0) return;
+  Worker& w = *workers_[worker];
+  const uint64_t seq = w.post(WorkerCommand::Kind::remove_rxq, RxQueue{port_id, 0});
+  while (workers_running_ && !w.applied(seq)) std::this_thread::yield();
+}
+
+}  // namespace podvs

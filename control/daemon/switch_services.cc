@@ -1,0 +1,107 @@
+// The control thread's half of Kubernetes Services: the API (add, delete, list), admission against
+// this node (ServiceAdmission), persistence in ServiceStore and restoring at start. Compiling
+// Services into what workers read is services_changed's job (switch_service_table.cc); everything
+// here runs on the control thread.
+#include <chrono>
+#include <utility>
+
+#include "control/api/service_spec.h"
+#include "base/log.h"
+#include "control/daemon/switch_controller.h"
+
+namespace podvs {
+
+ServiceNode SwitchController::service_node() const {
+  std::string unavailable;
+  if (!services_enabled())
+    unavailable = "Services need connection tracking on one worker; podvsd runs " +
+                  std::to_string(config_.worker_cpus.size()) + " workers with conntrack_entries " +
+                  std::to_string(config_.conntrack_entries) +
+                  " (replies are not yet handed between workers)";
+  return {unavailable,       config_.maglev_table_size, config_.gateway_ip, host_ip_,
+          config_.host_port, config_.node_ip,           config_.pod_cidr,   config_.cluster_cidr};
+}
+
+Result<ServiceSpec> SwitchController::do_add_service(const ServiceSpec& spec, bool save) {
+  auto admitted = service_admission_.admit(spec, services_);
+  if (!admitted.is_ok()) return admitted;
+  const ServiceSpec& service = *admitted.value;
+  const std::string key = service_key(service.ns, service.name);
+  if (save) {
+    try {
+      service_store_.save(service);
+    } catch (const std::exception& e) {
+      return Result<ServiceSpec>::fail(ErrorCode::internal,
+                                       "service " + key + " was not programmed: " + e.what());
+    }
+  }
+  const auto old = services_.find(key);
+  service_admission_.added(service, old == services_.end() ? nullptr : &old->second);
+  services_[key] = service;
+  // Restoring publishes once, after the last Service.
+  services_changed(key, save);
+  return admitted;
+}
+
+Result<ServiceSpec> SwitchController::add_service(const ServiceSpec& spec) {
+  return on_control_thread<ServiceSpec>([this, spec] { return do_add_service(spec, true); });
+}
+
+Result<Empty> SwitchController::del_service(const std::string& ns, const std::string& name) {
+  return on_control_thread<Empty>([this, ns, name] {
+    const std::string key = service_key(ns, name);
+    const auto it = services_.find(key);
+    if (it == services_.end()) return Result<Empty>::ok({});
+    try {
+      service_store_.remove(ns, name);
+    } catch (const std::exception& e) {
+      return Result<Empty>::fail(ErrorCode::internal,
+                                 "service " + key + " was not deleted: " + e.what());
+    }
+    service_admission_.removed(it->second);
+    services_.erase(it);
+    services_changed(key);
+    return Result<Empty>::ok({});
+  });
+}
+
+Result<std::vector<ServiceSpec>> SwitchController::list_services() {
+  return on_control_thread<std::vector<ServiceSpec>>([this] {
+    std::vector<ServiceSpec> out;
+    out.reserve(services_.size());
+    for (const auto& [key, service] : services_) out.push_back(service);
+    return Result<std::vector<ServiceSpec>>::ok(std::move(out));
+  });
+}
+
+void SwitchController::restore_services() {
+  // A damaged file stops the start, as a damaged state file does: guessing could serve the wrong
+  // endpoints. A valid file that no longer fits this node (its config changed) is skipped; the
+  // file stays for the operator to see.
+  size_t restored = 0;
+  for (const ServiceSpec& saved : service_store_.load_all()) {
+    if (auto r = do_add_service(saved, false); !r.is_ok()) {
+      PODVS_LOG(warning, "saved service in %s not restored: %s",
+                service_store_.file(saved.ns, saved.name).c_str(), r.error.message.c_str());
+      continue;
+    }
+    ++restored;
+  }
+  publish_table();
+  PODVS_LOG(info, "restored %zu services from %s", restored, service_store_.dir().c_str());
+}
+
+void SwitchController::flush_services(bool all) {
+  try {
+    if (all)
+      service_store_.flush();
+    else
+      service_store_.flush_if_due(std::chrono::steady_clock::now());
+  } catch (const std::exception& e) {
+    // The Services are programmed; only their survival across a restart is at stake. The next
+    // flush retries what is still pending.
+    PODVS_LOG(error, "saving services: %s", e.what());
+  }
+}
+
+}  // namespace podvs

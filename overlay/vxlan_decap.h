@@ -7,8 +7,8 @@
 
 #include <cstdint>
 
-#include "overlay/vxlan_header.h"
 #include "base/drop_reason.h"
+#include "overlay/vxlan_header.h"
 
 namespace podvs {
 

@@ -17,11 +17,11 @@
 #include <memory>
 #include <vector>
 
-#include "vswitch/tx_buffers.h"
-#include "vswitch/worker_counters.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/pipeline.h"
+#include "vswitch/tx_buffers.h"
+#include "vswitch/worker_counters.h"
 
 namespace podvs {
 

@@ -7,10 +7,10 @@
 
 #include <rte_cycles.h>
 
-#include "vswitch/services/affinity_table.h"
 #include "vswitch/nat/conntrack.h"
 #include "vswitch/nat/fragment_map.h"
 #include "vswitch/nat/snat_ports.h"
+#include "vswitch/services/affinity_table.h"
 
 namespace podvs {
 

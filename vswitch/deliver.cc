@@ -1,7 +1,7 @@
 #include "vswitch/deliver.h"
 
-#include "vswitch/icmp_error.h"
 #include "overlay/vxlan_encap.h"
+#include "vswitch/icmp_error.h"
 #include "vswitch/l3_forward.h"
 #include "vswitch/nat/masquerade.h"
 #include "vswitch/pipeline.h"

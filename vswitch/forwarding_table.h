@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "overlay/vxlan_header.h"
 #include "base/net_types.h"
+#include "overlay/vxlan_header.h"
 #include "vswitch/services/service_table.h"
 
 namespace podvs {

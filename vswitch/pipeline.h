@@ -11,11 +11,11 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 
-#include "vswitch/tx_buffers.h"
-#include "vswitch/worker_counters.h"
 #include "vswitch/conn_state.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
+#include "vswitch/tx_buffers.h"
+#include "vswitch/worker_counters.h"
 
 namespace podvs {
 

@@ -9,8 +9,8 @@
 #include <array>
 #include <cstdint>
 
-#include "vswitch/worker_counters.h"
 #include "vswitch/forwarding_table.h"
+#include "vswitch/worker_counters.h"
 
 namespace podvs {
 

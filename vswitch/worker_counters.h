@@ -14,8 +14,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "vswitch/drop_recorder.h"
 #include "base/drop_reason.h"
+#include "vswitch/drop_recorder.h"
 
 namespace podvs {
 

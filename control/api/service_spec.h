@@ -1,7 +1,7 @@
-// The rules a ServiceSpec (control/api/control_plane.h) must follow before podvsd programs it, shared
-// by the switch (which enforces them), podvsctl (which checks a whole file before sending any of
-// it) and the service store. Pure functions: no switch state, so conflicts between services and
-// with the node's own addresses are the switch's to check.
+// The rules a ServiceSpec (control/api/control_plane.h) must follow before podvsd programs it,
+// shared by the switch (which enforces them), podvsctl (which checks a whole file before sending
+// any of it) and the service store. Pure functions: no switch state, so conflicts between services
+// and with the node's own addresses are the switch's to check.
 #pragma once
 
 #include <cstddef>

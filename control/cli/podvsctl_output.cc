@@ -5,8 +5,8 @@
 #include <ctime>
 #include <string>
 
-#include "control/cli/service_args.h"
 #include "control/api/service_spec.h"
+#include "control/cli/service_args.h"
 
 namespace podvs {
 namespace {

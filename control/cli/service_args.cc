@@ -3,8 +3,8 @@
 #include <charconv>
 #include <sstream>
 
-#include "control/api/service_spec.h"
 #include "base/net_types.h"
+#include "control/api/service_spec.h"
 
 namespace podvs {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <tuple>
 
-#include "control/api/control_plane.h"
 #include "base/net_types.h"
+#include "control/api/control_plane.h"
 
 namespace podvs {
 

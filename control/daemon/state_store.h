@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "control/api/control_plane.h"
 #include "base/net_types.h"
+#include "control/api/control_plane.h"
 
 namespace podvs {
 

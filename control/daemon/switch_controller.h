@@ -16,16 +16,16 @@
 #include <vector>
 
 #include "control/api/control_plane.h"
-#include "control/daemon/ipam.h"
-#include "overlay/neighbour_table.h"
-#include "pmd/worker.h"
 #include "control/daemon/config.h"
 #include "control/daemon/control_queue.h"
-#include "vswitch/forwarding_table.h"
+#include "control/daemon/ipam.h"
 #include "control/daemon/port_manager.h"
 #include "control/daemon/service_admission.h"
 #include "control/daemon/service_store.h"
 #include "control/daemon/state_store.h"
+#include "overlay/neighbour_table.h"
+#include "pmd/worker.h"
+#include "vswitch/forwarding_table.h"
 
 namespace podvs {
 

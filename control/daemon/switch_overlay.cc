@@ -5,10 +5,10 @@
 
 #include <chrono>
 
-#include "overlay/arp_frames.h"
-#include "overlay/vxlan_flow_offload.h"
 #include "base/log.h"
 #include "control/daemon/switch_controller.h"
+#include "overlay/arp_frames.h"
+#include "overlay/vxlan_flow_offload.h"
 
 namespace podvs {
 namespace {

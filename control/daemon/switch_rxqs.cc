@@ -2,9 +2,9 @@
 // its queue costs, re-planned when ports go. Control thread only.
 #include <thread>
 
-#include "pmd/rxq_scheduler.h"
 #include "base/log.h"
 #include "control/daemon/switch_controller.h"
+#include "pmd/rxq_scheduler.h"
 
 namespace podvs {
 

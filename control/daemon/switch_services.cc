@@ -5,8 +5,8 @@
 #include <chrono>
 #include <utility>
 
-#include "control/api/service_spec.h"
 #include "base/log.h"
+#include "control/api/service_spec.h"
 #include "control/daemon/switch_controller.h"
 
 namespace podvs {

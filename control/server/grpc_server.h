@@ -1,7 +1,7 @@
 // The podvs.v1.Podvs gRPC service on a unix socket: translates requests into ControlPlane calls and
-// results back (control/api/grpc_convert.h), mapping ErrorCode to the gRPC status of the same name with
-// the message unchanged. It validates only what the proto layer alone can (unknown enum values,
-// port numbers wider than 16 bits); everything else is the ControlPlane's to judge.
+// results back (control/api/grpc_convert.h), mapping ErrorCode to the gRPC status of the same name
+// with the message unchanged. It validates only what the proto layer alone can (unknown enum
+// values, port numbers wider than 16 bits); everything else is the ControlPlane's to judge.
 //
 // Thread safety: gRPC runs handlers on its own thread pool, several at once; ControlPlane promises
 // to be safe for that. start() and shutdown() are called from one thread (the daemon's main).

@@ -9,12 +9,12 @@
 #include <iostream>
 #include <memory>
 
-#include "control/server/grpc_server.h"
-#include "control/server/metrics_exporter.h"
+#include "base/log.h"
 #include "control/daemon/config.h"
 #include "control/daemon/eal.h"
-#include "base/log.h"
 #include "control/daemon/switch_controller.h"
+#include "control/server/grpc_server.h"
+#include "control/server/metrics_exporter.h"
 
 namespace {
 

@@ -1,11 +1,10 @@
 // Golden-packet tests of the ICMP "fragmentation needed" error: a DF packet too big for the
 // overlay goes in, the exact ICMP error to its sender (built byte by byte) comes out, or the
 // packet is refused and left alone.
-#include "vswitch/icmp_error.h"
-
 #include <gtest/gtest.h>
 
 #include "tests/unit/overlay_fixture.h"
+#include "vswitch/icmp_error.h"
 
 namespace podvs::test {
 namespace {

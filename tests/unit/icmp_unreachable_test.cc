@@ -4,8 +4,8 @@
 // refused and left alone.
 #include <gtest/gtest.h>
 
-#include "vswitch/icmp_error.h"
 #include "tests/unit/overlay_fixture.h"
+#include "vswitch/icmp_error.h"
 
 namespace podvs::test {
 namespace {

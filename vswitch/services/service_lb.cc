@@ -2,13 +2,13 @@
 
 #include <netinet/in.h>
 
-#include "vswitch/icmp_error.h"
 #include "vswitch/deliver.h"
+#include "vswitch/icmp_error.h"
 #include "vswitch/l3_forward.h"
-#include "vswitch/services/maglev.h"
 #include "vswitch/nat/masquerade.h"
 #include "vswitch/nat/nat_rewrite.h"
 #include "vswitch/pipeline.h"
+#include "vswitch/services/maglev.h"
 
 namespace podvs {
 namespace {

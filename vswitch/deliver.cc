@@ -10,7 +10,7 @@ namespace podvs {
 
 bool too_big_for_overlay(const ParsedPacket& p, const ForwardAction& action,
                          const ForwardingTable& table) {
-  return action.remote < table.overlay().nodes.size() &&
+  return action.next == NextStage::remote_node &&
          rte_be_to_cpu_16(p.ip->total_length) > table.overlay().max_inner_ip_len;
 }
 
@@ -32,13 +32,16 @@ void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstC
 void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
              uint16_t in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
-  if (action.out_port == kNoPort) return drop(m, in_port, DropReason::no_route, ctx.counters);
-  if (action.remote == kMasquerade) return masquerade_out(m, p, in_port, ctx);
-  if (action.remote == kNoRemote) {
+  if (action.next == NextStage::local) {
     if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
     rewrite_l2(p.eth, table.gateway_mac(), action);
     return send(m, action.out_port, ctx);
   }
+  if (action.next == NextStage::masquerade) return masquerade_out(m, p, in_port, ctx);
+  // no_route; service and tracked never come here (the pipeline hands those to service_lb,
+  // which delivers what it translated by a plain route).
+  if (action.next != NextStage::remote_node)
+    return drop(m, in_port, DropReason::no_route, ctx.counters);
 
   const RemoteNode& remote = table.remote(action.remote);
   if (!remote.resolved) return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);

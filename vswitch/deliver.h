@@ -12,7 +12,7 @@ namespace podvs {
 
 struct BurstContext;
 
-// Sends `m` where `action` says (a pod or host port, a remote node, masquerade) or drops it under
+// Sends `m` to the stage `action` names (local, remote_node, masquerade) or drops it under
 // its reason: no route, TTL exceeded, unresolved neighbour, too big for the overlay (with ICMP
 // "fragmentation needed" back to a DF sender).
 void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,

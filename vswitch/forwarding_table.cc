@@ -82,6 +82,7 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
   if (in_pod_cidr(dst) && dst != host_ip_) {
     const uint16_t port = find_pod_port(dst);
     if (port != kNoPort) {
+      action.next = NextStage::local;
       action.out_port = port;
       action.dst_mac = ports_[port].mac;
     }
@@ -90,6 +91,7 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
   if (const uint16_t remote = find_remote(dst); remote != kNoRemote) {
     // Never back out of the uplink: a decapsulated packet for another node is not ours to route.
     if (in_port != overlay_.uplink_port) {
+      action.next = NextStage::remote_node;
       action.out_port = overlay_.uplink_port;
       action.dst_mac = overlay_.nodes[remote].vtep_mac;
       action.remote = remote;
@@ -100,12 +102,13 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
     return action;
   if (overlay_.masquerade && in_port != host_port_ && in_port != overlay_.uplink_port &&
       !no_masquerade(dst)) {
+    action.next = NextStage::masquerade;
     action.out_port = overlay_.uplink_port;
     action.dst_mac = overlay_.gateway_mac;
-    action.remote = kMasquerade;
     return action;
   }
   if (host_port_ != kNoPort && in_port != host_port_) {
+    action.next = NextStage::local;
     action.out_port = host_port_;
     action.dst_mac = ports_[host_port_].mac;
   }

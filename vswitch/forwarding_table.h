@@ -30,10 +30,6 @@ namespace podvs {
 
 inline constexpr uint16_t kNoPort = UINT16_MAX;
 inline constexpr uint16_t kNoRemote = UINT16_MAX;
-// ForwardAction::remote values that are not remote nodes.
-inline constexpr uint16_t kMasquerade = UINT16_MAX - 1;  // SNAT out the uplink
-inline constexpr uint16_t kService = UINT16_MAX - 2;     // to a Service frontend: balance + DNAT
-inline constexpr uint16_t kTracked = UINT16_MAX - 3;     // of a Service connection: conntrack NAT
 
 struct PortEntry {
   bool in_use = false;
@@ -47,12 +43,25 @@ struct PortEntry {
   rte_spinlock_t* tx_lock = nullptr;
 };
 
-// What the route lookup decides for a packet: where it goes and the L2 destination to write.
+// The stage a packet goes to once its flow is decided, as a VPP node declares its next nodes.
+// The route lookup gives the first four; the Service stage (services/service_lb.h) turns a
+// flow's route into one of the last two.
+enum class NextStage : uint8_t {
+  no_route,     // nothing owns the destination: dropped as no_route
+  local,        // a pod or the host port (out_port): TTL, MAC rewrite, transmit (deliver.h)
+  remote_node,  // another node's pod CIDR: VXLAN to `remote`, out the uplink (deliver.h)
+  masquerade,   // leaving the cluster: SNAT to the node IP, out the uplink (nat/masquerade.h)
+  service,      // to a Service frontend: balance and DNAT (services/service_lb.h)
+  tracked,      // of a connection a Service translates: conntrack NAT (services/service_lb.h)
+};
+
+// What the route lookup (and the flow cache) decides for a packet: the next stage, the output
+// port and the L2 destination to write.
 struct ForwardAction {
-  uint16_t out_port = kNoPort;  // kNoPort: drop with no_route
+  uint16_t out_port = kNoPort;  // local, remote_node and masquerade: the port to transmit on
+  uint16_t remote = kNoRemote;  // remote_node: the index of the node in OverlayState::nodes
   rte_ether_addr dst_mac{};
-  uint16_t remote = kNoRemote;  // else: VXLAN-encapsulate for this remote node, out the uplink
-                                // (or kMasquerade: SNAT to the node IP, out the uplink)
+  NextStage next = NextStage::no_route;
 };
 
 // A node that owns another pod CIDR of the cluster, reached through VXLAN over the uplink.
@@ -110,8 +119,8 @@ class ForwardingTable {
   bool in_pod_cidr(rte_be32_t ip) const { return (ip & cidr_mask_) == cidr_net_; }
 
   // Local pod → its port; in the pod CIDR but unknown → no route; a remote node's pod CIDR →
-  // VXLAN to it; the node's own address and everything else → the host port, unless the packet
-  // came from it.
+  // VXLAN to it; outside the cluster with masquerade on → masquerade; the node's own address and
+  // everything else → the host port, unless the packet came from it.
   ForwardAction route(rte_be32_t dst, uint16_t in_port) const;
 
   // Called by the control thread before publishing; longest prefix wins among remote nodes.

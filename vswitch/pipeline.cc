@@ -51,9 +51,17 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
     ctx.cache.insert(p.key, hash, action);
     ++stats.misses;
   }
-  if (action.remote == kService) return service_forward(m, p, hash, in_port, ctx);
-  if (action.remote == kTracked) return tracked_forward(m, p, hash, in_port, decapped, ctx);
-  deliver(m, p, action, hash, in_port, ctx);
+  switch (action.next) {
+    case NextStage::service:
+      return service_forward(m, p, hash, in_port, ctx);
+    case NextStage::tracked:
+      return tracked_forward(m, p, hash, in_port, decapped, ctx);
+    case NextStage::no_route:
+    case NextStage::local:
+    case NextStage::remote_node:
+    case NextStage::masquerade:
+      return deliver(m, p, action, hash, in_port, ctx);
+  }
 }
 
 // Uplink ARP goes to the control thread's neighbour table; a full queue drops it (counted).

@@ -2,8 +2,10 @@
 //   parse → VXLAN decap (uplink) → ARP responder | (gateway/VTEP MAC check → anti-spoof → flow
 //   cache / route lookup, Service or tracked connection (service_lb: balance, conntrack NAT) or
 //   masquerade → overlay MTU → TTL + L2 rewrite → VXLAN encap) → per-output-port tx buffer.
-// Every packet ends in a tx buffer or in drop(), which counts it under a reason and its ingress
-// port. The caller flushes the tx buffers once per poll-loop iteration.
+// Every packet ends in a tx buffer or in drop() (drop.h), which counts it under a reason on its
+// ingress port; a tx buffer whose port's queue is full drops the rest on that output port. Where
+// a packet goes after the route lookup is its ForwardAction's NextStage. The caller flushes the
+// tx buffers once per poll-loop iteration.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -12,6 +14,7 @@
 #include <cstdint>
 
 #include "vswitch/conn_state.h"
+#include "vswitch/drop.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/tx_buffers.h"
@@ -37,12 +40,6 @@ struct BurstContext {
 // Queues `m` on `port`'s tx buffer, flushing it when full.
 inline void send(rte_mbuf* m, uint16_t port, BurstContext& ctx) {
   if (ctx.tx.push(port, m)) ctx.tx.flush_port(port, ctx.table, ctx.worker_index, ctx.counters);
-}
-
-inline void drop(rte_mbuf* m, uint16_t port, DropReason reason, WorkerCounters& counters) {
-  counters.ports[port].drops[static_cast<size_t>(reason)].add(1);
-  counters.recent_drops.record(m, port, reason);
-  rte_pktmbuf_free(m);
 }
 
 void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);

@@ -18,12 +18,9 @@ void TxBuffers::transmit(uint16_t port, Buffer& b, const ForwardingTable& table,
   pc.tx_packets.add(sent);
   pc.tx_bytes.add(bytes);
   counters.tx_packets.add(sent);
-  if (sent < b.count) {
-    pc.drops[static_cast<size_t>(DropReason::tx_queue_full)].add(b.count - sent);
-    for (uint16_t i = sent; i < b.count; ++i)
-      counters.recent_drops.record(b.pkts[i], port, DropReason::tx_queue_full);
-    rte_pktmbuf_free_bulk(b.pkts.data() + sent, b.count - sent);
-  }
+  // Counted on the output port: it is that port's queue that was full.
+  if (sent < b.count)
+    drop_burst(b.pkts.data() + sent, b.count - sent, port, DropReason::tx_queue_full, counters);
   b.count = 0;
 }
 

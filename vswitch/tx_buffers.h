@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 
+#include "vswitch/drop.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/worker_counters.h"
 

@@ -101,6 +101,25 @@ class OverlayPipelineTest : public ::testing::Test {
   unsigned in_use_before_ = 0;
 };
 
+// The route lookup names the next stage of the graph for each kind of destination.
+TEST_F(OverlayPipelineTest, RouteNamesTheNextStage) {
+  const ForwardAction local = table_->route(be("10.244.0.3"), kPodAPort);
+  EXPECT_EQ(local.next, NextStage::local);
+  EXPECT_EQ(local.out_port, kPodBPort);
+  const ForwardAction remote = table_->route(be("10.244.1.3"), kPodAPort);
+  EXPECT_EQ(remote.next, NextStage::remote_node);
+  EXPECT_EQ(remote.out_port, kUplinkPort);
+  EXPECT_EQ(remote.remote, 0);
+  EXPECT_EQ(table_->route(be("10.244.2.3"), kPodAPort).remote, 1);
+  const ForwardAction out = table_->route(be("192.0.2.10"), kPodAPort);
+  EXPECT_EQ(out.next, NextStage::masquerade);
+  EXPECT_EQ(out.out_port, kUplinkPort);
+  EXPECT_EQ(table_->route(be("198.51.100.7"), kPodAPort).next, NextStage::local);  // to the host
+  EXPECT_EQ(table_->route(be("10.244.0.77"), kPodAPort).next, NextStage::no_route);
+  EXPECT_EQ(table_->route(be("10.244.9.1"), kPodAPort).next, NextStage::no_route);  // no node
+  EXPECT_EQ(table_->route(be("10.244.1.3"), kUplinkPort).next, NextStage::no_route);
+}
+
 TEST_F(OverlayPipelineTest, PodToRemotePodIsEncapsulatedOutTheUplink) {
   run(kPodAPort, PacketBuilder()
                      .eth(kPodAMac, kGwMac)

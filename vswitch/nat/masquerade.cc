@@ -60,8 +60,7 @@ void masquerade_in(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstCo
     nat_translate(p.ip, *found.entry, ConnDir::reply);
   }
   const ForwardAction action = table.route(p.ip->dst_addr, in_port);
-  if (action.out_port == kNoPort || action.remote != kNoRemote ||
-      !table.in_pod_cidr(p.ip->dst_addr))
+  if (action.next != NextStage::local || !table.in_pod_cidr(p.ip->dst_addr))
     return drop(m, in_port, DropReason::no_route, ctx.counters);
   rewrite_l2(p.eth, table.gateway_mac(), action);
   send(m, action.out_port, ctx);

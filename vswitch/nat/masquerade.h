@@ -14,8 +14,8 @@ namespace podvs {
 
 struct BurstContext;
 
-// A pod's packet whose route is kMasquerade: translated, TTL decremented, addressed to the
-// underlay gateway and queued on the uplink; or dropped under its reason.
+// A pod's packet whose route is NextStage::masquerade: translated, TTL decremented, addressed to
+// the underlay gateway and queued on the uplink; or dropped under its reason.
 void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx);
 
 // An IPv4 packet on the uplink that is not VXLAN: the reply of a masqueraded connection (or an

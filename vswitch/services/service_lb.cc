@@ -13,9 +13,9 @@
 namespace podvs {
 namespace {
 
-ForwardAction special(uint16_t what) {
+ForwardAction to_stage(NextStage next) {
   ForwardAction a;
-  a.remote = what;
+  a.next = next;
   return a;
 }
 
@@ -76,23 +76,24 @@ const ServiceBackend* choose_backend(const ServiceFrontend& f, const ConnTuple& 
 }
 
 // Like a REJECT rule: ICMP port unreachable from the address the client tried, so that a TCP
-// connect() fails at once instead of timing out. Counted under `reason` either way.
+// connect() fails at once instead of timing out. The client's packet goes no further: it is
+// counted as a drop under `reason` (and recorded as it came) before the error is made in its
+// place.
 void reject(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, DropReason reason,
             BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
   const rte_ether_addr& our_mac =
       in_port == table.uplink_port() ? table.overlay().vtep_mac : table.gateway_mac();
-  if (!make_port_unreachable(m, p.ip->dst_addr, our_mac))
-    return drop(m, in_port, reason, ctx.counters);
-  ctx.counters.ports[in_port].drops[static_cast<size_t>(reason)].add(1);
-  send(m, in_port, ctx);
+  count_drops(&m, 1, in_port, reason, ctx.counters);
+  if (make_port_unreachable(m, p.ip->dst_addr, our_mac)) return send(m, in_port, ctx);
+  rte_pktmbuf_free(m);  // counted above; no room for the error
 }
 
 // A translated packet on its way. One for a client outside the cluster (a NodePort's) goes
 // straight to the underlay gateway: its translation is done, masquerade must not add its own.
 void send_translated(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
                      uint16_t in_port, BurstContext& ctx) {
-  if (action.remote != kMasquerade) return deliver(m, p, action, hash, in_port, ctx);
+  if (action.next != NextStage::masquerade) return deliver(m, p, action, hash, in_port, ctx);
   const OverlayState& overlay = ctx.table.overlay();
   if (!overlay.gateway_resolved)
     return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
@@ -104,8 +105,8 @@ void send_translated(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& ac
 
 ForwardAction to_underlay_gateway(const ForwardingTable& table) {
   ForwardAction a;
+  a.next = NextStage::masquerade;
   a.out_port = table.uplink_port();
-  a.remote = kMasquerade;
   return a;
 }
 
@@ -178,7 +179,7 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
   // reach another node, whose reply must come back through us. Both take our host IP as source.
   // An endpoint outside the cluster (an API server, say) is reached like any outside address:
   // from the node IP, or it could not answer a pod address.
-  const bool outside = table.route(b->ip, kNoPort).remote == kMasquerade;
+  const bool outside = table.route(b->ip, kNoPort).next == NextStage::masquerade;
   if (f->snat || b->ip == t.src_ip || outside) {
     const rte_be32_t snat_ip = outside ? table.overlay().node_ip : table.host_ip();
     const auto with_snat = conn.ports.pick(conn.conntrack, t, snat_ip, ctx.now, nat);
@@ -210,7 +211,7 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
     const FlowKey key{reply.src_ip,       reply.dst_ip, reply.src_port,
                       reply.dst_port,     reply.proto,  0,
                       to_backend.out_port};
-    ctx.cache.insert(key, FlowCache::hash(key), special(kTracked));
+    ctx.cache.insert(key, FlowCache::hash(key), to_stage(NextStage::tracked));
   }
   translate_and_send(m, p, *e, ConnDir::original, hash, in_port, ctx);
 }
@@ -234,16 +235,16 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   if (ctx.conn == nullptr) return routed;
   // Frontends first: a ClusterIP lies outside the cluster's pod network, where the plain route
   // is masquerade when that is on.
-  if (!decapped && to_frontend(p.key, ctx.table)) return special(kService);
+  if (!decapped && to_frontend(p.key, ctx.table)) return to_stage(NextStage::service);
   if (!balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
-  if (is_later_fragment(p.ip)) return special(kTracked);
+  if (is_later_fragment(p.ip)) return to_stage(NextStage::tracked);
   // Nothing tracked: spare a miss the table's cache lines (plain traffic with many flows).
   if (ctx.conn->conntrack.size() == 0) return routed;
   const auto t = packet_tuple(p.ip);
   if (!t) return routed;
   const ConnLookup found = ctx.conn->conntrack.lookup(*t, ctx.now);
-  return found.entry != nullptr && found.entry->nat().dnat ? special(kTracked) : routed;
+  return found.entry != nullptr && found.entry->nat().dnat ? to_stage(NextStage::tracked) : routed;
 }
 
 void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,

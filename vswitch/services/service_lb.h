@@ -5,9 +5,9 @@
 // ICMP errors about it included.
 //
 // Which packets come here is decided on a flow-cache miss (classify_service) and cached with the
-// flow: traffic to a frontend (kService), and traffic of a connection a Service translates
-// (kTracked: replies, and the backend side of a hairpin). Pod-to-pod traffic that is neither
-// never touches conntrack.
+// flow: traffic to a frontend (NextStage::service), and traffic of a connection a Service
+// translates (NextStage::tracked: replies, and the backend side of a hairpin). Pod-to-pod traffic
+// that is neither never touches conntrack.
 //
 // Concurrency: the ConnState is the calling worker's own (conn_state.h); Services are read from
 // the ForwardingTable under RCU (service_table.h).
@@ -22,17 +22,17 @@ namespace podvs {
 
 struct BurstContext;
 
-// The decision to cache for a flow whose plain route is `routed`: kService, kTracked or `routed`.
+// The decision to cache for a flow whose plain route is `routed`: service, tracked, or `routed`.
 ForwardAction classify_service(const ParsedPacket& p, bool decapped, const ForwardAction& routed,
                                BurstContext& ctx);
 
-// A packet whose cached decision is kService.
+// A packet whose cached decision is NextStage::service.
 void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                      BurstContext& ctx);
 
-// A packet whose cached decision is kTracked, or an ICMP error (which belongs to the connection
-// it quotes, whatever its own addresses are): translated when its connection is tracked, else
-// forwarded as plain traffic.
+// A packet whose cached decision is NextStage::tracked, or an ICMP error (which belongs to the
+// connection it quotes, whatever its own addresses are): translated when its connection is tracked,
+// else forwarded as plain traffic.
 void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                      bool decapped, BurstContext& ctx);
 

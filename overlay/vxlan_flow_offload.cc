@@ -77,7 +77,8 @@ OffloadProbe probe_vxlan_offload(uint16_t port_id, const VxlanFlowSpec& spec) {
   const int rc =
       rte_flow_validate(port_id, &rule->attr(), rule->pattern(), rule->actions(), &error);
   if (rc != 0) return OffloadProbe{false, refusal("validate", rc, error), nullptr};
-  // Validate is not enough: net_tap says yes here and its create fails (DPDK-NOTES.md).
+  // Validate is not enough: net_tap says yes here and its create fails
+  // (docs/dpdk.md#rte_flow-probe).
   error = {};
   rte_flow* flow =
       rte_flow_create(port_id, &rule->attr(), rule->pattern(), rule->actions(), &error);

@@ -1,8 +1,9 @@
 // Hardware steering of the node's VXLAN traffic with rte_flow: on a NIC that accepts the rule,
-// packets for our node IP, UDP port and VNI arrive MARKed on the chosen queues, and the workers
-// skip classifying them (vxlan_marked). No port on our machines accepts rte_flow rules
-// (DPDK-NOTES.md), so the software path is the reference and the offload is probed per port by
-// creating the rule: some drivers' validate says yes and their create then fails.
+// packets for our node IP, UDP port and VNI arrive MARKed on the chosen queues (vxlan_marked tells
+// a marked packet; the workers do not use the mark yet and check every packet in software). No
+// port on our machines accepts rte_flow rules (docs/dpdk.md#rte_flow-probe), so the software path
+// is the reference and the offload is probed per port by creating the rule: some drivers'
+// validate says yes and their create then fails.
 //
 // Thread safety: the rule builder is plain data. probe/remove call rte_flow on a port and belong
 // to the control thread, which owns port configuration; workers only test the mark on mbufs.

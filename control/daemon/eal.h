@@ -1,4 +1,4 @@
-// The one place that knows how podvsd starts DPDK's EAL (flags measured in DPDK-NOTES.md).
+// The one place that knows how podvsd starts DPDK's EAL; the flags and why: docs/dpdk.md#eal-flags.
 #pragma once
 
 #include <string>

@@ -25,7 +25,8 @@ overlay_cleanup() {
 trap 'cleanup; overlay_cleanup' EXIT
 
 # offloads_off IFACE [NETNS]: af_packet on a veth needs checksums done in software and no
-# segmentation or aggregation on both ends, else TCP hangs (DPDK-NOTES.md).
+# segmentation or aggregation on both ends, else TCP hangs
+# (docs/dpdk.md#net_af_packet-uplink-and-its-offloads).
 offloads_off() {
   if [ -n "${2:-}" ]; then
     ip netns exec "$2" ethtool -K "$1" tx off tso off gso off gro off >/dev/null

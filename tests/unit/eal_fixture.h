@@ -1,5 +1,5 @@
-// A real DPDK EAL for unit tests, without hugepages (DPDK-NOTES.md): started once per test
-// binary, with one shared mbuf pool.
+// A real DPDK EAL for unit tests, without hugepages (docs/dpdk.md#without-hugepages): started
+// once per test binary, with one shared mbuf pool.
 #pragma once
 
 #include <rte_mempool.h>

@@ -1,5 +1,5 @@
-// Starts a real DPDK EAL without hugepages for tests and fuzzers (DPDK-NOTES.md: --no-huge runs
-// anywhere), with a private file prefix so parallel runs never collide.
+// Starts a real DPDK EAL without hugepages for tests and fuzzers (--no-huge runs anywhere:
+// docs/dpdk.md#without-hugepages), with a private file prefix so parallel runs never collide.
 #pragma once
 
 #include <rte_mempool.h>

@@ -49,11 +49,11 @@ fi
 # libFuzzer on the parser and pipeline (clang, ASan + UBSan), seeded with the golden frames,
 # for a bounded time. A crash, a sanitizer report or a lost mbuf fails it.
 fuzz_seconds=${FUZZ_SECONDS:-60}
-if CXX=clang++ TARGETS=tests/fuzz_pipeline build build-fuzz -Dfuzz=true \
+if CXX=clang++ TARGETS="tests/fuzz_pipeline tests/fuzz_seeds" build build-fuzz -Dfuzz=true \
      -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; then
   corpus=$(mktemp -d)
-  python3 tests/fuzz/make_seeds.py "$corpus"
-  if UBSAN_OPTIONS=halt_on_error=1 ./build-fuzz/tests/fuzz_pipeline -max_total_time="$fuzz_seconds" \
+  if ./build-fuzz/tests/fuzz_seeds "$corpus" >/dev/null &&
+     UBSAN_OPTIONS=halt_on_error=1 ./build-fuzz/tests/fuzz_pipeline -max_total_time="$fuzz_seconds" \
        -max_len=1600 "$corpus" >build-fuzz/fuzz.log 2>&1; then
     passed=$((passed + 1)); summary+=("fuzz: $(grep -o 'Done [0-9]* runs' build-fuzz/fuzz.log) in ${fuzz_seconds}s, no crash")
   else

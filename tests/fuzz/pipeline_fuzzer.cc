@@ -8,12 +8,15 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tests/fuzz/fuzz_setup.h"
 #include "tests/unit/table_fixture.h"
 #include "tests/unit/test_eal.h"
 #include "vswitch/pipeline.h"
 #include "vswitch/services/service_table.h"
 
 namespace {
+
+using namespace podvs::fuzz;
 
 rte_mempool* g_pool = nullptr;
 podvs::ForwardingTable* g_table = nullptr;
@@ -25,9 +28,11 @@ podvs::CompiledService* g_service = nullptr;
 // The fixture's pod CIDR and pods (table_fixture.h), and a Service in front of both pods.
 podvs::CompiledService* make_service() {
   podvs::ServiceDef def;
-  def.cluster_ip = rte_cpu_to_be_32(0x0a60000a);  // 10.96.0.10
-  def.ports = {{IPPROTO_TCP, 80, 8080, 0}, {IPPROTO_UDP, 80, 8080, 0}};
-  def.endpoints = {{rte_cpu_to_be_32(0x0af40002)}, {rte_cpu_to_be_32(0x0af40003)}};
+  using podvs::test::ip;
+  def.cluster_ip = rte_cpu_to_be_32(ip(kClusterIp));
+  def.ports = {{IPPROTO_TCP, kServicePort, kTargetPort, 0},
+               {IPPROTO_UDP, kServicePort, kTargetPort, 0}};
+  def.endpoints = {{rte_cpu_to_be_32(ip(kPodAIp))}, {rte_cpu_to_be_32(ip(kPodBIp))}};
   const podvs::ServiceCompileParams params{rte_cpu_to_be_32(0x0af40000),
                                            rte_cpu_to_be_32(0xffffff00), 251, rte_get_tsc_hz()};
   uint32_t next_id = 1;
@@ -54,7 +59,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 1600) return 0;
   // The first byte picks the ingress port: host, pod A, pod B or a port the table does not know.
-  const uint16_t in_port = data[0] % 4;
+  const uint16_t in_port = data[0] % kInPorts;
   rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
   char* payload = rte_pktmbuf_append(m, static_cast<uint16_t>(size - 1));
   if (size > 1) std::memcpy(payload, data + 1, size - 1);

@@ -65,6 +65,7 @@ PacketBuilder& PacketBuilder::ipv4(const std::string& src, const std::string& ds
 }
 
 PacketBuilder& PacketBuilder::udp(uint16_t sport, uint16_t dport, size_t payload) {
+  is_tcp_ = false;
   l4_.clear();
   push16(l4_, sport);
   push16(l4_, dport);
@@ -75,13 +76,14 @@ PacketBuilder& PacketBuilder::udp(uint16_t sport, uint16_t dport, size_t payload
 }
 
 PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, size_t payload) {
+  is_tcp_ = true;
   l4_.clear();
   push16(l4_, sport);
   push16(l4_, dport);
-  push32(l4_, 1000);    // seq
-  push32(l4_, 0);       // ack
-  l4_.push_back(0x50);  // data offset 5 words
-  l4_.push_back(0x02);  // SYN
+  push32(l4_, 1000);       // seq
+  push32(l4_, 0);          // ack
+  l4_.push_back(0x50);     // data offset 5 words
+  l4_.push_back(kTcpSyn);  // flags (tcp_flags)
   push16(l4_, 65535);
   push16(l4_, 0);  // checksum
   push16(l4_, 0);  // urgent
@@ -89,7 +91,14 @@ PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, size_t payload
   return *this;
 }
 
+PacketBuilder& PacketBuilder::tcp_flags(uint8_t flags) {
+  if (!is_tcp_) throw std::logic_error("tcp_flags() needs a TCP segment: call tcp() first");
+  l4_[13] = flags;
+  return *this;
+}
+
 PacketBuilder& PacketBuilder::icmp_echo(uint16_t id, uint16_t seq, size_t payload) {
+  is_tcp_ = false;
   l4_ = {8, 0, 0, 0};
   push16(l4_, id);
   push16(l4_, seq);
@@ -100,6 +109,7 @@ PacketBuilder& PacketBuilder::icmp_echo(uint16_t id, uint16_t seq, size_t payloa
 PacketBuilder& PacketBuilder::arp(uint16_t op, const std::string& sha, const std::string& spa,
                                   const std::string& tha, const std::string& tpa) {
   is_ipv4_ = false;
+  is_tcp_ = false;
   l3_.clear();
   push16(l3_, 1);       // Ethernet
   push16(l3_, 0x0800);  // IPv4
@@ -156,6 +166,7 @@ PacketBuilder& PacketBuilder::no_udp_checksum() {
 
 PacketBuilder& PacketBuilder::icmp(uint8_t type, uint8_t code, uint32_t rest_of_header,
                                    const std::vector<uint8_t>& payload) {
+  is_tcp_ = false;
   l4_ = {type, code, 0, 0};
   push32(l4_, rest_of_header);
   push_bytes(l4_, payload);

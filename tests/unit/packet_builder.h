@@ -14,13 +14,19 @@ namespace podvs::test {
 std::vector<uint8_t> mac(const std::string& text);  // "aa:bb:cc:dd:ee:ff"
 uint32_t ip(const std::string& text);               // host byte order
 
+// TCP header flags, for PacketBuilder::tcp_flags (combine them: kTcpSyn | kTcpAck).
+inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08,
+                         kTcpAck = 0x10;
+
 class PacketBuilder {
  public:
   PacketBuilder& eth(const std::string& src, const std::string& dst, uint16_t type = 0x0800);
   PacketBuilder& ipv4(const std::string& src, const std::string& dst, uint8_t proto,
                       uint8_t ttl = 64);
   PacketBuilder& udp(uint16_t sport, uint16_t dport, size_t payload = 18);
+  // A TCP segment with the SYN flag; tcp_flags() afterwards sets others.
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, size_t payload = 6);
+  PacketBuilder& tcp_flags(uint8_t flags);  // after tcp(): the whole flags byte (kTcpFin...)
   PacketBuilder& icmp_echo(uint16_t id, uint16_t seq, size_t payload = 18);
   PacketBuilder& arp(uint16_t op, const std::string& sha, const std::string& spa,
                      const std::string& tha, const std::string& tpa);
@@ -45,6 +51,7 @@ class PacketBuilder {
   std::vector<uint8_t> l4_;
   std::vector<uint8_t> ip_options_;
   bool is_ipv4_ = false;
+  bool is_tcp_ = false;  // l4_ is a TCP header and payload
   bool udp_checksum_ = true;
   uint16_t frag_ = 0;
   uint16_t ip_flags_ = 0;  // DF and MF, in the fragment field's bit positions

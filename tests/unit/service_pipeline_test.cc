@@ -45,8 +45,6 @@ constexpr uint16_t kSnatPort = 40000;  // the only port of the fixture's SNAT ra
 constexpr uint32_t kMaglevSize = 251;
 constexpr size_t kEthLen = 14;
 constexpr uint8_t kIcmpDestUnreachable = 3, kIcmpPortUnreachable = 3;
-constexpr size_t kTcpFlagsAt = kEthLen + 20 + 13;
-constexpr uint8_t kSynAck = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
 
 rte_ether_addr ether_of(const char* text) { return to_rte(*MacAddr::parse(text)); }
 rte_be32_t be(const char* text) { return rte_cpu_to_be_32(ip(text)); }
@@ -63,17 +61,10 @@ std::vector<uint8_t> frame(const char* src_mac, const char* dst_mac, uint8_t pro
   PacketBuilder b;
   b.eth(src_mac, dst_mac).ipv4(src, dst, proto, ttl);
   if (proto == IPPROTO_TCP)
-    b.tcp(sport, dport);
+    b.tcp(sport, dport).tcp_flags(syn_ack ? kTcpSyn | kTcpAck : kTcpSyn);
   else
     b.udp(sport, dport);
-  std::vector<uint8_t> f = b.bytes();
-  if (!syn_ack) return f;
-  f[kTcpFlagsAt] = kSynAck;
-  auto* ip4 = reinterpret_cast<rte_ipv4_hdr*>(f.data() + kEthLen);
-  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(f.data() + kEthLen + sizeof(rte_ipv4_hdr));
-  tcp->cksum = 0;
-  tcp->cksum = rte_ipv4_udptcp_cksum(ip4, tcp);
-  return f;
+  return b.bytes();
 }
 
 // What a pod on `port` sends (to the gateway, TTL 64), and what reaches it (TTL 63 after one hop).

@@ -25,7 +25,6 @@ namespace podvs {
   X(spoofed_source, "source MAC or IPv4 address is not the pod's")                              \
   X(ttl_exceeded, "IPv4 TTL would reach zero")                                                  \
   X(no_route, "destination is in no table (unknown pod, or host traffic to a non-pod)")         \
-  X(port_down, "output port is being removed")                                                  \
   X(tx_queue_full, "output port's transmit queue was full")                                     \
   X(vxlan_not_our_ip, "VXLAN packet whose outer IPv4 destination is not this node")             \
   X(vxlan_fragment, "VXLAN packet in an outer IPv4 fragment (tunnels are not reassembled)")     \

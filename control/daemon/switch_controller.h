@@ -105,7 +105,9 @@ class SwitchController : public ControlPlane {
   uint64_t recent_rxq_cycles(uint16_t port_id) const;
   void publish_table();
   PodInfo pod_info(const Pod& pod) const;
-  std::vector<PortStats> port_stats() const;
+  // Also adds each port's drops, by reason, to `drop_sum` when given.
+  std::vector<PortStats> port_stats(
+      std::array<uint64_t, kNumDropReasons>* drop_sum = nullptr) const;
 
   // The overlay (switch_overlay.cc).
   struct RemoteNodeEntry {

@@ -9,6 +9,18 @@
 #include "control/daemon/switch_controller.h"
 
 namespace podvs {
+namespace {
+
+// The non-zero reasons of `drops` (indexed by DropReason), by name, in the enum's order.
+std::vector<DropCount> named_drops(const std::array<uint64_t, kNumDropReasons>& drops) {
+  std::vector<DropCount> out;
+  for (size_t r = 0; r < kNumDropReasons; ++r)
+    if (drops[r] != 0)
+      out.push_back({std::string(drop_reason_name(static_cast<DropReason>(r))), drops[r]});
+  return out;
+}
+
+}  // namespace
 
 SwitchController::PortTotals SwitchController::port_totals(uint16_t port_id) const {
   PortTotals t;
@@ -45,7 +57,8 @@ SwitchController::WorkerTotals SwitchController::worker_totals(const Worker& wor
   return t;
 }
 
-std::vector<PortStats> SwitchController::port_stats() const {
+std::vector<PortStats> SwitchController::port_stats(
+    std::array<uint64_t, kNumDropReasons>* drop_sum) const {
   std::vector<PortStats> out;
   auto add = [&](const PortHandle& h, const std::string& pod_id, int worker) {
     const PortTotals t = port_totals(h.port_id);
@@ -60,9 +73,9 @@ std::vector<PortStats> SwitchController::port_stats() const {
     s.tx_packets = t.tx_packets;
     s.tx_bytes = t.tx_bytes;
     s.worker = worker;
-    for (size_t r = 0; r < kNumDropReasons; ++r)
-      if (t.drops[r] != 0)
-        s.drops.push_back({std::string(drop_reason_name(static_cast<DropReason>(r))), t.drops[r]});
+    s.drops = named_drops(t.drops);
+    if (drop_sum != nullptr)
+      for (size_t r = 0; r < kNumDropReasons; ++r) (*drop_sum)[r] += t.drops[r];
     out.push_back(std::move(s));
   };
   if (host_port_) add(*host_port_, "", host_worker_);
@@ -98,15 +111,9 @@ SwitchStats SwitchController::do_stats() const {
     ws.affinity_full = c.affinity_full.get();
     s.workers.push_back(ws);
   }
-  s.ports = port_stats();
   std::array<uint64_t, kNumDropReasons> drops{};
-  for (const PortStats& p : s.ports)
-    for (const DropCount& d : p.drops)
-      for (size_t r = 0; r < kNumDropReasons; ++r)
-        if (drop_reason_name(static_cast<DropReason>(r)) == d.reason) drops[r] += d.packets;
-  for (size_t r = 0; r < kNumDropReasons; ++r)
-    if (drops[r] != 0)
-      s.drops.push_back({std::string(drop_reason_name(static_cast<DropReason>(r))), drops[r]});
+  s.ports = port_stats(&drops);
+  s.drops = named_drops(drops);
   s.mbufs_total = pool_->size;
   s.mbufs_in_use = rte_mempool_in_use_count(pool_);
   return s;

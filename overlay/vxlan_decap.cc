@@ -3,6 +3,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "base/ipv4_header.h"
 #include "base/mbuf_cksum.h"
 #include "base/mbuf_trim.h"
 
@@ -32,26 +33,21 @@ bool udp_checksum_ok(const rte_mbuf* m, const rte_ipv4_hdr* ip, uint32_t udp_off
 }  // namespace
 
 DecapResult vxlan_decap(rte_mbuf* m, const VxlanDecapParams& params) {
-  // The outer IPv4 checks mirror parse_packet: every length against the bytes received.
+  // The outer IPv4 header gets parse_packet's checks (base/ipv4_header.h).
   const uint32_t seg_len = rte_pktmbuf_data_len(m);
   if (seg_len < sizeof(rte_ether_hdr)) return rejected(DropReason::runt_frame);
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
   if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) return kNotVxlan;
   const uint32_t l3_len = seg_len - sizeof(rte_ether_hdr);
-  if (l3_len < sizeof(rte_ipv4_hdr)) return rejected(DropReason::ipv4_truncated);
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
-  if ((ip->version_ihl >> 4) != 4) return rejected(DropReason::ipv4_bad_version);
-  const uint32_t ihl = rte_ipv4_hdr_len(ip);
-  if (ihl < sizeof(rte_ipv4_hdr)) return rejected(DropReason::ipv4_bad_ihl);
-  if (ihl > l3_len) return rejected(DropReason::ipv4_truncated);
-  const uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
-  if (total_len < ihl || total_len > rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr))
-    return rejected(DropReason::ipv4_bad_total_length);
+  const Ipv4HeaderCheck check =
+      check_ipv4_header(ip, l3_len, rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr));
+  if (!check.ok) return rejected(check.reason);
+  const uint32_t ihl = check.header_len;
+  const uint32_t total_len = check.total_len;
 
-  // Only a first fragment (offset 0) shows the UDP header that says whether this is VXLAN.
-  if (ip->next_proto_id != IPPROTO_UDP ||
-      (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0)
-    return kNotVxlan;
+  // Only a packet with offset 0 shows the UDP header that says whether this is VXLAN.
+  if (ip->next_proto_id != IPPROTO_UDP || !ipv4_has_l4_header(ip)) return kNotVxlan;
   if (total_len - ihl < sizeof(rte_udp_hdr) || ihl + sizeof(rte_udp_hdr) > l3_len)
     return rejected(DropReason::l4_truncated);
   const auto* udp =

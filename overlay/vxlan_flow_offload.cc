@@ -71,19 +71,23 @@ OffloadProbe probe_vxlan_offload(uint16_t port_id, const VxlanFlowSpec& spec) {
   try {
     rule.emplace(spec);
   } catch (const std::invalid_argument& e) {
-    return OffloadProbe{false, e.what(), nullptr};
+    return OffloadProbe{.offloaded = false, .reason = e.what(), .flow = nullptr};
   }
   rte_flow_error error{};
   const int rc =
       rte_flow_validate(port_id, &rule->attr(), rule->pattern(), rule->actions(), &error);
-  if (rc != 0) return OffloadProbe{false, refusal("validate", rc, error), nullptr};
+  if (rc != 0)
+    return OffloadProbe{
+        .offloaded = false, .reason = refusal("validate", rc, error), .flow = nullptr};
   // Validate is not enough: net_tap says yes here and its create fails
   // (docs/dpdk.md#rte_flow-probe).
   error = {};
   rte_flow* flow =
       rte_flow_create(port_id, &rule->attr(), rule->pattern(), rule->actions(), &error);
-  if (flow == nullptr) return OffloadProbe{false, refusal("create", -rte_errno, error), nullptr};
-  return OffloadProbe{true, "", flow};
+  if (flow == nullptr)
+    return OffloadProbe{
+        .offloaded = false, .reason = refusal("create", -rte_errno, error), .flow = nullptr};
+  return OffloadProbe{.offloaded = true, .reason = "", .flow = flow};
 }
 
 std::optional<std::string> remove_vxlan_offload(uint16_t port_id, rte_flow* flow) {

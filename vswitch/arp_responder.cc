@@ -18,10 +18,10 @@ ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
   rte_arp_ipv4& body = arp->arp_data;
   const rte_be32_t target = body.arp_tip;
   const bool request = arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST);
-  if (uplink && !(request && target == table.overlay().node_ip)) return ArpVerdict{false, true};
-  if (!request) return ArpVerdict{false, false, DropReason::arp_reply_ignored};
+  if (uplink && !(request && target == table.overlay().node_ip)) return ArpVerdict{.punt = true};
+  if (!request) return ArpVerdict{.reason = DropReason::arp_reply_ignored};
   if (!uplink && !answers_for(target, in_port, table))
-    return ArpVerdict{false, false, DropReason::arp_not_for_us};
+    return ArpVerdict{.reason = DropReason::arp_not_for_us};
 
   const rte_ether_addr& mac = uplink ? table.overlay().vtep_mac : table.gateway_mac();
   eth->dst_addr = body.arp_sha;
@@ -31,7 +31,7 @@ ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
   body.arp_tip = body.arp_sip;
   body.arp_sha = mac;
   body.arp_sip = target;
-  return ArpVerdict{true};
+  return ArpVerdict{.reply = true};
 }
 
 }  // namespace podvs

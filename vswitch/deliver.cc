@@ -1,5 +1,6 @@
 #include "vswitch/deliver.h"
 
+#include "base/ipv4_header.h"
 #include "overlay/vxlan_encap.h"
 #include "vswitch/icmp_error.h"
 #include "vswitch/l3_forward.h"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/ipv4_header.h"
 #include "base/mbuf_trim.h"
 
 namespace podvs {
@@ -58,21 +59,19 @@ bool is_group_destination(rte_be32_t addr) {
 bool make_dest_unreachable(rte_mbuf* m, uint8_t code, uint16_t next_hop_mtu, bool require_df,
                            rte_be32_t reply_src_ip, const rte_ether_addr& reply_src_mac) {
   const uint32_t seg_len = rte_pktmbuf_data_len(m);
-  if (seg_len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) return false;
+  if (seg_len < sizeof(rte_ether_hdr)) return false;
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || (ip->version_ihl >> 4) != 4) return false;
-  const uint32_t ihl = rte_ipv4_hdr_len(ip);
-  const uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
-  if (ihl < sizeof(rte_ipv4_hdr) || total_len < ihl ||
-      total_len > rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr))
-    return false;
+  if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) return false;
+  const Ipv4HeaderCheck check = check_ipv4_header(ip, seg_len - sizeof(rte_ether_hdr),
+                                                  rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr));
+  if (!check.ok) return false;
+  const uint32_t ihl = check.header_len;
+  const uint32_t total_len = check.total_len;
   const uint32_t quoted_len = ihl + std::min(total_len - ihl, kQuotedPayload);
   if (sizeof(rte_ether_hdr) + quoted_len > seg_len) return false;
 
-  if ((require_df && !ipv4_dont_fragment(ip)) ||
-      (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0)
-    return false;
+  if ((require_df && !ipv4_dont_fragment(ip)) || ipv4_is_later_fragment(ip)) return false;
   if (!is_single_host(ip->src_addr) || is_group_destination(ip->dst_addr) ||
       rte_is_multicast_ether_addr(&eth->dst_addr))
     return false;

@@ -18,11 +18,6 @@
 
 namespace podvs {
 
-// True when the sender forbids fragmentation. Packets without DF must be fragmented instead.
-inline bool ipv4_dont_fragment(const rte_ipv4_hdr* ip) {
-  return (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) != 0;
-}
-
 // Rewrites the Ethernet/IPv4 frame in `m`, in place, into an ICMP destination unreachable error
 // to its sender: Ethernet reply_src_mac → original source MAC; IPv4 reply_src_ip → original
 // source, TTL 64; ICMP type 3 with the given code; payload the original IPv4 header with options

@@ -5,6 +5,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "base/ipv4_header.h"
+
 namespace podvs {
 namespace {
 
@@ -53,16 +55,12 @@ ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port) {
   if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
     return dropped(DropReason::unsupported_ethertype);
 
-  if (l3_len < sizeof(rte_ipv4_hdr)) return dropped(DropReason::ipv4_truncated);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if ((ip->version_ihl >> 4) != 4) return dropped(DropReason::ipv4_bad_version);
-  const uint32_t ihl = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-  if (ihl < sizeof(rte_ipv4_hdr)) return dropped(DropReason::ipv4_bad_ihl);
-  if (ihl > l3_len) return dropped(DropReason::ipv4_truncated);
-  const uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
-  // Frames may carry Ethernet padding beyond total_length, never less than it.
-  if (total_len < ihl || total_len > rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr))
-    return dropped(DropReason::ipv4_bad_total_length);
+  const Ipv4HeaderCheck check =
+      check_ipv4_header(ip, l3_len, rte_pktmbuf_pkt_len(m) - sizeof(rte_ether_hdr));
+  if (!check.ok) return dropped(check.reason);
+  const uint32_t ihl = check.header_len;
+  const uint32_t total_len = check.total_len;
 
   ParsedPacket p;
   p.cls = PacketClass::ipv4;
@@ -73,10 +71,8 @@ ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port) {
   p.key.proto = ip->next_proto_id;
   p.key.in_port = in_port;
 
-  // Only the first fragment carries the L4 header.
-  const bool first_fragment = (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) == 0;
   const uint16_t l4_min = min_l4_header(ip->next_proto_id);
-  if (first_fragment && l4_min != 0) {
+  if (ipv4_has_l4_header(ip) && l4_min != 0) {
     if (total_len - ihl < l4_min || ihl + l4_min > l3_len) return dropped(DropReason::l4_truncated);
     if (ip->next_proto_id != IPPROTO_ICMP) {
       // TCP and UDP both start with source and destination port.

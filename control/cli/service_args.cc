@@ -107,13 +107,13 @@ Result<ServiceEndpoint> parse_service_endpoint(const std::string& text) {
   if (colon == std::string::npos) return Result<ServiceEndpoint>::ok(endpoint);
   const std::string condition = text.substr(colon + 1);
   if (condition == "ready")
-    endpoint = {endpoint.ip, true, true, false};
+    endpoint = {.ip = endpoint.ip, .ready = true, .serving = true, .terminating = false};
   else if (condition == "terminating")
-    endpoint = {endpoint.ip, false, true, true};
+    endpoint = {.ip = endpoint.ip, .ready = false, .serving = true, .terminating = true};
   else if (condition == "terminating-not-serving")
-    endpoint = {endpoint.ip, false, false, true};
+    endpoint = {.ip = endpoint.ip, .ready = false, .serving = false, .terminating = true};
   else if (condition == "not-ready")
-    endpoint = {endpoint.ip, false, false, false};
+    endpoint = {.ip = endpoint.ip, .ready = false, .serving = false, .terminating = false};
   else
     return invalid<ServiceEndpoint>(where + "condition '" + condition +
                                     "' is not ready, terminating, terminating-not-serving or "

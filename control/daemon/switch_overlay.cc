@@ -75,7 +75,8 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
   publish_table();
   // One worker per uplink queue: queue i belongs to worker i, so its tx queue i needs no lock.
   for (uint16_t q = 0; q < queues; ++q)
-    workers_[q]->post(WorkerCommand::Kind::add_rxq, RxQueue{port, q, false});
+    workers_[q]->post(WorkerCommand::Kind::add_rxq,
+                      RxQueue{.port = port, .queue = q, .lazy = false});
   // Announce our node IP, so underlay neighbours that cached another MAC for it learn ours.
   if (rte_mbuf* m = rte_pktmbuf_alloc(pool_)) {
     if (!build_gratuitous_arp(m, to_rte(uplink_mac_), rte_cpu_to_be_32(config_.node_ip)) ||

@@ -32,7 +32,8 @@ int SwitchController::assign_rxq(uint16_t port_id) {
   for (const auto& [id, pod] : pods_) account(pod.port, pod.worker);
   rxq_cycles_mark_[port_id] += recent_rxq_cycles(port_id);
   const size_t w = pick_worker(loads);
-  workers_[w]->post(WorkerCommand::Kind::add_rxq, RxQueue{port_id, 0, lazy_rx(port_id)});
+  workers_[w]->post(WorkerCommand::Kind::add_rxq,
+                    RxQueue{.port = port_id, .queue = 0, .lazy = lazy_rx(port_id)});
   return static_cast<int>(w);
 }
 
@@ -59,7 +60,8 @@ void SwitchController::rebalance_rxqs() {
     // Never two pollers on one queue: the old worker lets go (and acknowledges) first. Only this
     // queue pauses, for one poll-loop iteration; every other port keeps flowing.
     unassign_rxq(e.port, *e.worker);
-    workers_[plan[i]]->post(WorkerCommand::Kind::add_rxq, RxQueue{e.port, 0, lazy_rx(e.port)});
+    workers_[plan[i]]->post(WorkerCommand::Kind::add_rxq,
+                            RxQueue{.port = e.port, .queue = 0, .lazy = lazy_rx(e.port)});
     PODVS_LOG(info, "rx queue of port %u moved from worker %d to worker %zu", e.port, *e.worker,
               plan[i]);
     *e.worker = static_cast<int>(plan[i]);
@@ -69,7 +71,8 @@ void SwitchController::rebalance_rxqs() {
 void SwitchController::unassign_rxq(uint16_t port_id, int worker) {
   if (worker < 0) return;
   Worker& w = *workers_[worker];
-  const uint64_t seq = w.post(WorkerCommand::Kind::remove_rxq, RxQueue{port_id, 0});
+  const uint64_t seq =
+      w.post(WorkerCommand::Kind::remove_rxq, RxQueue{.port = port_id, .queue = 0});
   while (workers_running_ && !w.applied(seq)) std::this_thread::yield();
 }
 

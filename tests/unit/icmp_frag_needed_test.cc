@@ -3,6 +3,7 @@
 // packet is refused and left alone.
 #include <gtest/gtest.h>
 
+#include "base/ipv4_header.h"
 #include "tests/unit/overlay_fixture.h"
 #include "vswitch/icmp_error.h"
 

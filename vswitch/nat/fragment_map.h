@@ -20,17 +20,6 @@
 
 namespace podvs {
 
-// A fragment that is not the first: its offset is not zero.
-inline bool is_later_fragment(const rte_ipv4_hdr* ip) {
-  return (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0;
-}
-
-// The first fragment of a datagram that has more.
-inline bool is_first_fragment(const rte_ipv4_hdr* ip) {
-  return (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) ==
-         RTE_BE16(RTE_IPV4_HDR_MF_FLAG);
-}
-
 class FragmentMap {
  public:
   struct Translation {

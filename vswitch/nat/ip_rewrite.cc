@@ -8,6 +8,8 @@
 
 #include <cstddef>
 
+#include "base/ipv4_header.h"
+
 namespace podvs {
 namespace {
 
@@ -35,7 +37,7 @@ RewriteFields rewrite_fields(uint8_t* ip, uint32_t l4_len) {
   f.ip = ip;
   const auto* hdr = reinterpret_cast<const rte_ipv4_hdr*>(ip);
   if ((hdr->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) != 0) return f;
-  uint8_t* l4 = ip + (hdr->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+  uint8_t* l4 = ip + ipv4_header_len(hdr);
   switch (hdr->next_proto_id) {
     case IPPROTO_TCP:
     case IPPROTO_UDP: {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "base/ipv4_header.h"
 #include "vswitch/nat/ip_rewrite.h"
 
 namespace podvs {
@@ -25,10 +26,8 @@ constexpr uint32_t kQuotedL4 = 8;
 // (8) header; rewrite_fields reads no further than that.
 constexpr uint32_t kParsedL4 = sizeof(rte_tcp_hdr);
 
-uint32_t ihl_of(const uint8_t* ip) { return (ip[0] & RTE_IPV4_HDR_IHL_MASK) * 4u; }
-
-bool first_fragment(const rte_ipv4_hdr* ip) {
-  return (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) == 0;
+uint32_t ihl_of(const uint8_t* ip) {
+  return ipv4_header_len(reinterpret_cast<const rte_ipv4_hdr*>(ip));
 }
 
 bool is_echo(uint8_t icmp_type) {
@@ -39,7 +38,7 @@ bool is_echo(uint8_t icmp_type) {
 // is a first fragment.
 std::optional<ConnTuple> tuple_at(const uint8_t* ip) {
   const auto* hdr = reinterpret_cast<const rte_ipv4_hdr*>(ip);
-  if (!first_fragment(hdr)) return std::nullopt;
+  if (!ipv4_has_l4_header(hdr)) return std::nullopt;
   const uint8_t* l4 = ip + ihl_of(ip);
   ConnTuple t{hdr->src_addr, hdr->dst_addr, 0, 0, hdr->next_proto_id};
   switch (t.proto) {
@@ -67,7 +66,7 @@ struct Quoted {
 
 std::optional<Quoted> find_quoted(const rte_mbuf* m, const rte_ipv4_hdr* ip) {
   const auto* outer = reinterpret_cast<const uint8_t*>(ip);
-  if (ip->next_proto_id != IPPROTO_ICMP || !first_fragment(ip)) return std::nullopt;
+  if (ip->next_proto_id != IPPROTO_ICMP || !ipv4_has_l4_header(ip)) return std::nullopt;
   const auto in_segment =
       static_cast<uint32_t>(rte_pktmbuf_mtod(m, const uint8_t*) + rte_pktmbuf_data_len(m) - outer);
   const uint32_t len = std::min<uint32_t>(rte_be_to_cpu_16(ip->total_length), in_segment);

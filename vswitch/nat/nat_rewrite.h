@@ -13,6 +13,7 @@
 
 #include <optional>
 
+#include "base/ipv4_header.h"
 #include "vswitch/conn_tuple.h"
 #include "vswitch/nat/conntrack.h"
 
@@ -40,14 +41,14 @@ bool is_icmp_error_type(uint8_t type);
 // An ICMP error: it belongs to the connection it quotes, not to one of its own.
 inline bool is_icmp_error_packet(const rte_ipv4_hdr* ip) {
   return ip->next_proto_id == IPPROTO_ICMP &&
-         is_icmp_error_type(*(reinterpret_cast<const uint8_t*>(ip) + rte_ipv4_hdr_len(ip)));
+         is_icmp_error_type(*(reinterpret_cast<const uint8_t*>(ip) + ipv4_header_len(ip)));
 }
 
 // The TCP flags of a TCP packet (what ConnTrack::update wants), 0 for any other protocol.
 inline uint8_t tcp_flags_of(const rte_ipv4_hdr* ip) {
   if (ip->next_proto_id != IPPROTO_TCP) return 0;
   return reinterpret_cast<const rte_tcp_hdr*>(reinterpret_cast<const uint8_t*>(ip) +
-                                              rte_ipv4_hdr_len(ip))
+                                              ipv4_header_len(ip))
       ->tcp_flags;
 }
 

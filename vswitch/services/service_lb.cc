@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 
+#include "base/ipv4_header.h"
 #include "vswitch/deliver.h"
 #include "vswitch/icmp_error.h"
 #include "vswitch/l3_forward.h"
@@ -132,7 +133,7 @@ void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDi
   // Before translating: "fragmentation needed" must quote what the sender sent.
   if (too_big_for_overlay(p, action, ctx.table)) return refuse_too_big(m, p, in_port, ctx);
   ctx.conn->conntrack.update(&e, dir, tcp_flags_of(p.ip), ctx.now);
-  if (is_first_fragment(p.ip)) {
+  if (ipv4_is_first_fragment(p.ip)) {
     const ConnTuple out = reversed(e.tuple(opposite(dir)));
     ctx.conn->fragments.remember(p.ip, {out.src_ip, out.dst_ip}, ctx.now);
   }
@@ -238,7 +239,7 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   if (!decapped && to_frontend(p.key, ctx.table)) return to_stage(NextStage::service);
   if (!balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
-  if (is_later_fragment(p.ip)) return to_stage(NextStage::tracked);
+  if (ipv4_is_later_fragment(p.ip)) return to_stage(NextStage::tracked);
   // Nothing tracked: spare a miss the table's cache lines (plain traffic with many flows).
   if (ctx.conn->conntrack.size() == 0) return routed;
   const auto t = packet_tuple(p.ip);
@@ -250,7 +251,7 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
 void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                      BurstContext& ctx) {
   if (ctx.conn == nullptr) return drop(m, in_port, DropReason::service_unsupported, ctx.counters);
-  if (is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
+  if (ipv4_is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
   const auto t = packet_tuple(p.ip);
   if (!t || !balanced_protocol(t->proto))
     return drop(m, in_port, DropReason::service_unsupported, ctx.counters);
@@ -263,7 +264,7 @@ void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
 void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                      bool decapped, BurstContext& ctx) {
   if (is_icmp_error_packet(p.ip)) return translate_error(m, p, hash, in_port, decapped, ctx);
-  if (is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
+  if (ipv4_is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
   const auto t = packet_tuple(p.ip);
   const ConnLookup found = t ? find_connection(*t, ctx) : ConnLookup{};
   if (found.entry == nullptr)
@@ -281,7 +282,7 @@ void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t 
     if (found.entry != nullptr && found.entry->nat().dnat)
       return translate_error(m, p, hash, in_port, false, ctx);
   }
-  if (ctx.conn != nullptr && is_later_fragment(p.ip) &&
+  if (ctx.conn != nullptr && ipv4_is_later_fragment(p.ip) &&
       translate_later_fragment(m, p, hash, in_port, ctx))
     return;
   if (ctx.conn != nullptr && table.services().has_node_ports() &&

@@ -38,6 +38,10 @@ std::vector<ServiceBackend> backends_of(const ServiceDef& def, const ServiceDef:
   return all;
 }
 
+// make_frontend's `node_port` argument, named at the call.
+constexpr bool kClusterIpFrontend = false;
+constexpr bool kNodePortFrontend = true;
+
 std::unique_ptr<ServiceFrontend> make_frontend(const ServiceDef& def, const ServiceDef::Port& port,
                                                const ServiceCompileParams& params, bool node_port,
                                                uint32_t affinity_id) {
@@ -84,11 +88,16 @@ CompiledService::CompiledService(const ServiceDef& def, const ServiceCompilePara
         if (e.ip == previous->cluster_ip_ && e.port == be_port && e.proto == port.proto)
           id = e.frontend->affinity_id;
     if (id == 0) id = next_id++;
-    entries_.push_back(
-        {def.cluster_ip, be_port, port.proto, make_frontend(def, port, params, false, id)});
+    entries_.push_back(Entry{.ip = def.cluster_ip,
+                             .port = be_port,
+                             .proto = port.proto,
+                             .frontend = make_frontend(def, port, params, kClusterIpFrontend, id)});
     if (port.node_port != 0)
-      entries_.push_back({0, rte_cpu_to_be_16(port.node_port), port.proto,
-                          make_frontend(def, port, params, true, id)});
+      entries_.push_back(
+          Entry{.ip = 0,
+                .port = rte_cpu_to_be_16(port.node_port),
+                .proto = port.proto,
+                .frontend = make_frontend(def, port, params, kNodePortFrontend, id)});
   }
 }
 
@@ -144,10 +153,12 @@ void ServiceIndex::resize_for(size_t used) {
 
 void ServiceIndex::add(const CompiledService& service) {
   resize_for(used_ + service.entries().size() + 1);
-  insert(Slot{service.cluster_ip(), 0, 0, true, nullptr});
+  insert(
+      Slot{.ip = service.cluster_ip(), .port = 0, .proto = 0, .used = true, .frontend = nullptr});
   ++cluster_ips_;
   for (const CompiledService::Entry& e : service.entries()) {
-    insert(Slot{e.ip, e.port, e.proto, true, e.frontend.get()});
+    insert(Slot{
+        .ip = e.ip, .port = e.port, .proto = e.proto, .used = true, .frontend = e.frontend.get()});
     if (e.frontend->node_port) ++node_ports_;
   }
 }

@@ -28,6 +28,10 @@ class Fd {
   int fd_;
 };
 
+// Creates `dir` and its missing parents (mode 0700) and checks that it is a directory; `what`
+// names it in errors ("state directory").
+void make_directories(const std::string& dir, const std::string& what);
+
 // Writes all of `data`, retrying short writes and EINTR.
 void write_all(int fd, const std::string& data, const std::string& path);
 

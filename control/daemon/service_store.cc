@@ -15,6 +15,7 @@
 
 #include "control/api/service_spec.h"
 #include "control/daemon/file_io.h"
+#include "control/daemon/json_file_decoder.h"
 
 namespace podvs {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Ordered so a file reads like `podvsctl service list --json`: identity first.
-using json = nlohmann::ordered_json;
+using json = JsonFileDecoder::json;
 
 // Bump when the layout changes incompatibly; load_all() refuses versions it does not know.
 constexpr int kFormatVersion = 1;
@@ -56,100 +57,64 @@ json encode(const ServiceSpec& spec) {
 // Reads one file back, naming the file and the offending field in every error.
 class Decoder {
  public:
-  explicit Decoder(std::string file) : file_(std::move(file)) {}
+  explicit Decoder(const std::string& path)
+      : d_("service file", path, "remove the file and add the service again") {}
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("service file " + file_ + " is corrupt: " + what +
-                             "; fix or remove the file and add the service again");
-  }
+  void fail(const std::string& what) const { d_.fail(what); }
 
-  const json& field(const json& object, const char* key, const std::string& where) const {
-    if (!object.is_object()) fail(where + " is not an object");
-    auto it = object.find(key);
-    if (it == object.end()) fail(where + " has no \"" + key + "\" field");
-    return *it;
-  }
-
-  std::string string(const json& object, const char* key, const std::string& where) const {
-    const json& value = field(object, key, where);
-    if (!value.is_string()) fail(where + "." + key + " is not a string");
-    return value.get<std::string>();
-  }
-
-  bool boolean(const json& object, const char* key, const std::string& where) const {
-    const json& value = field(object, key, where);
-    if (!value.is_boolean()) fail(where + "." + key + " is not true or false");
-    return value.get<bool>();
-  }
-
-  uint64_t number(const json& object, const char* key, const std::string& where,
-                  uint64_t max) const {
-    const json& value = field(object, key, where);
-    if (!value.is_number_unsigned() || value.get<uint64_t>() > max)
-      fail(where + "." + key + " is not a whole number in 0.." + std::to_string(max));
-    return value.get<uint64_t>();
-  }
-
-  uint16_t port(const json& object, const char* key, const std::string& where) const {
-    return static_cast<uint16_t>(number(object, key, where, std::numeric_limits<uint16_t>::max()));
-  }
-
-  ServiceProto protocol(const json& object, const std::string& where) const {
-    const std::string text = string(object, "protocol", where);
-    for (ServiceProto p : {ServiceProto::tcp, ServiceProto::udp})
-      if (text == service_proto_name(p)) return p;
-    fail(where + ".protocol \"" + text + "\" is not tcp or udp");
-  }
-
-  TrafficPolicy policy(const json& object, const char* key) const {
-    const std::string text = string(object, key, "the top level");
-    for (TrafficPolicy p : {TrafficPolicy::cluster, TrafficPolicy::local})
-      if (text == traffic_policy_name(p)) return p;
-    fail(std::string(key) + " \"" + text + "\" is not cluster or local");
-  }
-
-  const json& array(const json& object, const char* key) const {
-    const json& value = field(object, key, "the top level");
-    if (!value.is_array()) fail(std::string("\"") + key + "\" is not an array");
-    return value;
-  }
-
-  ServiceSpec service(const json& root) const {
-    if (!root.is_object()) fail("the top level is not a JSON object");
-    const json& version = field(root, "version", "the top level");
-    if (!version.is_number_integer() || version.get<int64_t>() != kFormatVersion)
-      throw std::runtime_error("service file " + file_ + " has version " + version.dump() +
-                               " but this podvsd reads version " + std::to_string(kFormatVersion) +
-                               " only; run the podvsd that wrote it, or remove the file and add "
-                               "the service again");
+  ServiceSpec service(const std::string& text) const {
+    const json root = d_.parse(text, kFormatVersion);
     ServiceSpec spec;
-    spec.ns = string(root, "namespace", "the top level");
-    spec.name = string(root, "name", "the top level");
-    spec.cluster_ip = string(root, "cluster_ip", "the top level");
-    const json& ports = array(root, "ports");
+    spec.ns = d_.string(root, "namespace", "the top level");
+    spec.name = d_.string(root, "name", "the top level");
+    spec.cluster_ip = d_.string(root, "cluster_ip", "the top level");
+    const json& ports = d_.array(root, "ports", "the top level");
     for (size_t i = 0; i < ports.size(); ++i) {
       const std::string where = "ports[" + std::to_string(i) + "]";
-      spec.ports.push_back({string(ports[i], "name", where), protocol(ports[i], where),
-                            port(ports[i], "port", where), port(ports[i], "target_port", where),
-                            port(ports[i], "node_port", where)});
+      spec.ports.push_back({.name = d_.string(ports[i], "name", where),
+                            .protocol = protocol(ports[i], where),
+                            .port = port(ports[i], "port", where),
+                            .target_port = port(ports[i], "target_port", where),
+                            .node_port = port(ports[i], "node_port", where)});
     }
-    const json& endpoints = array(root, "endpoints");
+    const json& endpoints = d_.array(root, "endpoints", "the top level");
     for (size_t i = 0; i < endpoints.size(); ++i) {
       const std::string where = "endpoints[" + std::to_string(i) + "]";
       const json& e = endpoints[i];
-      spec.endpoints.push_back({string(e, "ip", where), boolean(e, "ready", where),
-                                boolean(e, "serving", where), boolean(e, "terminating", where)});
+      spec.endpoints.push_back({.ip = d_.string(e, "ip", where),
+                                .ready = d_.boolean(e, "ready", where),
+                                .serving = d_.boolean(e, "serving", where),
+                                .terminating = d_.boolean(e, "terminating", where)});
     }
-    spec.client_ip_affinity = boolean(root, "client_ip_affinity", "the top level");
-    spec.affinity_timeout_s = static_cast<uint32_t>(
-        number(root, "affinity_timeout_s", "the top level", std::numeric_limits<uint32_t>::max()));
+    spec.client_ip_affinity = d_.boolean(root, "client_ip_affinity", "the top level");
+    spec.affinity_timeout_s = static_cast<uint32_t>(d_.number(
+        root, "affinity_timeout_s", "the top level", std::numeric_limits<uint32_t>::max()));
     spec.external_traffic_policy = policy(root, "external_traffic_policy");
     spec.internal_traffic_policy = policy(root, "internal_traffic_policy");
     return spec;
   }
 
  private:
-  std::string file_;
+  uint16_t port(const json& object, const char* key, const std::string& where) const {
+    return static_cast<uint16_t>(
+        d_.number(object, key, where, std::numeric_limits<uint16_t>::max()));
+  }
+
+  ServiceProto protocol(const json& object, const std::string& where) const {
+    const std::string text = d_.string(object, "protocol", where);
+    for (ServiceProto p : {ServiceProto::tcp, ServiceProto::udp})
+      if (text == service_proto_name(p)) return p;
+    d_.fail(where + ".protocol \"" + text + "\" is not tcp or udp");
+  }
+
+  TrafficPolicy policy(const json& object, const char* key) const {
+    const std::string text = d_.string(object, key, "the top level");
+    for (TrafficPolicy p : {TrafficPolicy::cluster, TrafficPolicy::local})
+      if (text == traffic_policy_name(p)) return p;
+    d_.fail(std::string(key) + " \"" + text + "\" is not cluster or local");
+  }
+
+  JsonFileDecoder d_;
 };
 
 std::string read_service_file(const std::string& path) {
@@ -167,16 +132,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 ServiceStore::ServiceStore(const std::string& state_dir) : dir_(state_dir + "/services") {
   if (state_dir.empty()) throw std::runtime_error("the state directory path is empty");
-  for (size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
-    const std::string path = dir_.substr(0, slash);
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-      throw_system_error("cannot create service directory", path);
-    if (slash == std::string::npos) break;
-  }
-  struct stat st {};
-  if (::stat(dir_.c_str(), &st) != 0) throw_system_error("cannot stat service directory", dir_);
-  if (!S_ISDIR(st.st_mode))
-    throw std::runtime_error("service directory " + dir_ + " exists but is not a directory");
+  make_directories(dir_, "service directory");
 }
 
 std::string ServiceStore::file(const std::string& ns, const std::string& name) const {
@@ -273,14 +229,7 @@ std::vector<ServiceSpec> ServiceStore::load_all() const {
   for (const std::string& path : files) {
     const std::string text = read_service_file(path);
     const Decoder decoder(path);
-    json root;
-    try {
-      root = json::parse(text);
-    } catch (const json::parse_error& e) {
-      decoder.fail("it is not valid JSON (byte " + std::to_string(e.byte) + " of " +
-                   std::to_string(text.size()) + ")");
-    }
-    ServiceSpec spec = decoder.service(root);
+    ServiceSpec spec = decoder.service(text);
     if (fs::path(path).filename() != fs::path(file(spec.ns, spec.name)).filename())
       decoder.fail("it holds service " + service_key(spec.ns, spec.name) +
                    ", whose file would be " + file(spec.ns, spec.name));

@@ -11,30 +11,17 @@
 #include <utility>
 
 #include "control/daemon/file_io.h"
+#include "control/daemon/json_file_decoder.h"
 
 namespace podvs {
 namespace {
 
 // Ordered so the file reads version first and each pod in the order of PodSpec.
-using json = nlohmann::ordered_json;
+using json = JsonFileDecoder::json;
 
 // Bump when the layout changes incompatibly; load() refuses versions it does not know rather than
 // guessing and re-creating ports from misread state.
 constexpr int kFormatVersion = 1;
-
-void make_directory(const std::string& dir) {
-  if (dir.empty()) throw std::runtime_error("the state directory path is empty");
-  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
-    const std::string path = dir.substr(0, slash);
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-      throw_system_error("cannot create state directory", path);
-    if (slash == std::string::npos) break;
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) throw_system_error("cannot stat state directory", dir);
-  if (!S_ISDIR(st.st_mode))
-    throw std::runtime_error("state directory " + dir + " exists but is not a directory");
-}
 
 json encode(const SwitchState& state) {
   json pods = json::array();
@@ -67,110 +54,66 @@ json encode(const SwitchState& state) {
 // Reads the JSON back, naming the file and the offending field in every error.
 class Decoder {
  public:
-  explicit Decoder(std::string file) : file_(std::move(file)) {}
+  explicit Decoder(const std::string& path)
+      : d_("state file", path, "remove the file (podvsd then starts with no pods)") {}
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("state file " + file_ + " is corrupt: " + what +
-                             "; fix or remove the file (podvsd then starts with no pods)");
-  }
-
-  const json& field(const json& object, const char* key, const std::string& where) const {
-    auto it = object.find(key);
-    if (it == object.end()) fail(where + " has no \"" + key + "\" field");
-    return *it;
-  }
-
-  std::string string(const json& object, const char* key, const std::string& where) const {
-    const json& value = field(object, key, where);
-    if (!value.is_string()) fail(where + "." + key + " is not a string");
-    return value.get<std::string>();
-  }
-
-  bool boolean(const json& object, const char* key, const std::string& where) const {
-    const json& value = field(object, key, where);
-    if (!value.is_boolean()) fail(where + "." + key + " is not true or false");
-    return value.get<bool>();
-  }
-
-  Ipv4 ipv4(const json& object, const char* key, const std::string& where) const {
-    const std::string text = string(object, key, where);
-    auto ip = parse_ipv4(text);
-    if (!ip) fail(where + "." + key + " \"" + text + "\" is not an IPv4 address");
-    return *ip;
-  }
-
-  MacAddr mac(const json& object, const char* key, const std::string& where) const {
-    const std::string text = string(object, key, where);
-    auto mac = MacAddr::parse(text);
-    if (!mac) fail(where + "." + key + " \"" + text + "\" is not a MAC address");
-    return *mac;
-  }
-
-  PortKind kind(const json& object, const char* key, const std::string& where) const {
-    const std::string text = string(object, key, where);
-    for (PortKind kind : {PortKind::tap, PortKind::vhost_user, PortKind::host})
-      if (text == port_kind_name(kind)) return kind;
-    fail(where + "." + key + " \"" + text + "\" is not one of tap, vhost-user, host");
-  }
-
-  SwitchState state(const json& root) const {
-    if (!root.is_object()) fail("the top level is not a JSON object");
-    const json& version = field(root, "version", "the top level");
-    if (!version.is_number_integer()) fail("\"version\" is not an integer");
-    if (version.get<int>() != kFormatVersion)
-      throw std::runtime_error("state file " + file_ + " has version " + version.dump() +
-                               " but this podvsd reads version " + std::to_string(kFormatVersion) +
-                               " only; run the podvsd that wrote it, or remove the file (podvsd " +
-                               "then starts with no pods)");
+  SwitchState state(const std::string& text) const {
+    const json root = d_.parse(text, kFormatVersion);
     SwitchState state;
-    state.pod_cidr = string(root, "pod_cidr", "the top level");
-    state.ipam_cursor = ipv4(root, "ipam_cursor", "the top level");
-    const json& pods = field(root, "pods", "the top level");
-    if (!pods.is_array()) fail("\"pods\" is not an array");
-    for (size_t i = 0; i < pods.size(); ++i) {
-      const std::string where = "pods[" + std::to_string(i) + "]";
-      if (!pods[i].is_object()) fail(where + " is not an object");
-      state.pods.push_back(pod(pods[i], where));
-    }
+    state.pod_cidr = d_.string(root, "pod_cidr", "the top level");
+    state.ipam_cursor = d_.ipv4(root, "ipam_cursor", "the top level");
+    const json& pods = d_.array(root, "pods", "the top level");
+    for (size_t i = 0; i < pods.size(); ++i)
+      state.pods.push_back(pod(pods[i], "pods[" + std::to_string(i) + "]"));
     // Added after version 1 was first written: absent means no remote nodes.
     if (root.contains("nodes")) {
-      const json& nodes = root["nodes"];
-      if (!nodes.is_array()) fail("\"nodes\" is not an array");
+      const json& nodes = d_.array(root, "nodes", "the top level");
       for (size_t i = 0; i < nodes.size(); ++i) {
         const std::string where = "nodes[" + std::to_string(i) + "]";
-        if (!nodes[i].is_object()) fail(where + " is not an object");
-        state.nodes.push_back(RemoteNodeSpec{
-            string(nodes[i], "name", where), string(nodes[i], "pod_cidr", where),
-            string(nodes[i], "node_ip", where), string(nodes[i], "vtep_mac", where), "", "", ""});
+        RemoteNodeSpec node;
+        node.name = d_.string(nodes[i], "name", where);
+        node.pod_cidr = d_.string(nodes[i], "pod_cidr", where);
+        node.node_ip = d_.string(nodes[i], "node_ip", where);
+        node.vtep_mac = d_.string(nodes[i], "vtep_mac", where);
+        state.nodes.push_back(std::move(node));
       }
     }
     return state;
   }
 
+ private:
+  PortKind kind(const json& object, const char* key, const std::string& where) const {
+    const std::string text = d_.string(object, key, where);
+    for (PortKind kind : {PortKind::tap, PortKind::vhost_user, PortKind::host})
+      if (text == port_kind_name(kind)) return kind;
+    d_.fail(where + "." + key + " \"" + text + "\" is not one of tap, vhost-user, host");
+  }
+
   PodRecord pod(const json& object, const std::string& where) const {
     PodRecord pod;
-    pod.spec.id = string(object, "id", where);
-    pod.spec.netns = string(object, "netns", where);
-    pod.spec.ifname = string(object, "ifname", where);
+    pod.spec.id = d_.string(object, "id", where);
+    pod.spec.netns = d_.string(object, "netns", where);
+    pod.spec.ifname = d_.string(object, "ifname", where);
     pod.spec.kind = kind(object, "kind", where);
-    pod.spec.vhost_server = boolean(object, "vhost_server", where);
-    pod.spec.k8s_namespace = string(object, "k8s_namespace", where);
-    pod.spec.k8s_name = string(object, "k8s_name", where);
+    pod.spec.vhost_server = d_.boolean(object, "vhost_server", where);
+    pod.spec.k8s_namespace = d_.string(object, "k8s_namespace", where);
+    pod.spec.k8s_name = d_.string(object, "k8s_name", where);
     // Added after version 1 was first written: absent means an operator's pod.
-    if (object.contains("owner")) pod.spec.owner = string(object, "owner", where);
-    pod.ip = ipv4(object, "ip", where);
-    pod.mac = mac(object, "mac", where);
-    pod.socket_path = string(object, "socket_path", where);
+    if (object.contains("owner")) pod.spec.owner = d_.string(object, "owner", where);
+    pod.ip = d_.ipv4(object, "ip", where);
+    pod.mac = d_.mac(object, "mac", where);
+    pod.socket_path = d_.string(object, "socket_path", where);
     return pod;
   }
 
- private:
-  std::string file_;
+  JsonFileDecoder d_;
 };
 
 }  // namespace
 
-StateStore::StateStore(std::string dir) : dir_(std::move(dir)) { make_directory(dir_); }
+StateStore::StateStore(std::string dir) : dir_(std::move(dir)) {
+  make_directories(dir_, "state directory");
+}
 
 std::optional<SwitchState> StateStore::load() const {
   const std::string path = file();
@@ -178,15 +121,7 @@ std::optional<SwitchState> StateStore::load() const {
   if (fd.get() < 0 && errno == ENOENT) return std::nullopt;
   if (fd.get() < 0) throw_system_error("cannot open state file", path);
   const std::string text = read_all(fd.get(), path, "state file");
-  const Decoder decoder(path);
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    decoder.fail("it is not valid JSON (byte " + std::to_string(e.byte) + " of " +
-                 std::to_string(text.size()) + ")");
-  }
-  return decoder.state(root);
+  return Decoder(path).state(text);
 }
 
 void StateStore::save(const SwitchState& state) const {

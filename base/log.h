@@ -1,5 +1,5 @@
-// Daemon log lines on stderr (journald/kubelet capture it): "podvsd[level] message". Control
-// plane only: never called from a worker's fast path.
+// Daemon log lines on stderr (journald/kubelet capture it): "podvsd[level] message" (another
+// program sets its own name). Control plane only: never called from a worker's fast path.
 #pragma once
 
 #include <cstdio>
@@ -10,6 +10,9 @@ namespace podvs {
 enum class LogLevel { error = 0, warning = 1, info = 2, debug = 3 };
 
 void set_log_level(LogLevel level);
+// The program named in each line; "podvsd" unless set (podvs-agent logs under its own name).
+// Call once at start, before any thread logs.
+void set_log_program(const char* name);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, std::string_view message);
 

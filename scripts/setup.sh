@@ -23,6 +23,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libboost-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libmnl-dev
+  libcurl4-openssl-dev libssl-dev openssl
   clang libclang-rt-14-dev
   containernetworking-plugins prometheus
   iproute2 iputils-ping iperf3 ethtool tcpdump netcat-openbsd curl procps python3

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# podvs-agent against a test API server (tests/k8s/apiserver.py: HTTPS with a CA made here, a
+# bearer token) and a real podvsd with an af_packet uplink: the agent announces this node's VTEP
+# in its Node's flannel annotations (one PATCH, read back from the server), makes every other
+# annotated Node a remote node in podvsd and follows it through changes and deletion, survives
+# cut watches, an unavailable server and compacted history (410 Gone as an ERROR event and as
+# HTTP 410: the relist reconciles a Node deleted meanwhile), skips malformed Nodes and watch
+# lines without stopping, uses only the API verbs listed in control/agent/rbac.json, and stops
+# cleanly on SIGTERM.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/overlay_lib.sh"
+AGENT=${PODVS_AGENT:-$BUILD/podvs-agent}
+APISERVER="$TOP/tests/k8s/apiserver.py"
+
+# --- the API server: a CA, a server certificate for 127.0.0.1, a token ---
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pki=$WORK/pki
+mkdir -p "$pki"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=podvs-test-ca" \
+  -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null || exit 1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
+  -out "$pki/server.csr" 2>/dev/null || exit 1
+printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/san.ext"
+openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+  -days 1 -extfile "$pki/san.ext" -out "$pki/server.crt" 2>/dev/null || exit 1
+token="tok-$ID-$RANDOM"
+api_port=$(free_port) ctl_port=$(free_port)
+python3 "$APISERVER" --port "$api_port" --control-port "$ctl_port" --cert "$pki/server.crt" \
+  --key "$pki/server.key" --token "$token" >"$WORK/apiserver.log" 2>&1 &
+PIDS+=("$!")
+C="http://127.0.0.1:$ctl_port"
+for _ in $(seq 50); do curl -sf "$C/watches" >/dev/null && break; sleep 0.1; done
+API="https://127.0.0.1:$api_port"
+code() { curl -s -o /dev/null -w '%{http_code}' --cacert "$pki/ca.crt" "$@"; }
+check_eq "API server: 401 without a token" 401 "$(code "$API/api/v1/nodes")"
+check_eq "API server: 403 with a wrong token" 403 "$(code -H "Authorization: Bearer nope" "$API/api/v1/nodes")"
+check_eq "API server: 200 with the token over TLS verified by the test CA" 200 \
+  "$(code -H "Authorization: Bearer $token" "$API/api/v1/nodes?limit=1")"
+
+put() { curl -sf -X PUT --data-binary "$2" "$C/objects/$1" >/dev/null; }
+get_node() { curl -sf "$C/objects/nodes/$1"; }
+del_node() { curl -sf -X DELETE "$C/objects/nodes/$1" >/dev/null; }
+post() { curl -sf -X POST ${2:+--data-binary "$2"} "$C/$1" >/dev/null; }
+# flannel_node NAME N IP MAC: a Node owning 10.244.N.0/24 with flannel's vxlan annotations.
+flannel_node() {
+  printf '{"metadata":{"name":"%s","labels":{"kubernetes.io/os":"linux"},"annotations":{"flannel.alpha.coreos.com/backend-type":"vxlan","flannel.alpha.coreos.com/backend-data":"{\\"VNI\\":1,\\"VtepMAC\\":\\"%s\\"}","flannel.alpha.coreos.com/public-ip":"%s"}},"spec":{"podCIDR":"10.244.%s.0/24","podCIDRs":["10.244.%s.0/24"]},"status":{"addresses":[{"type":"InternalIP","address":"%s"}]}}' \
+    "$1" "$4" "$3" "$2" "$2" "$3"
+}
+
+# --- podvsd with an uplink, and this node's Node ---
+u1="u1$ID"
+make_underlay || exit 1
+add_uplink "$u1" || exit 1
+start_podvsd n1 --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" --node-ip "$UL.1/24" || exit 1
+vtep1=$(ctl "$n1_SOCK" --json status | json_get 'j["vtep_mac"].lower()')
+me="node-a-$ID"
+put nodes "{\"metadata\":{\"name\":\"$me\"},\"spec\":{\"podCIDR\":\"10.244.1.0/24\"}}"
+put nodes "$(flannel_node "node-b-$ID" 2 "$UL.2" 0a:00:00:00:00:02)"
+
+# --- the agent, with a kubeconfig: CA inline, token from a file ---
+printf '%s\n' "$token" >"$WORK/token"
+cat >"$WORK/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+current-context: test
+contexts:
+- name: test
+  context: {cluster: test, user: agent}
+clusters:
+- name: test
+  cluster:
+    server: $API
+    certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
+users:
+- name: agent
+  user:
+    tokenFile: $WORK/token
+KC
+"$AGENT" --kubeconfig "$WORK/kubeconfig" --node-name "$me" --socket "$n1_SOCK" --watch-timeout 4 --page-size 1 \
+  >"$WORK/agent.log" 2>&1 &
+agent_pid=$!
+PIDS+=("$agent_pid")
+
+# wait_for SECONDS COMMAND...: the command succeeds within SECONDS.
+wait_for() {
+  local end=$((SECONDS + $1)); shift
+  while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  "$@"
+}
+annotation() { get_node "$1" | json_get "j['metadata'].get('annotations', {}).get('flannel.alpha.coreos.com/$2', '')"; }
+remote() { node_field "$n1_SOCK" "$1" node_ip; }  # a remote node's IP in podvsd, or "none"
+is_remote() { [ "$(remote "$1")" = "$2" ]; }
+announced() { [ "$(annotation "$me" public-ip)" = "$UL.1" ]; }
+
+check "the agent announced this node's VTEP" wait_for 15 announced
+check_eq "backend-type" vxlan "$(annotation "$me" backend-type)"
+check_eq "backend-data: podvsd's VNI and VTEP MAC" "1 $vtep1" \
+  "$(annotation "$me" backend-data | json_get '"%d %s" % (j["VNI"], j["VtepMAC"])')"
+check "node-b is a remote node in podvsd via $UL.2" wait_for 10 is_remote "node-b-$ID" "$UL.2"
+check_eq "node-b's pod CIDR and VTEP MAC" "10.244.2.0/24 0a:00:00:00:00:02" \
+  "$(node_field "$n1_SOCK" "node-b-$ID" pod_cidr) $(node_field "$n1_SOCK" "node-b-$ID" vtep_mac | tr A-F a-f)"
+check_eq "this node is not a remote node of itself" none "$(remote "$me")"
+
+put nodes "$(flannel_node "node-b-$ID" 2 "$UL.3" 0a:00:00:00:00:03)"
+check "node-b modified: podvsd follows to $UL.3" wait_for 10 is_remote "node-b-$ID" "$UL.3"
+del_node "node-b-$ID"
+check "node-b deleted: podvsd drops it" wait_for 10 is_remote "node-b-$ID" none
+
+# A watch cut in the middle of an event resumes from the last version seen: the change made
+# while it was down arrives.
+put nodes "$(flannel_node "node-c-$ID" 3 "$UL.4" 0a:00:00:00:00:04)"
+check "node-c added" wait_for 10 is_remote "node-c-$ID" "$UL.4"
+post cut
+put nodes "$(flannel_node "node-c-$ID" 3 "$UL.5" 0a:00:00:00:00:04)"
+check "after a cut watch, node-c's change arrives" wait_for 15 is_remote "node-c-$ID" "$UL.5"
+
+# 410 Gone: the server goes away (cutting the watch), a Node is deleted and the history
+# compacted meanwhile; the agent's re-watch is refused with 410 and its relist must delete it.
+relists() { grep -c "listed .* objects" "$WORK/agent.log"; }
+for mode in event http; do
+  post settings "{\"watch_410\":\"$mode\"}"
+  before=$(relists)
+  post "unavailable?seconds=2"
+  del_node "node-c-$ID"
+  post compact
+  relisted() { [ "$(relists)" -gt "$before" ]; }
+  check "410 as $mode: the agent relisted" wait_for 40 relisted
+  check "410 as $mode: the relist removed node-c, deleted while the agent was away" \
+    wait_for 10 is_remote "node-c-$ID" none
+  put nodes "$(flannel_node "node-c-$ID" 3 "$UL.4" 0a:00:00:00:00:04)"
+  check "410 as $mode: watching again afterwards (node-c back)" wait_for 10 is_remote "node-c-$ID" "$UL.4"
+done
+check "the agent logged the 410 and the retries" grep -q "too old\|410" "$WORK/agent.log"
+
+# Malformed input: a Node with bad annotations (logged once, however often it changes), watch
+# lines that are not JSON, without a name, of an unknown type. The agent goes on.
+bad=$(flannel_node "node-d-$ID" 4 "$UL.6" 0a:00:00:00:00:06 | sed 's/{\\"VNI/{oops{\\"VNI/')
+put nodes "$bad"
+put nodes "$(echo "$bad" | sed 's/"linux"/"windows"/')"
+post inject/nodes '{"line":"this is not JSON"}'
+post inject/nodes '{"line":"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"uid\":\"x\"}}}"}'
+post inject/nodes '{"line":"{\"type\":\"RESHARDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"x\"}}}"}'
+put nodes "$(flannel_node "node-e-$ID" 5 "$UL.7" 0a:00:00:00:00:07)"
+check "after malformed input, the next Node is programmed" wait_for 10 is_remote "node-e-$ID" "$UL.7"
+check "the agent is still running" kill -0 "$agent_pid"
+check_eq "the malformed Node is not a remote node" none "$(remote "node-d-$ID")"
+check_eq "the malformed Node is logged once" 1 "$(grep -c "node node-d-$ID: skipped" "$WORK/agent.log")"
+check "the malformed watch lines were skipped and logged" grep -q "skipped a watch line that is not a JSON object" "$WORK/agent.log"
+
+# What the agent asked of the API server: one PATCH (the annotations were then current), and
+# only verbs control/agent/rbac.json lists.
+curl -sf "$C/log" >"$WORK/requests.json"
+agent_requests() {
+  python3 - "$WORK/requests.json" "$TOP/control/agent/rbac.json" <<'PY'
+import json, sys
+log = [r for r in json.load(open(sys.argv[1])) if r['user_agent'].startswith('podvs-agent/')]
+allowed = {(rule['apiGroup'], rule['resource'], v) for rule in json.load(open(sys.argv[2]))['rules'] for v in rule['verbs']}
+used = {(r['group'], r['resource'], r['verb']) for r in log}
+print('used:', sorted(used), file=sys.stderr)
+missing = used - allowed
+if missing or not {('', 'nodes', 'list'), ('', 'nodes', 'watch'), ('', 'nodes', 'patch')} <= used:
+    print('not in rbac.json:', sorted(missing), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+check "every verb the agent used is in control/agent/rbac.json" agent_requests
+check_eq "the agent patched its Node once" 1 \
+  "$(json_get "sum(1 for r in j if r['verb'] == 'patch' and r['user_agent'].startswith('podvs-agent/'))" <"$WORK/requests.json")"
+# --page-size 1 and two Nodes at the first LIST: it must have followed a continue token.
+lists_paged() {
+  python3 -c "
+import json, sys
+l = [r for r in json.load(open(sys.argv[1])) if r['verb'] == 'list' and r['user_agent'].startswith('podvs-agent/')]
+sys.exit(not l or not all('limit=1' in r['path'] for r in l) or not any('continue=' in r['path'] for r in l))" "$WORK/requests.json"
+}
+check "LISTs come in pages (limit=1, continue)" lists_paged
+
+kill -TERM "$agent_pid"
+stopped() { ! kill -0 "$agent_pid"; }
+check "SIGTERM stops the agent within 5 s" wait_for 5 stopped
+wait "$agent_pid"
+check_eq "the agent's exit status" 0 "$?"
+log "agent log tail:"; tail -5 "$WORK/agent.log" | sed 's/^/    /'
+finish

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <mutex>
+#include <vector>
 
 namespace podvs::agent {
 namespace {
@@ -98,20 +99,20 @@ std::string KubeClient::perform(Request& request) {
   if (!config_.client_key_file.empty())
     curl_easy_setopt(curl, CURLOPT_SSLKEY, config_.client_key_file.c_str());
   if (!config_.client_key_pem.empty()) set_blob(curl, CURLOPT_SSLKEY_BLOB, config_.client_key_pem);
-  // Headers, the token among them (read again each time: it may have been rotated).
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-  std::unique_ptr<curl_slist, SlistDeleter> header_list(headers);
-  std::string token = token_file_ ? token_file_->token() : config_.token;
-  if (!token.empty()) {
+  // Headers, the token among them (read again each time: it may have been rotated). The token
+  // is read first: it may throw, and nothing must be allocated then.
+  const std::string token = token_file_ ? token_file_->token() : config_.token;
+  std::vector<std::string> lines = {"Accept: application/json"};
+  if (!token.empty()) lines.push_back("Authorization: Bearer " + token);
+  if (!request.content_type.empty()) lines.push_back("Content-Type: " + request.content_type);
+  std::unique_ptr<curl_slist, SlistDeleter> header_list;
+  for (const auto& line : lines) {
+    curl_slist* longer = curl_slist_append(header_list.get(), line.c_str());
+    if (!longer) throw KubeError(0, "", "out of memory for HTTP headers");
     header_list.release();
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
-    header_list.reset(headers);
+    header_list.reset(longer);
   }
-  if (!request.content_type.empty()) {
-    header_list.release();
-    headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
-    header_list.reset(headers);
-  }
+  curl_slist* headers = header_list.get();
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (!request.body.empty() || request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
@@ -152,8 +153,11 @@ std::string KubeClient::perform(Request& request) {
   if (request.stop && request.stop->load()) return {};
   if (rc != CURLE_OK) {
     const std::string detail = error_text[0] ? error_text : curl_easy_strerror(rc);
-    // A broken stream after a 2xx answer is an ordinary dropped watch; say so.
-    throw KubeError(0, "", what + " to " + config_.server + ": " + detail);
+    // A stream that broke after a 2xx answer is an ordinary dropped watch, not a refusal.
+    const bool dropped = request.on_line && request.status >= 200 && request.status < 300;
+    throw KubeError(
+        0, "",
+        what + " to " + config_.server + ": " + (dropped ? "the stream broke: " : "") + detail);
   }
   if (request.status < 200 || request.status >= 300)
     throw http_error(what, request.status, request.response);

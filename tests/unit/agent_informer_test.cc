@@ -168,3 +168,29 @@ TEST(Query, ContinueTokensAreEncoded) {
 
 }  // namespace
 }  // namespace podvs::agent
+
+namespace podvs::agent {
+namespace {
+
+TEST(KubeError, StatusBodiesBecomePreciseErrors) {
+  const KubeError gone =
+      http_error("GET /api/v1/nodes?limit=500&continue=x", 410,
+                 R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired",)"
+                 R"("message":"The provided continue parameter is too old","code":410})");
+  EXPECT_EQ(gone.http_status, 410);
+  EXPECT_EQ(gone.reason, "Expired");
+  EXPECT_STREQ(gone.what(),
+               "GET /api/v1/nodes?limit=500&continue=x: HTTP 410 Expired: The provided continue "
+               "parameter is too old");
+  const KubeError forbidden =
+      http_error("PATCH /api/v1/nodes/n1", 403,
+                 R"({"kind":"Status","reason":"Forbidden","message":"nodes \"n1\" is forbidden"})");
+  EXPECT_NE(std::string(forbidden.what()).find("rbac.json"), std::string::npos);
+  // Not a Status (a proxy's HTML page): the start of the body is the message.
+  const KubeError proxy = http_error("GET /api/v1/nodes", 502, "<html>Bad Gateway</html>");
+  EXPECT_EQ(proxy.reason, "");
+  EXPECT_STREQ(proxy.what(), "GET /api/v1/nodes: HTTP 502: <html>Bad Gateway</html>");
+}
+
+}  // namespace
+}  // namespace podvs::agent

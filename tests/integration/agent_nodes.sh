@@ -4,9 +4,9 @@
 # in its Node's flannel annotations (one PATCH, read back from the server), makes every other
 # annotated Node a remote node in podvsd and follows it through changes and deletion, survives
 # cut watches, an unavailable server and compacted history (410 Gone as an ERROR event and as
-# HTTP 410: the relist reconciles a Node deleted meanwhile), skips malformed Nodes and watch
-# lines without stopping, uses only the API verbs listed in control/agent/rbac.json, and stops
-# cleanly on SIGTERM.
+# HTTP 410: the relist reconciles a Node deleted meanwhile), follows a rotated token file,
+# skips malformed Nodes and watch lines without stopping, uses only the API verbs listed in
+# control/agent/rbac.json, stops cleanly on SIGTERM, and authenticates with a client certificate.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/overlay_lib.sh"
 AGENT=${PODVS_AGENT:-$BUILD/podvs-agent}
@@ -23,10 +23,14 @@ openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.k
 printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/san.ext"
 openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
   -days 1 -extfile "$pki/san.ext" -out "$pki/server.crt" 2>/dev/null || exit 1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=system:node:podvs-test" -keyout "$pki/client.key" \
+  -out "$pki/client.csr" 2>/dev/null || exit 1
+openssl x509 -req -in "$pki/client.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+  -days 1 -out "$pki/client.crt" 2>/dev/null || exit 1
 token="tok-$ID-$RANDOM"
 api_port=$(free_port) ctl_port=$(free_port)
 python3 "$APISERVER" --port "$api_port" --control-port "$ctl_port" --cert "$pki/server.crt" \
-  --key "$pki/server.key" --token "$token" >"$WORK/apiserver.log" 2>&1 &
+  --key "$pki/server.key" --token "$token" --client-ca "$pki/ca.crt" >"$WORK/apiserver.log" 2>&1 &
 PIDS+=("$!")
 C="http://127.0.0.1:$ctl_port"
 for _ in $(seq 50); do curl -sf "$C/watches" >/dev/null && break; sleep 0.1; done
@@ -132,6 +136,14 @@ for mode in event http; do
 done
 check "the agent logged the 410 and the retries" grep -q "too old\|410" "$WORK/agent.log"
 
+# Token rotation: the server accepts only a new token, the kubelet replaces the file; the
+# agent's next requests (after a cut) carry the new one.
+post settings "{\"token\":\"rotated-$token\"}"
+printf '%s\n' "rotated-$token" >"$WORK/token.new" && mv "$WORK/token.new" "$WORK/token"
+post cut
+put nodes "$(flannel_node "node-f-$ID" 6 "$UL.8" 0a:00:00:00:00:08)"
+check "after the token rotated, the agent follows with the new token" wait_for 20 is_remote "node-f-$ID" "$UL.8"
+
 # Malformed input: a Node with bad annotations (logged once, however often it changes), watch
 # lines that are not JSON, without a name, of an unknown type. The agent goes on.
 bad=$(flannel_node "node-d-$ID" 4 "$UL.6" 0a:00:00:00:00:06 | sed 's/{\\"VNI/{oops{\\"VNI/')
@@ -181,4 +193,26 @@ check "SIGTERM stops the agent within 5 s" wait_for 5 stopped
 wait "$agent_pid"
 check_eq "the agent's exit status" 0 "$?"
 log "agent log tail:"; tail -5 "$WORK/agent.log" | sed 's/^/    /'
+
+# A client certificate instead of a token, the CA from a file.
+cat >"$WORK/kubeconfig-cert" <<KC
+apiVersion: v1
+kind: Config
+current-context: cert
+contexts:
+- {name: cert, context: {cluster: test, user: node}}
+clusters:
+- {name: test, cluster: {server: $API, certificate-authority: pki/ca.crt}}
+users:
+- {name: node, user: {client-certificate: pki/client.crt, client-key: pki/client.key}}
+KC
+"$AGENT" --kubeconfig "$WORK/kubeconfig-cert" --node-name "$me" --socket "$n1_SOCK" \
+  >"$WORK/agent-cert.log" 2>&1 &
+cert_pid=$!
+PIDS+=("$cert_pid")
+cert_listed() {
+  curl -sf "$C/log" | python3 -c "import json,sys; sys.exit(not any(r['user'] == 'cert:system:node:podvs-test' and r['verb'] == 'list' and r['code'] == 200 for r in json.load(sys.stdin)))"
+}
+check "with a client certificate the agent lists Nodes" wait_for 10 cert_listed
+kill -TERM "$cert_pid"
 finish

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A small Kubernetes API server for podvs-agent's tests (python3 stdlib only).
 
-usage: apiserver.py --port N --control-port N --cert FILE --key FILE --token TOKEN
+usage: apiserver.py --port N --control-port N --cert FILE --key FILE --token TOKEN [--client-ca FILE]
 
 HTTPS on 127.0.0.1:--port, as the real API server answers podvs-agent:
-  - bearer token checked: 401 without one, 403 with a wrong one (Status bodies);
+  - bearer token checked: 401 without one, 403 with a wrong one (Status bodies); or, with
+    --client-ca, a client certificate signed by that CA (the user is its CN);
   - LIST with limit/continue and WATCH (chunked JSON lines: ADDED, MODIFIED, DELETED, BOOKMARK,
     ERROR; timeoutSeconds; allowWatchBookmarks) of nodes, services and endpointslices, under one
     global resourceVersion; a version older than the compacted history gets 410 Gone (an ERROR
@@ -21,8 +22,9 @@ Plain HTTP on 127.0.0.1:--control-port, for the test (JSON in and out):
   POST   /cut                         every open watch is cut in the middle of an event
   POST   /unavailable?seconds=N       503 to every request for N seconds (and watches cut)
   POST   /compact                     history before now is gone: older versions get 410
-  POST   /settings                    body: {"watch_410": "event"|"http", "bookmark_s": N}
-  GET    /log                         every API request: method, path, verb, resource, code
+  POST   /settings                    body: {"watch_410": "event"|"http", "bookmark_s": N,
+                                      "token": the one now accepted (a rotation)}
+  GET    /log                         every API request: method, path, verb, resource, user, code
   GET    /watches                     how many watches are open
 """
 import argparse
@@ -62,6 +64,7 @@ class State:
         self.open_watches = 0
         self.watch_410 = 'event'
         self.bookmark_s = 1.0
+        self.token = ''
 
     def record(self, resource, etype, obj):
         """Called with the lock held: a new version of an object (or its deletion)."""
@@ -174,19 +177,27 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         route = self.route()
         entry = {'method': self.command, 'path': self.path, 'verb': self.verb(route),
                  'resource': route[0] if route else '', 'group': route[1] if route else '',
-                 'user_agent': self.headers.get('User-Agent', '')}
+                 'user_agent': self.headers.get('User-Agent', ''), 'user': ''}
         with STATE.lock:
             STATE.log.append(entry)
+        self.entry = entry
         entry['code'] = self.serve(route)
 
     def serve(self, route):
-        auth = self.headers.get('Authorization', '')
-        if not auth.startswith('Bearer '):
-            self.send_json(401, status_body(401, 'Unauthorized', 'Unauthorized'))
-            return 401
-        if auth[len('Bearer '):] != self.server.token:
-            self.send_json(403, status_body(403, 'Forbidden', 'forbidden: the token is not known'))
-            return 403
+        cert = self.connection.getpeercert() if hasattr(self.connection, 'getpeercert') else None
+        if cert:  # verified against --client-ca by the TLS handshake
+            self.entry['user'] = 'cert:' + dict(x[0] for x in cert['subject'])['commonName']
+        else:
+            auth = self.headers.get('Authorization', '')
+            if not auth.startswith('Bearer '):
+                self.send_json(401, status_body(401, 'Unauthorized', 'Unauthorized'))
+                return 401
+            with STATE.lock:
+                known = auth[len('Bearer '):] == STATE.token
+            if not known:
+                self.send_json(403, status_body(403, 'Forbidden', 'forbidden: the token is not known'))
+                return 403
+            self.entry['user'] = 'token'
         if time.time() < STATE.unavailable_until:
             self.send_json(503, status_body(503, 'ServiceUnavailable', 'the server is unavailable'))
             return 503
@@ -340,9 +351,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 class ApiServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, token):
+    def __init__(self, address):
         super().__init__(address, ApiHandler)
-        self.token = token
         self.injected = {}  # handler -> (resource, [lines])
         self.inj_lock = threading.Lock()
 
@@ -440,6 +450,7 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
                 body = self.body()
                 STATE.watch_410 = body.get('watch_410', STATE.watch_410)
                 STATE.bookmark_s = float(body.get('bookmark_s', STATE.bookmark_s))
+                STATE.token = body.get('token', STATE.token)
                 return self.reply(200, {})
         if len(parts) == 2 and parts[0] == 'inject' and parts[1] in KINDS:
             return self.reply(200, {'watches': self.server.api.inject(parts[1], self.body()['line'])})
@@ -453,10 +464,15 @@ def main():
     p.add_argument('--cert', required=True)
     p.add_argument('--key', required=True)
     p.add_argument('--token', required=True)
+    p.add_argument('--client-ca')
     args = p.parse_args()
-    api = ApiServer(('127.0.0.1', args.port), args.token)
+    STATE.token = args.token
+    api = ApiServer(('127.0.0.1', args.port))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(args.client_ca)
     api.socket = context.wrap_socket(api.socket, server_side=True)
     control = http.server.ThreadingHTTPServer(('127.0.0.1', args.control_port), ControlHandler)
     control.daemon_threads = True

@@ -164,9 +164,18 @@ enum class TrafficPolicy : uint8_t { cluster, local };
 struct ServicePort {
   std::string name;  // optional, for people
   ServiceProto protocol = ServiceProto::tcp;
-  uint16_t port = 0;         // on the ClusterIP, 1..65535
-  uint16_t target_port = 0;  // on every endpoint, 1..65535 (0 in a request: = port)
-  uint16_t node_port = 0;    // 0: none; else served on every node IP
+  uint16_t port = 0;  // on the ClusterIP, 1..65535
+  // On an endpoint that lists no port of this name, 1..65535 (0 in a request: = port).
+  uint16_t target_port = 0;
+  uint16_t node_port = 0;  // 0: none; else served on every node IP
+};
+
+// One port of an endpoint, as an EndpointSlice lists it: the number this endpoint serves the
+// Service port of the same name on. A named targetPort resolves per pod, so two endpoints of one
+// Service port may listen on different numbers.
+struct EndpointPort {
+  std::string name;   // a ServicePort's name ("" matches the unnamed port)
+  uint16_t port = 0;  // 1..65535
 };
 
 struct ServiceEndpoint {  // EndpointSlice conditions
@@ -174,6 +183,8 @@ struct ServiceEndpoint {  // EndpointSlice conditions
   bool ready = true;
   bool serving = true;
   bool terminating = false;
+  // Matched to the ServicePorts by name; a ServicePort no entry names uses its target_port here.
+  std::vector<EndpointPort> ports{};
 };
 
 struct ServiceSpec {

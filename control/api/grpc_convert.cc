@@ -331,6 +331,11 @@ v1::Service to_proto(const ServiceSpec& service) {
     endpoint->set_ready(e.ready);
     endpoint->set_serving(e.serving);
     endpoint->set_terminating(e.terminating);
+    for (const EndpointPort& p : e.ports) {
+      v1::EndpointPort* port = endpoint->add_ports();
+      port->set_name(p.name);
+      port->set_port(p.port);
+    }
   }
   out.set_client_ip_affinity(service.client_ip_affinity);
   out.set_affinity_timeout_s(service.affinity_timeout_s);
@@ -353,11 +358,21 @@ Result<ServiceSpec> from_proto(const v1::Service& service) {
     if (!port.is_ok()) return pass_error<ServiceSpec>(port);
     out.ports.push_back(std::move(*port.value));
   }
-  for (const v1::ServiceEndpoint& e : service.endpoints()) {
+  for (int i = 0; i < service.endpoints_size(); ++i) {
+    const v1::ServiceEndpoint& e = service.endpoints(i);
     const ServiceEndpoint defaults;
-    out.endpoints.push_back({e.ip(), e.has_ready() ? e.ready() : defaults.ready,
+    ServiceEndpoint endpoint{e.ip(), e.has_ready() ? e.ready() : defaults.ready,
                              e.has_serving() ? e.serving() : defaults.serving,
-                             e.has_terminating() ? e.terminating() : defaults.terminating});
+                             e.has_terminating() ? e.terminating() : defaults.terminating};
+    for (int j = 0; j < e.ports_size(); ++j) {
+      auto port = port_from_proto(
+          e.ports(j).port(),
+          where + " endpoints[" + std::to_string(i) + "].ports[" + std::to_string(j) + "].port",
+          "1..65535");
+      if (!port.is_ok()) return pass_error<ServiceSpec>(port);
+      endpoint.ports.push_back({e.ports(j).name(), *port.value});
+    }
+    out.endpoints.push_back(std::move(endpoint));
   }
   out.client_ip_affinity = service.client_ip_affinity();
   if (service.affinity_timeout_s() != 0) out.affinity_timeout_s = service.affinity_timeout_s();

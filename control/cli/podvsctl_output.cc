@@ -388,9 +388,15 @@ void to_json(nlohmann::json& j, const ServiceSpec& service) {
                      {"target_port", p.target_port},
                      {"node_port", p.node_port}});
   auto endpoints = nlohmann::json::array();
-  for (const ServiceEndpoint& e : service.endpoints)
-    endpoints.push_back(
-        {{"ip", e.ip}, {"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}});
+  for (const ServiceEndpoint& e : service.endpoints) {
+    auto ports = nlohmann::json::array();
+    for (const EndpointPort& p : e.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+    endpoints.push_back({{"ip", e.ip},
+                         {"ready", e.ready},
+                         {"serving", e.serving},
+                         {"terminating", e.terminating},
+                         {"ports", ports}});
+  }
   j = {{"namespace", service.ns},
        {"name", service.name},
        {"cluster_ip", service.cluster_ip},

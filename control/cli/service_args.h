@@ -2,11 +2,13 @@
 // `podvsctl service load FILE`, so both accept exactly the same syntax:
 //
 //   NS/NAME --cluster-ip IP --port [NAME=]tcp|udp:PORT[:TARGET[:NODEPORT]]...
-//           [--endpoint IP[:COND]]... [--affinity client-ip[:TIMEOUT_S]]
+//           [--endpoint IP[:COND][@[NAME=]PORT,...]]... [--affinity client-ip[:TIMEOUT_S]]
 //           [--external-traffic-policy cluster|local] [--internal-traffic-policy cluster|local]
 //
 // COND: ready (ready, serving), terminating (serving, terminating), terminating-not-serving
-// (terminating only) or not-ready (none). Every error is a sentence naming the option and value.
+// (terminating only) or not-ready (none). After '@', the endpoint's own port for each Service
+// port it names (NAME= omitted: the unnamed port), as an EndpointSlice gives them; a Service port
+// it does not name uses TARGET. Every error is a sentence naming the option and value.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -39,9 +39,15 @@ json encode(const ServiceSpec& spec) {
                      {"target_port", p.target_port},
                      {"node_port", p.node_port}});
   json endpoints = json::array();
-  for (const ServiceEndpoint& e : spec.endpoints)
-    endpoints.push_back(
-        {{"ip", e.ip}, {"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}});
+  for (const ServiceEndpoint& e : spec.endpoints) {
+    json ports = json::array();
+    for (const EndpointPort& p : e.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+    endpoints.push_back({{"ip", e.ip},
+                         {"ready", e.ready},
+                         {"serving", e.serving},
+                         {"terminating", e.terminating},
+                         {"ports", std::move(ports)}});
+  }
   return {{"version", kFormatVersion},
           {"namespace", spec.ns},
           {"name", spec.name},
@@ -84,7 +90,8 @@ class Decoder {
       spec.endpoints.push_back({.ip = d_.string(e, "ip", where),
                                 .ready = d_.boolean(e, "ready", where),
                                 .serving = d_.boolean(e, "serving", where),
-                                .terminating = d_.boolean(e, "terminating", where)});
+                                .terminating = d_.boolean(e, "terminating", where),
+                                .ports = endpoint_ports(e, where)});
     }
     spec.client_ip_affinity = d_.boolean(root, "client_ip_affinity", "the top level");
     spec.affinity_timeout_s = static_cast<uint32_t>(d_.number(
@@ -95,6 +102,18 @@ class Decoder {
   }
 
  private:
+  // Added after version 1 was first written: absent means none (every port's target_port).
+  std::vector<EndpointPort> endpoint_ports(const json& endpoint, const std::string& where) const {
+    std::vector<EndpointPort> ports;
+    if (!endpoint.contains("ports")) return ports;
+    const json& list = d_.array(endpoint, "ports", where);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string at = where + ".ports[" + std::to_string(i) + "]";
+      ports.push_back({.name = d_.string(list[i], "name", at), .port = port(list[i], "port", at)});
+    }
+    return ports;
+  }
+
   uint16_t port(const json& object, const char* key, const std::string& where) const {
     return static_cast<uint16_t>(
         d_.number(object, key, where, std::numeric_limits<uint16_t>::max()));

@@ -264,6 +264,11 @@ inline void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
     EXPECT_EQ(a.endpoints[i].ready, b.endpoints[i].ready);
     EXPECT_EQ(a.endpoints[i].serving, b.endpoints[i].serving);
     EXPECT_EQ(a.endpoints[i].terminating, b.endpoints[i].terminating);
+    ASSERT_EQ(a.endpoints[i].ports.size(), b.endpoints[i].ports.size());
+    for (size_t j = 0; j < a.endpoints[i].ports.size(); ++j) {
+      EXPECT_EQ(a.endpoints[i].ports[j].name, b.endpoints[i].ports[j].name);
+      EXPECT_EQ(a.endpoints[i].ports[j].port, b.endpoints[i].ports[j].port);
+    }
   }
   EXPECT_EQ(a.client_ip_affinity, b.client_ip_affinity);
   EXPECT_EQ(a.affinity_timeout_s, b.affinity_timeout_s);
@@ -279,9 +284,9 @@ inline ServiceSpec sample_service() {
   s.cluster_ip = "10.96.0.10";
   s.ports = {{"dns", ServiceProto::udp, 53, 5353, 30053},
              {"dns-tcp", ServiceProto::tcp, 54, 5354, 30054}};
-  s.endpoints = {{"10.244.0.5", true, true, false},
-                 {"10.244.1.6", false, true, true},
-                 {"10.244.2.7", false, false, true}};
+  s.endpoints = {{"10.244.0.5", true, true, false, {{"dns", 8053}, {"dns-tcp", 8054}}},
+                 {"10.244.1.6", false, true, true, {{"dns", 9053}}},
+                 {"10.244.2.7", false, false, true, {}}};
   s.client_ip_affinity = true;
   s.affinity_timeout_s = 600;
   s.external_traffic_policy = TrafficPolicy::local;

@@ -228,6 +228,8 @@ TEST_F(GrpcServerTest, MalformedServicesAreInvalidArgumentBeforeTheControlPlane)
        "1..65535"},
       {[](v1::Service& s) { s.mutable_ports(0)->set_node_port(100000); },
        "Service kube-system/dns ports[0].node_port is 100000; it must be 0 (none) or 1..65535"},
+      {[](v1::Service& s) { s.mutable_endpoints(1)->mutable_ports(0)->set_port(65536); },
+       "Service kube-system/dns endpoints[1].ports[0].port is 65536; it must be 1..65535"},
       {[](v1::Service& s) {
          s.mutable_ports(1)->set_protocol(static_cast<v1::ServiceProtocol>(9));
        },

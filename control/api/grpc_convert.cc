@@ -19,6 +19,8 @@ grpc::StatusCode status_code(ErrorCode code) {
       return grpc::StatusCode::ALREADY_EXISTS;
     case ErrorCode::resource_exhausted:
       return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorCode::failed_precondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
     case ErrorCode::internal:
       return grpc::StatusCode::INTERNAL;
   }
@@ -302,13 +304,13 @@ v1::RemoteNode to_proto(const RemoteNodeSpec& node) {
   out.set_next_hop(node.next_hop);
   out.set_next_hop_mac(node.next_hop_mac);
   out.set_neighbour_state(node.neighbour_state);
+  out.set_owner(node.owner);
   return out;
 }
 
 RemoteNodeSpec from_proto(const v1::RemoteNode& node) {
-  return RemoteNodeSpec{node.name(),           node.pod_cidr(), node.node_ip(),
-                        node.vtep_mac(),       node.next_hop(), node.next_hop_mac(),
-                        node.neighbour_state()};
+  return RemoteNodeSpec{node.name(),  node.pod_cidr(), node.node_ip(),      node.vtep_mac(),
+                        node.owner(), node.next_hop(), node.next_hop_mac(), node.neighbour_state()};
 }
 
 v1::Service to_proto(const ServiceSpec& service) {
@@ -344,6 +346,7 @@ v1::Service to_proto(const ServiceSpec& service) {
   };
   out.set_external_traffic_policy(policy(service.external_traffic_policy));
   out.set_internal_traffic_policy(policy(service.internal_traffic_policy));
+  out.set_owner(service.owner);
   return out;
 }
 
@@ -384,6 +387,7 @@ Result<ServiceSpec> from_proto(const v1::Service& service) {
   if (!internal.is_ok()) return pass_error<ServiceSpec>(internal);
   out.external_traffic_policy = *external.value;
   out.internal_traffic_policy = *internal.value;
+  out.owner = service.owner();
   return Result<ServiceSpec>::ok(std::move(out));
 }
 

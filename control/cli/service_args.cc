@@ -81,6 +81,8 @@ void add_service_options(CLI::App& app, ServiceArgs& args) {
       ->check(CLI::IsMember({"cluster", "local"}));
   app.add_option("--internal-traffic-policy", args.internal_policy, "cluster or local")
       ->check(CLI::IsMember({"cluster", "local"}));
+  app.add_option("--owner", args.owner,
+                 "Who manages the Service (\"\" an operator); only its owner may replace it");
 }
 
 Result<std::pair<std::string, std::string>> parse_service_ref(const std::string& text) {
@@ -203,6 +205,7 @@ Result<ServiceSpec> service_from_args(const ServiceArgs& args) {
       args.external_policy == "local" ? TrafficPolicy::local : TrafficPolicy::cluster;
   spec.internal_traffic_policy =
       args.internal_policy == "local" ? TrafficPolicy::local : TrafficPolicy::cluster;
+  spec.owner = args.owner;
   if (std::string error = validate_service(spec); !error.empty())
     return invalid<ServiceSpec>(error);
   return Result<ServiceSpec>::ok(std::move(spec));

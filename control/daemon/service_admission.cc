@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "control/api/owner.h"
 #include "control/api/service_spec.h"
 
 namespace podvs {
@@ -15,6 +16,13 @@ Result<ServiceSpec> ServiceAdmission::admit(
   normalise_service(spec);
   const std::string key = service_key(spec.ns, spec.name);
   const std::string who = "service " + key + ": ";
+  const auto old = services.find(key);
+  // Ahead of the node's checks: a caller must learn that the name is another owner's, not what
+  // else is wrong with a Service it may not replace anyway.
+  if (old != services.end())
+    if (std::string refusal = replace_refusal("service " + key, old->second.owner, spec.owner);
+        !refusal.empty())
+      return R::fail(ErrorCode::failed_precondition, refusal);
   if (!node_.unavailable.empty())
     return R::fail(ErrorCode::invalid_argument, who + node_.unavailable);
   if (spec.endpoints.size() >= node_.maglev_table_size)
@@ -50,7 +58,6 @@ Result<ServiceSpec> ServiceAdmission::admit(
                                                     " is already used by service " + taken->second);
   }
 
-  const auto old = services.find(key);
   if (old == services.end() && services.size() >= kMaxServices)
     return R::fail(ErrorCode::resource_exhausted, who + "podvsd already serves " +
                                                       std::to_string(services.size()) +

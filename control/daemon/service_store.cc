@@ -57,7 +57,8 @@ json encode(const ServiceSpec& spec) {
           {"client_ip_affinity", spec.client_ip_affinity},
           {"affinity_timeout_s", spec.affinity_timeout_s},
           {"external_traffic_policy", traffic_policy_name(spec.external_traffic_policy)},
-          {"internal_traffic_policy", traffic_policy_name(spec.internal_traffic_policy)}};
+          {"internal_traffic_policy", traffic_policy_name(spec.internal_traffic_policy)},
+          {"owner", spec.owner}};
 }
 
 // Reads one file back, naming the file and the offending field in every error.
@@ -98,6 +99,8 @@ class Decoder {
         root, "affinity_timeout_s", "the top level", std::numeric_limits<uint32_t>::max()));
     spec.external_traffic_policy = policy(root, "external_traffic_policy");
     spec.internal_traffic_policy = policy(root, "internal_traffic_policy");
+    // Added after version 1 was first written: absent means an operator's Service.
+    if (root.contains("owner")) spec.owner = d_.string(root, "owner", "the top level");
     return spec;
   }
 

@@ -24,7 +24,8 @@ struct SwitchState {
   std::string pod_cidr;  // the CIDR the addresses below came from, to detect a changed config
   Ipv4 ipam_cursor = 0;
   std::vector<PodRecord> pods;
-  std::vector<RemoteNodeSpec> nodes;  // remote nodes of the overlay (name, CIDR, IP, VTEP MAC)
+  // Remote nodes of the overlay (name, CIDR, IP, VTEP MAC, owner).
+  std::vector<RemoteNodeSpec> nodes;
 };
 
 class StateStore {

@@ -55,11 +55,12 @@ class SwitchController : public ControlPlane {
   Result<NodeStatus> status() override;
   Result<std::vector<RecentDrop>> recent_drops() override;
   Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override;
-  Result<Empty> del_node(const std::string& name) override;
-  Result<std::vector<RemoteNodeSpec>> list_nodes() override;
+  Result<Empty> del_node(const std::string& name, const std::optional<std::string>& owner) override;
+  Result<std::vector<RemoteNodeSpec>> list_nodes(const std::optional<std::string>& owner) override;
   Result<ServiceSpec> add_service(const ServiceSpec& spec) override;
-  Result<Empty> del_service(const std::string& ns, const std::string& name) override;
-  Result<std::vector<ServiceSpec>> list_services() override;
+  Result<Empty> del_service(const std::string& ns, const std::string& name,
+                            const std::optional<std::string>& owner) override;
+  Result<std::vector<ServiceSpec>> list_services(const std::optional<std::string>& owner) override;
 
  private:
   struct Pod {

@@ -1,5 +1,6 @@
-// What podvs-agent relies on over the wire, through the gRPC server and through podvsctl:
-// endpoints' own ports.
+// What podvs-agent relies on over the wire: owners on Services and remote nodes (and the optional
+// owner of deletes and lists, whose presence must survive the trip), and endpoints' own ports;
+// each through the gRPC server and through podvsctl.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -28,13 +29,122 @@ class AgentApiTest : public GrpcServerTest {
   std::unique_ptr<GrpcServer> server_;
 };
 
-TEST_F(AgentApiTest, PodvsctlSendsEndpointPorts) {
+TEST_F(AgentApiTest, NodeOwnerRoundTrips) {
+  v1::AddNodeRequest add;
+  *add.mutable_node() = to_proto(RemoteNodeSpec{"n2", "10.244.2.0/24", "192.168.1.12",
+                                                "02:00:00:00:00:02", "podvs-agent", "", "", ""});
+  v1::AddNodeResponse added;
+  grpc::ClientContext context;
+  with_deadline(context);
+  ASSERT_TRUE(stub()->AddNode(&context, add, &added).ok());
+  ASSERT_EQ(control_.nodes.size(), 1u);
+  EXPECT_EQ(control_.nodes[0].owner, "podvs-agent");
+  EXPECT_EQ(added.node().owner(), "podvs-agent");
+}
+
+// proto3 `optional`: an unset owner means every owner, and "" (an operator's) is not the same.
+TEST_F(AgentApiTest, DeleteAndListOwnersKeepTheirPresence) {
+  {
+    v1::ListServicesRequest request;
+    v1::ListServicesResponse response;
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(stub()->ListServices(&context, request, &response).ok());
+    EXPECT_EQ(control_.owner_asked(), std::nullopt);
+  }
+  {
+    v1::ListServicesRequest request;
+    request.set_owner("");
+    v1::ListServicesResponse response;
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(stub()->ListServices(&context, request, &response).ok());
+    EXPECT_EQ(control_.owner_asked(), std::optional<std::string>(""));
+  }
+  {
+    v1::DelServiceRequest request;
+    request.set_namespace_("default");
+    request.set_name("web");
+    request.set_owner("podvs-agent");
+    v1::DelServiceResponse response;
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(stub()->DelService(&context, request, &response).ok());
+    EXPECT_EQ(control_.owner_asked(), std::optional<std::string>("podvs-agent"));
+  }
+  {
+    v1::ListNodesRequest request;
+    request.set_owner("podvs-agent");
+    v1::ListNodesResponse response;
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(stub()->ListNodes(&context, request, &response).ok());
+    EXPECT_EQ(control_.owner_asked(), std::optional<std::string>("podvs-agent"));
+  }
+  {
+    v1::DelNodeRequest request;
+    request.set_name("n2");
+    v1::DelNodeResponse response;
+    grpc::ClientContext context;
+    with_deadline(context);
+    ASSERT_TRUE(stub()->DelNode(&context, request, &response).ok());
+    EXPECT_EQ(control_.owner_asked(), std::nullopt);
+  }
+}
+
+TEST_F(AgentApiTest, PodvsctlOwnerOptions) {
+  ASSERT_TRUE(control_.add_service(sample_service()).is_ok());  // owner podvs-agent
+  ServiceSpec operators = sample_service();
+  operators.ns = "default";
+  operators.owner = "";
+  ASSERT_TRUE(control_.add_service(operators).is_ok());
+
+  CliRun run = podvsctl({"--socket", socket_, "--json", "service", "list", "--owner", ""});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(control_.owner_asked(), std::optional<std::string>(""));
+  EXPECT_NE(run.out.find(R"("namespace": "default")"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find(R"("namespace": "kube-system")"), std::string::npos) << run.out;
+
+  run = podvsctl({"--socket", socket_, "service", "list"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(control_.owner_asked(), std::nullopt);
+  EXPECT_NE(run.out.find("  OWNER\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  podvs-agent\n"), std::string::npos) << run.out;
+
+  run = podvsctl({"--socket", socket_, "service", "del", "kube-system/dns", "--owner", "x"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(control_.owner_asked(), std::optional<std::string>("x"));
+
+  run = podvsctl({"--socket", socket_, "node", "add", "--name", "n3", "--pod-cidr", "10.244.3.0/24",
+                  "--node-ip", "192.168.1.13", "--vtep-mac", "02:00:00:00:00:03", "--owner",
+                  "podvs-agent"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(control_.nodes.size(), 1u);
+  EXPECT_EQ(control_.nodes[0].owner, "podvs-agent");
+  EXPECT_NE(run.out.find("  OWNER\n"), std::string::npos) << run.out;
+
+  run = podvsctl({"--socket", socket_, "--json", "node", "list", "--owner", "podvs-agent"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(control_.owner_asked(), std::optional<std::string>("podvs-agent"));
+  EXPECT_NE(run.out.find(R"("owner": "podvs-agent")"), std::string::npos) << run.out;
+  run = podvsctl({"--socket", socket_, "--json", "node", "list", "--owner", ""});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "[]\n");
+
+  run = podvsctl({"--socket", socket_, "node", "del", "--name", "n3", "--owner", "podvs-agent"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(control_.owner_asked(), std::optional<std::string>("podvs-agent"));
+  EXPECT_TRUE(control_.nodes.empty());
+}
+
+TEST_F(AgentApiTest, PodvsctlSendsEndpointPortsAndOwner) {
   const CliRun add =
       podvsctl({"--socket", socket_, "service", "add", "default/web", "--cluster-ip", "10.96.0.10",
                 "--port", "http=tcp:80:8080", "--endpoint", "10.244.0.5@http=9090", "--endpoint",
-                "10.244.0.6:terminating@http=8081,metrics=9100"});
+                "10.244.0.6:terminating@http=8081,metrics=9100", "--owner", "podvs-agent"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const ServiceSpec sent = *control_.last_service();
+  EXPECT_EQ(sent.owner, "podvs-agent");
   ASSERT_EQ(sent.endpoints.size(), 2u);
   ASSERT_EQ(sent.endpoints[0].ports.size(), 1u);
   EXPECT_EQ(sent.endpoints[0].ports[0].name, "http");
@@ -46,7 +156,8 @@ TEST_F(AgentApiTest, PodvsctlSendsEndpointPorts) {
 
   const CliRun list = podvsctl({"--socket", socket_, "--json", "service", "list"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
-  for (const char* expected : {R"("name": "metrics")", R"("port": 9100)", R"("port": 9090)"})
+  for (const char* expected :
+       {R"("owner": "podvs-agent")", R"("name": "metrics")", R"("port": 9100)", R"("port": 9090)"})
     EXPECT_NE(list.out.find(expected), std::string::npos) << expected << " in " << list.out;
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "control/api/grpc_convert.h"
+#include "control/api/owner.h"
 #include "control/api/service_spec.h"
 #include "podvs.grpc.pb.h"
 
@@ -100,19 +101,36 @@ class FakeControlPlane : public ControlPlane {
         {{1700000000000000000, 0, "net_tap_p0", "pod-a", "spoofed_source", 60, "\x0a\x58"}});
   }
   Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override {
+    std::lock_guard lock(mutex_);
     if (node.name.empty())
       return Result<RemoteNodeSpec>::fail(ErrorCode::invalid_argument, "node name is empty");
     nodes.push_back(node);
     return Result<RemoteNodeSpec>::ok(node);
   }
-  Result<Empty> del_node(const std::string& name) override {
-    std::erase_if(nodes, [&](const RemoteNodeSpec& n) { return n.name == name; });
+  Result<Empty> del_node(const std::string& name,
+                         const std::optional<std::string>& owner) override {
+    std::lock_guard lock(mutex_);
+    owner_asked_ = owner;
+    std::erase_if(nodes, [&](const RemoteNodeSpec& n) {
+      return n.name == name && owner_selected(owner, n.owner);
+    });
     return Result<Empty>::ok({});
   }
-  Result<std::vector<RemoteNodeSpec>> list_nodes() override {
-    return Result<std::vector<RemoteNodeSpec>>::ok(nodes);
+  Result<std::vector<RemoteNodeSpec>> list_nodes(const std::optional<std::string>& owner) override {
+    std::lock_guard lock(mutex_);
+    owner_asked_ = owner;
+    std::vector<RemoteNodeSpec> out;
+    for (const RemoteNodeSpec& n : nodes)
+      if (owner_selected(owner, n.owner)) out.push_back(n);
+    return Result<std::vector<RemoteNodeSpec>>::ok(out);
   }
   std::vector<RemoteNodeSpec> nodes;
+  // The owner the last delete or list named (nullopt: none), to check what crossed the wire.
+  std::optional<std::string> owner_asked() {
+    std::lock_guard lock(mutex_);
+    return owner_asked_;
+  }
+
 
   // Upserts as the switch does, normalised, so a reply shows what the converter filled in.
   Result<ServiceSpec> add_service(const ServiceSpec& spec) override {
@@ -124,17 +142,21 @@ class FakeControlPlane : public ControlPlane {
     services_[service_key(spec.ns, spec.name)] = normalised;
     return Result<ServiceSpec>::ok(normalised);
   }
-  Result<Empty> del_service(const std::string& ns, const std::string& name) override {
+  Result<Empty> del_service(const std::string& ns, const std::string& name,
+                            const std::optional<std::string>& owner) override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};
+    owner_asked_ = owner;
     services_.erase(service_key(ns, name));
     return Result<Empty>::ok({});
   }
-  Result<std::vector<ServiceSpec>> list_services() override {
+  Result<std::vector<ServiceSpec>> list_services(const std::optional<std::string>& owner) override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};
+    owner_asked_ = owner;
     std::vector<ServiceSpec> out;
-    for (const auto& [key, service] : services_) out.push_back(service);
+    for (const auto& [key, service] : services_)
+      if (owner_selected(owner, service.owner)) out.push_back(service);
     return Result<std::vector<ServiceSpec>>::ok(out);
   }
   std::optional<ServiceSpec> last_service() {
@@ -183,6 +205,7 @@ class FakeControlPlane : public ControlPlane {
   std::optional<PodSpec> last_spec_;
   std::map<std::string, ServiceSpec> services_;
   std::optional<ServiceSpec> last_service_;
+  std::optional<std::string> owner_asked_;
   int clears_ = 0;
 };
 
@@ -274,6 +297,7 @@ inline void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
   EXPECT_EQ(a.affinity_timeout_s, b.affinity_timeout_s);
   EXPECT_EQ(a.external_traffic_policy, b.external_traffic_policy);
   EXPECT_EQ(a.internal_traffic_policy, b.internal_traffic_policy);
+  EXPECT_EQ(a.owner, b.owner);
 }
 
 // Distinct non-default values in every field, so a dropped or swapped field shows.
@@ -291,6 +315,7 @@ inline ServiceSpec sample_service() {
   s.affinity_timeout_s = 600;
   s.external_traffic_policy = TrafficPolicy::local;
   s.internal_traffic_policy = TrafficPolicy::local;
+  s.owner = "podvs-agent";
   return s;
 }
 

@@ -362,6 +362,7 @@ TEST_F(GrpcServerTest, EveryErrorCodeAndMessagePassThroughEveryRpc) {
       {ErrorCode::not_found, grpc::StatusCode::NOT_FOUND},
       {ErrorCode::already_exists, grpc::StatusCode::ALREADY_EXISTS},
       {ErrorCode::resource_exhausted, grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {ErrorCode::failed_precondition, grpc::StatusCode::FAILED_PRECONDITION},
       {ErrorCode::internal, grpc::StatusCode::INTERNAL},
   };
   for (const auto& [code, grpc_code] : codes) {
@@ -546,9 +547,9 @@ TEST_F(GrpcServerTest, PodvsctlAddsListsAndDeletesServices) {
   EXPECT_EQ(add.err, "");
   EXPECT_EQ(add.out,
             "SERVICE      CLUSTER_IP  PORTS                       ENDPOINTS     AFFINITY       "
-            "EXTERNAL_POLICY  INTERNAL_POLICY\n"
+            "EXTERNAL_POLICY  INTERNAL_POLICY  OWNER\n"
             "default/web  10.96.0.10  http=tcp:80:8080,udp:53:53  1 ready of 2  client-ip:600  "
-            "local            cluster\n");
+            "local            cluster          -\n");
   const ServiceSpec sent = *control_.last_service();
   ASSERT_EQ(sent.endpoints.size(), 2u);
   EXPECT_FALSE(sent.endpoints[1].ready);

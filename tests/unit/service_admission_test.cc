@@ -113,6 +113,39 @@ TEST_F(ServiceAdmissionTest, AClusterIpBelongsToOneService) {
   EXPECT_TRUE(add(other).is_ok());
 }
 
+// Only the owner replaces a Service, whichever side owns it: an agent never takes over an
+// operator's, an operator's `service add` never replaces an agent's.
+TEST_F(ServiceAdmissionTest, OnlyItsOwnerReplacesAService) {
+  ServiceSpec agents = service("web", "10.96.0.10");
+  agents.owner = "podvs-agent";
+  ASSERT_TRUE(add(agents).is_ok());
+  ServiceSpec operators = agents;
+  operators.owner = "";
+  expect_error(add(operators), ErrorCode::failed_precondition,
+               "service default/web belongs to owner \"podvs-agent\" and this request's owner is "
+               "\"\" (an operator); only its owner may replace it (or delete it first)");
+  ServiceSpec other_agent = agents;
+  other_agent.owner = "other-agent";
+  expect_error(add(other_agent), ErrorCode::failed_precondition,
+               "service default/web belongs to owner \"podvs-agent\" and this request's owner is "
+               "\"other-agent\"; only its owner may replace it (or delete it first)");
+  EXPECT_EQ(services_.at("default/web").owner, "podvs-agent");
+  agents.endpoints.resize(1);
+  ASSERT_TRUE(add(agents).is_ok());  // its owner may
+  EXPECT_EQ(services_.at("default/web").endpoints.size(), 1u);
+
+  ServiceSpec mine = service("mine", "10.96.0.11");
+  mine.ports[0].node_port = 0;
+  ASSERT_TRUE(add(mine).is_ok());
+  mine.owner = "podvs-agent";
+  expect_error(add(mine), ErrorCode::failed_precondition,
+               "service default/mine belongs to owner \"\" (an operator) and this request's "
+               "owner is \"podvs-agent\"; only its owner may replace it (or delete it first)");
+  // The owner is judged first: the refusal is about the name, not about web's NodePort 30080.
+  mine.ports[0].node_port = 30080;
+  EXPECT_EQ(add(mine).error.code, ErrorCode::failed_precondition);
+}
+
 TEST_F(ServiceAdmissionTest, UnavailableServicesAreRefusedWithTheReason) {
   ServiceNode n = node();
   n.unavailable = "Services need connection tracking on one worker";

@@ -134,11 +134,12 @@ TEST(ServiceArgs, EndpointPorts) {
             "terminating-not-serving or not-ready");
 }
 
-TEST(ServiceArgs, EndpointPortsOnALine) {
+TEST(ServiceArgs, OwnerAndEndpointPortsOnALine) {
   const auto s = parse_service_line(
-      "default/web --cluster-ip 10.96.0.10 --port http=tcp:80:8080 --endpoint "
-      "10.244.0.5@http=9090");
+      "default/web --cluster-ip 10.96.0.10 --port http=tcp:80:8080 --endpoint 10.244.0.5@http=9090 "
+      "--owner podvs-agent");
   ASSERT_TRUE(s.is_ok()) << s.error.message;
+  EXPECT_EQ(s.value->owner, "podvs-agent");
   ASSERT_EQ(s.value->endpoints.size(), 1u);
   ASSERT_EQ(s.value->endpoints[0].ports.size(), 1u);
   EXPECT_EQ(s.value->endpoints[0].ports[0].port, 9090);
@@ -148,6 +149,8 @@ TEST(ServiceArgs, EndpointPortsOnALine) {
   EXPECT_EQ(dup.error.message,
             "service default/web: endpoints[0] (10.244.0.5) gives port 'http' twice (ports[0] and "
             "ports[1]); name each port once");
+  EXPECT_EQ(parse_service_line("default/web --cluster-ip 10.96.0.10 --port tcp:80").value->owner,
+            "");
 }
 
 TEST(ServiceArgs, References) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/net_types.h"
+#include "control/api/owner.h"
 
 namespace podvs {
 namespace {
@@ -259,6 +260,39 @@ TEST(ServiceSpec, NormaliseFillsTargetPortAndKeepsOrder) {
   EXPECT_EQ(s.ports[0].name, "b");
   EXPECT_EQ(s.endpoints[0].ip, "10.244.0.9");
   EXPECT_EQ(s.endpoints[1].ip, "10.244.0.2");
+}
+
+// The owner rules Services and remote nodes share (control/api/owner.h).
+TEST(Owner, OnlyTheOwnerReplaces) {
+  EXPECT_EQ(replace_refusal("node n2", "podvs-agent", "podvs-agent"), "");
+  EXPECT_EQ(replace_refusal("node n2", "", ""), "");
+  EXPECT_EQ(replace_refusal("node n2", "podvs-agent", ""),
+            "node n2 belongs to owner \"podvs-agent\" and this request's owner is \"\" (an "
+            "operator); only its owner may replace it (or delete it first)");
+  EXPECT_EQ(replace_refusal("node n2", "", "podvs-agent"),
+            "node n2 belongs to owner \"\" (an operator) and this request's owner is "
+            "\"podvs-agent\"; only its owner may replace it (or delete it first)");
+}
+
+TEST(Owner, ADeleteNamingAnOwnerRemovesOnlyThatOwners) {
+  EXPECT_EQ(delete_refusal("node n2", "podvs-agent", std::nullopt), "");  // no owner: any
+  EXPECT_EQ(delete_refusal("node n2", "podvs-agent", "podvs-agent"), "");
+  EXPECT_EQ(delete_refusal("node n2", "", std::string("")), "");
+  EXPECT_EQ(delete_refusal("node n2", "", "podvs-agent"),
+            "node n2 belongs to owner \"\" (an operator), not to \"podvs-agent\"; it was not "
+            "deleted");
+  EXPECT_EQ(delete_refusal("service default/web", "podvs-agent", std::string("")),
+            "service default/web belongs to owner \"podvs-agent\", not to \"\" (an operator); "
+            "it was not deleted");
+}
+
+TEST(Owner, AListNamingAnOwnerSelectsOnlyItsOwn) {
+  EXPECT_TRUE(owner_selected(std::nullopt, ""));
+  EXPECT_TRUE(owner_selected(std::nullopt, "podvs-agent"));
+  EXPECT_TRUE(owner_selected(std::string(""), ""));
+  EXPECT_FALSE(owner_selected(std::string(""), "podvs-agent"));
+  EXPECT_TRUE(owner_selected(std::string("podvs-agent"), "podvs-agent"));
+  EXPECT_FALSE(owner_selected(std::string("podvs-agent"), ""));
 }
 
 TEST(ServiceSpec, Names) {

@@ -68,6 +68,7 @@ ServiceSpec sample_service() {
   s.affinity_timeout_s = 600;
   s.external_traffic_policy = TrafficPolicy::local;
   s.internal_traffic_policy = TrafficPolicy::local;
+  s.owner = "podvs-agent";
   return s;
 }
 
@@ -99,6 +100,7 @@ void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
   EXPECT_EQ(a.affinity_timeout_s, b.affinity_timeout_s);
   EXPECT_EQ(a.external_traffic_policy, b.external_traffic_policy);
   EXPECT_EQ(a.internal_traffic_policy, b.internal_traffic_policy);
+  EXPECT_EQ(a.owner, b.owner);
 }
 
 TEST_F(ServiceStoreTest, CreatesAPrivateServicesDirectory) {
@@ -145,8 +147,8 @@ TEST_F(ServiceStoreTest, SaveLoadRoundTripsEveryField) {
   EXPECT_FALSE(fs::exists(services_dir() + "/kube-system.dns.json.tmp"));
 }
 
-// Files written before endpoints had ports: absent means none (every port's target_port).
-TEST_F(ServiceStoreTest, FilesWithoutEndpointPortsStillLoad) {
+// Files written before endpoints had ports and Services owners: absent means none and "".
+TEST_F(ServiceStoreTest, FilesWithoutEndpointPortsOrOwnerStillLoad) {
   ServiceStore store(state_dir());
   fs::create_directories(services_dir());
   write_file(store.file("default", "web"), R"({"version": 1, "namespace": "default",
@@ -160,6 +162,7 @@ TEST_F(ServiceStoreTest, FilesWithoutEndpointPortsStillLoad) {
   ASSERT_EQ(loaded.size(), 1u);
   ASSERT_EQ(loaded[0].endpoints.size(), 1u);
   EXPECT_TRUE(loaded[0].endpoints[0].ports.empty());
+  EXPECT_EQ(loaded[0].owner, "");
 }
 
 TEST_F(ServiceStoreTest, SaveReplacesAndRemoveDeletes) {
@@ -255,6 +258,8 @@ TEST_F(ServiceStoreTest, DamagedFilesAreReportedByName) {
   with("\"port\": 8054", "\"port\": -1");
   expect_load_error(store, file,
                     "is corrupt: endpoints[0].ports[1].port is not a whole number in 0..65535");
+  with("\"owner\": \"podvs-agent\"", "\"owner\": 7");
+  expect_load_error(store, file, "is corrupt: the top level.owner is not a string");
   with("\"internal_traffic_policy\": \"local\"", "\"internal_traffic_policy\": \"nearby\"");
   expect_load_error(store, file,
                     "is corrupt: internal_traffic_policy \"nearby\" is not cluster or local");

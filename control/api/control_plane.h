@@ -14,8 +14,8 @@
 namespace podvs {
 
 // A failed call carries a sentence a person can act on; `code` says which gRPC status fits.
-// failed_precondition: the request is well formed but the node's state forbids it now (replacing
-// what another owner manages).
+// failed_precondition: the request is well formed but the node's state forbids it now (changing
+// the pod CIDR while pods hold addresses from it, replacing what another owner manages).
 enum class ErrorCode {
   invalid_argument,
   not_found,
@@ -228,6 +228,12 @@ class ControlPlane {
   virtual Result<NodeStatus> status() = 0;
   // The most recent drops of every worker, oldest first.
   virtual Result<std::vector<RecentDrop>> recent_drops() = 0;
+  // Replaces the node's pod CIDR (the one it started with, or the last one set) while no pod
+  // exists: IPAM, the host port's address and route, the forwarding table and the saved state
+  // follow. The same CIDR again is a no-op. invalid_argument for a CIDR the configuration cannot
+  // take; failed_precondition while pods exist, or when a Service's ClusterIP or a remote node's
+  // pod CIDR would fall inside it. Returns the status with the new CIDR.
+  virtual Result<NodeStatus> set_pod_cidr(const std::string& pod_cidr) = 0;
   // Remote nodes of the overlay (invalid_argument when no uplink is configured). Adding a node
   // whose name exists with another owner is failed_precondition.
   virtual Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) = 0;

@@ -376,6 +376,22 @@ void add_node_commands(CLI::App& app, CommandLine& cl) {
       return out.str();
     };
   });
+  auto* cidr = node->add_subcommand(
+      "set-pod-cidr",
+      "Replace this node's pod CIDR (only while no pod exists; a restart keeps it)");
+  cidr->add_option("cidr", cl.id, "The new pod CIDR, e.g. 10.244.3.0/24")->required();
+  cidr->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      v1::SetPodCidrRequest request;
+      request.set_pod_cidr(cl.id);
+      const NodeStatus status =
+          from_proto(client.call(&v1::Podvs::Stub::SetPodCidr, request).status());
+      if (cl.global.json) return json_text(status);
+      std::ostringstream out;
+      print_status(out, status);
+      return out.str();
+    };
+  });
   node->add_subcommand("flannel-annotations",
                        "Print this node's overlay as flannel's node annotations")
       ->callback([&cl] {

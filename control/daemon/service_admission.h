@@ -44,6 +44,12 @@ class ServiceAdmission {
   // one of them is judged without its old version. Changes nothing.
   Result<ServiceSpec> admit(const ServiceSpec& spec,
                             const std::map<std::string, ServiceSpec>& services) const;
+  // Whether every admitted Service (`services`) keeps clear of `node`'s addresses: "" or the
+  // sentence for the first one that does not. The pod CIDR can change only when this is "".
+  static std::string conflict_with_node(const ServiceNode& node,
+                                        const std::map<std::string, ServiceSpec>& services);
+  // The node changed (its pod CIDR): later admissions are judged against `node`.
+  void set_node(ServiceNode node) { node_ = std::move(node); }
   // Record that `spec` (admitted) replaced `old` (nullptr: a new Service), or that `old` is gone.
   void added(const ServiceSpec& spec, const ServiceSpec* old);
   void removed(const ServiceSpec& old);

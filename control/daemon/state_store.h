@@ -21,7 +21,9 @@ struct PodRecord {
 };
 
 struct SwitchState {
-  std::string pod_cidr;  // the CIDR the addresses below came from, to detect a changed config
+  // The CIDR the addresses below came from. It wins over the configured one at start: it may have
+  // been set over the API (SetPodCidr), and the pods' addresses come from it.
+  std::string pod_cidr;
   Ipv4 ipam_cursor = 0;
   std::vector<PodRecord> pods;
   // Remote nodes of the overlay (name, CIDR, IP, VTEP MAC, owner).

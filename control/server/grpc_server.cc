@@ -224,6 +224,15 @@ class GrpcServer::Service final : public v1::Podvs::Service {
     });
   }
 
+  grpc::Status SetPodCidr(grpc::ServerContext*, const v1::SetPodCidrRequest* request,
+                          v1::SetPodCidrResponse* response) override {
+    return guarded("SetPodCidr", [&] {
+      return reply(control_.set_pod_cidr(request->pod_cidr()), [&](const NodeStatus& status) {
+        *response->mutable_status() = to_proto(status);
+      });
+    });
+  }
+
   grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                          v1::GetStatusResponse* response) override {
     return guarded("GetStatus", [&] {

@@ -1,6 +1,6 @@
-// What podvs-agent relies on over the wire: owners on Services and remote nodes (and the optional
-// owner of deletes and lists, whose presence must survive the trip), and endpoints' own ports;
-// each through the gRPC server and through podvsctl.
+// What podvs-agent relies on over the wire: SetPodCidr, owners on Services and remote nodes (and
+// the optional owner of deletes and lists, whose presence must survive the trip), and endpoints'
+// own ports; each through the gRPC server and through podvsctl.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -26,8 +26,49 @@ class AgentApiTest : public GrpcServerTest {
     GrpcServerTest::TearDown();
   }
 
+  grpc::Status set_pod_cidr(const std::string& cidr, v1::SetPodCidrResponse* response) {
+    v1::SetPodCidrRequest request;
+    request.set_pod_cidr(cidr);
+    grpc::ClientContext context;
+    with_deadline(context);
+    return stub()->SetPodCidr(&context, request, response);
+  }
+
   std::unique_ptr<GrpcServer> server_;
 };
+
+TEST_F(AgentApiTest, SetPodCidrAnswersWithTheNewStatus) {
+  v1::SetPodCidrResponse response;
+  ASSERT_TRUE(set_pod_cidr("10.244.3.0/24", &response).ok());
+  EXPECT_EQ(response.status().pod_cidr(), "10.244.3.0/24");
+  EXPECT_EQ(response.status().gateway_ip(), "169.254.1.1");
+}
+
+TEST_F(AgentApiTest, SetPodCidrRefusalIsFailedPreconditionWithItsSentence) {
+  const std::string message =
+      "the pod CIDR cannot change from 10.244.0.0/24 to 10.244.3.0/24 while 2 pods exist (their "
+      "addresses come from it); delete every pod first";
+  control_.force_error(Error{ErrorCode::failed_precondition, message});
+  v1::SetPodCidrResponse response;
+  const grpc::Status status = set_pod_cidr("10.244.3.0/24", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), message);
+
+  const CliRun run = podvsctl({"--socket", socket_, "node", "set-pod-cidr", "10.244.3.0/24"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err, "podvsctl: " + message + "\n");
+}
+
+TEST_F(AgentApiTest, PodvsctlSetsThePodCidr) {
+  const CliRun run =
+      podvsctl({"--socket", socket_, "--json", "node", "set-pod-cidr", "10.244.7.0/24"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find(R"("pod_cidr": "10.244.7.0/24")"), std::string::npos) << run.out;
+  const auto status = control_.status();
+  ASSERT_TRUE(status.is_ok());
+  EXPECT_EQ(status.value->pod_cidr, "10.244.7.0/24");
+}
 
 TEST_F(AgentApiTest, NodeOwnerRoundTrips) {
   v1::AddNodeRequest add;

@@ -131,6 +131,14 @@ class FakeControlPlane : public ControlPlane {
     return owner_asked_;
   }
 
+  Result<NodeStatus> set_pod_cidr(const std::string& pod_cidr) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (forced_) return {std::nullopt, *forced_};
+      pod_cidr_ = pod_cidr;
+    }
+    return status();
+  }
 
   // Upserts as the switch does, normalised, so a reply shows what the converter filled in.
   Result<ServiceSpec> add_service(const ServiceSpec& spec) override {
@@ -171,9 +179,11 @@ class FakeControlPlane : public ControlPlane {
   Result<NodeStatus> status() override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};
-    return Result<NodeStatus>::ok({"0.1.0", "10.244.0.0/24", "169.254.1.1", "10.244.0.1", 1500, 253,
-                                   2, 3, 32, 1, "192.168.1.10/24", "02:00:00:00:00:01", 8472, 1,
-                                   1500, "net_af_packet_eth1", "software (no rte_flow)"});
+    auto status = Result<NodeStatus>::ok({"0.1.0", "", "169.254.1.1", "10.244.0.1", 1500, 253, 2, 3,
+                                          32, 1, "192.168.1.10/24", "02:00:00:00:00:01", 8472, 1,
+                                          1500, "net_af_packet_eth1", "software (no rte_flow)"});
+    status.value->pod_cidr = pod_cidr_;  // SetPodCidr's
+    return status;
   }
 
   void force_error(std::optional<Error> error) {
@@ -206,6 +216,7 @@ class FakeControlPlane : public ControlPlane {
   std::map<std::string, ServiceSpec> services_;
   std::optional<ServiceSpec> last_service_;
   std::optional<std::string> owner_asked_;
+  std::string pod_cidr_ = "10.244.0.0/24";
   int clears_ = 0;
 };
 

@@ -356,6 +356,13 @@ TEST_F(GrpcServerTest, EveryErrorCodeAndMessagePassThroughEveryRpc) {
          v1::ListServicesResponse response;
          return client->ListServices(c, {}, &response);
        }},
+      {"SetPodCidr",
+       [&](grpc::ClientContext* c) {
+         v1::SetPodCidrRequest request;
+         request.set_pod_cidr("10.244.3.0/24");
+         v1::SetPodCidrResponse response;
+         return client->SetPodCidr(c, request, &response);
+       }},
   };
   const std::vector<std::pair<ErrorCode, grpc::StatusCode>> codes = {
       {ErrorCode::invalid_argument, grpc::StatusCode::INVALID_ARGUMENT},

@@ -146,6 +146,40 @@ TEST_F(ServiceAdmissionTest, OnlyItsOwnerReplacesAService) {
   EXPECT_EQ(add(mine).error.code, ErrorCode::failed_precondition);
 }
 
+// A new pod CIDR must not swallow a Service's ClusterIP: the Services are judged against the node
+// as it would be, and later admissions against the node as it is.
+TEST_F(ServiceAdmissionTest, ServicesAreCheckedAgainstAMovedNode) {
+  auto without_node_port = [](const std::string& name, const std::string& ip) {
+    ServiceSpec s = service(name, ip);
+    s.ports[0].node_port = 0;
+    return s;
+  };
+  ASSERT_TRUE(add(without_node_port("web", "10.96.0.10")).is_ok());
+  ASSERT_TRUE(add(without_node_port("dns", "10.97.0.10")).is_ok());
+  ServiceNode moved = node();
+  moved.cluster_cidr.reset();
+  moved.pod_cidr = *Ipv4Prefix::parse("10.98.0.0/16");
+  moved.host_ip = *parse_ipv4("10.98.0.1");
+  EXPECT_EQ(ServiceAdmission::conflict_with_node(moved, services_), "");
+  moved.pod_cidr = *Ipv4Prefix::parse("10.97.0.0/24");
+  EXPECT_EQ(ServiceAdmission::conflict_with_node(moved, services_),
+            "service default/dns: cluster_ip 10.97.0.10 is inside the pod CIDR 10.97.0.0/24; a "
+            "ClusterIP must be an address no pod or node uses");
+  moved.pod_cidr = *Ipv4Prefix::parse("10.96.0.0/24");
+  moved.host_ip = *parse_ipv4("10.96.0.1");
+  EXPECT_NE(ServiceAdmission::conflict_with_node(moved, services_).find("default/web"),
+            std::string::npos);
+
+  moved.pod_cidr = *Ipv4Prefix::parse("10.99.0.0/24");
+  moved.host_ip = *parse_ipv4("10.99.0.1");
+  admission_.set_node(moved);
+  expect_error(add(without_node_port("new", "10.99.0.20")), ErrorCode::invalid_argument,
+               "service default/new: cluster_ip 10.99.0.20 is inside the pod CIDR 10.99.0.0/24; a "
+               "ClusterIP must be an address no pod or node uses");
+  // The old pod CIDR is free for ClusterIPs now.
+  EXPECT_TRUE(add(without_node_port("old-cidr", "10.244.0.77")).is_ok());
+}
+
 TEST_F(ServiceAdmissionTest, UnavailableServicesAreRefusedWithTheReason) {
   ServiceNode n = node();
   n.unavailable = "Services need connection tracking on one worker";

@@ -14,7 +14,16 @@
 namespace podvs {
 
 // A failed call carries a sentence a person can act on; `code` says which gRPC status fits.
-enum class ErrorCode { invalid_argument, not_found, already_exists, resource_exhausted, internal };
+// failed_precondition: the request is well formed but the node's state forbids it now (changing
+// the pod CIDR while pods hold addresses from it, replacing what another owner manages).
+enum class ErrorCode {
+  invalid_argument,
+  not_found,
+  already_exists,
+  resource_exhausted,
+  failed_precondition,
+  internal
+};
 
 struct Error {
   ErrorCode code = ErrorCode::internal;
@@ -140,6 +149,11 @@ struct RemoteNodeSpec {
   std::string pod_cidr;
   std::string node_ip;
   std::string vtep_mac;
+  // Who manages the node (or, on ServiceSpec, the Service): "" for an operator (podvsctl), else a
+  // name its controller chose (podvs-agent's). Only a request with the same owner may replace or
+  // (when it names an owner) delete it, so a controller reconciles what it owns and never silently
+  // takes over what someone else added.
+  std::string owner;
   std::string next_hop, next_hop_mac, neighbour_state;
 };
 
@@ -164,9 +178,18 @@ enum class TrafficPolicy : uint8_t { cluster, local };
 struct ServicePort {
   std::string name;  // optional, for people
   ServiceProto protocol = ServiceProto::tcp;
-  uint16_t port = 0;         // on the ClusterIP, 1..65535
-  uint16_t target_port = 0;  // on every endpoint, 1..65535 (0 in a request: = port)
-  uint16_t node_port = 0;    // 0: none; else served on every node IP
+  uint16_t port = 0;  // on the ClusterIP, 1..65535
+  // On an endpoint that lists no port of this name, 1..65535 (0 in a request: = port).
+  uint16_t target_port = 0;
+  uint16_t node_port = 0;  // 0: none; else served on every node IP
+};
+
+// One port of an endpoint, as an EndpointSlice lists it: the number this endpoint serves the
+// Service port of the same name on. A named targetPort resolves per pod, so two endpoints of one
+// Service port may listen on different numbers.
+struct EndpointPort {
+  std::string name;   // a ServicePort's name ("" matches the unnamed port)
+  uint16_t port = 0;  // 1..65535
 };
 
 struct ServiceEndpoint {  // EndpointSlice conditions
@@ -174,6 +197,8 @@ struct ServiceEndpoint {  // EndpointSlice conditions
   bool ready = true;
   bool serving = true;
   bool terminating = false;
+  // Matched to the ServicePorts by name; a ServicePort no entry names uses its target_port here.
+  std::vector<EndpointPort> ports{};
 };
 
 struct ServiceSpec {
@@ -186,6 +211,7 @@ struct ServiceSpec {
   uint32_t affinity_timeout_s = 10800;  // 1..86400
   TrafficPolicy external_traffic_policy = TrafficPolicy::cluster;
   TrafficPolicy internal_traffic_policy = TrafficPolicy::cluster;
+  std::string owner;  // as RemoteNodeSpec::owner
 };
 
 class ControlPlane {
@@ -202,17 +228,32 @@ class ControlPlane {
   virtual Result<NodeStatus> status() = 0;
   // The most recent drops of every worker, oldest first.
   virtual Result<std::vector<RecentDrop>> recent_drops() = 0;
-  // Remote nodes of the overlay (invalid_argument when no uplink is configured).
+  // Replaces the node's pod CIDR (the one it started with, or the last one set) while no pod
+  // exists: IPAM, the host port's address and route, the forwarding table and the saved state
+  // follow. The same CIDR again is a no-op. invalid_argument for a CIDR the configuration cannot
+  // take; failed_precondition while pods exist, or when a Service's ClusterIP or a remote node's
+  // pod CIDR would fall inside it. Returns the status with the new CIDR.
+  virtual Result<NodeStatus> set_pod_cidr(const std::string& pod_cidr) = 0;
+  // Remote nodes of the overlay (invalid_argument when no uplink is configured). Adding a node
+  // whose name exists with another owner is failed_precondition.
   virtual Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) = 0;
-  virtual Result<Empty> del_node(const std::string& name) = 0;
-  virtual Result<std::vector<RemoteNodeSpec>> list_nodes() = 0;
-  // Kubernetes Services. Adding one whose ns/name exists replaces it; the result is the Service
-  // normalised (normalise_service in control/api/service_spec.h).
+  // With an owner, a node that exists with another owner is not deleted (failed_precondition).
+  virtual Result<Empty> del_node(const std::string& name,
+                                 const std::optional<std::string>& owner) = 0;
+  // With an owner, only that owner's nodes.
+  virtual Result<std::vector<RemoteNodeSpec>> list_nodes(
+      const std::optional<std::string>& owner) = 0;
+  // Kubernetes Services. Adding one whose ns/name exists replaces it (failed_precondition when it
+  // exists with another owner); the result is the Service normalised (normalise_service in
+  // control/api/service_spec.h).
   virtual Result<ServiceSpec> add_service(const ServiceSpec& spec) = 0;
-  // Deleting an unknown Service is not an error: it returns ok.
-  virtual Result<Empty> del_service(const std::string& ns, const std::string& name) = 0;
-  // Sorted by ns/name.
-  virtual Result<std::vector<ServiceSpec>> list_services() = 0;
+  // Deleting an unknown Service is not an error: it returns ok. With an owner, a Service that
+  // exists with another owner is not deleted (failed_precondition).
+  virtual Result<Empty> del_service(const std::string& ns, const std::string& name,
+                                    const std::optional<std::string>& owner) = 0;
+  // Sorted by ns/name; with an owner, only that owner's Services.
+  virtual Result<std::vector<ServiceSpec>> list_services(
+      const std::optional<std::string>& owner) = 0;
 };
 
 }  // namespace podvs

@@ -19,6 +19,8 @@ grpc::StatusCode status_code(ErrorCode code) {
       return grpc::StatusCode::ALREADY_EXISTS;
     case ErrorCode::resource_exhausted:
       return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorCode::failed_precondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
     case ErrorCode::internal:
       return grpc::StatusCode::INTERNAL;
   }
@@ -302,13 +304,13 @@ v1::RemoteNode to_proto(const RemoteNodeSpec& node) {
   out.set_next_hop(node.next_hop);
   out.set_next_hop_mac(node.next_hop_mac);
   out.set_neighbour_state(node.neighbour_state);
+  out.set_owner(node.owner);
   return out;
 }
 
 RemoteNodeSpec from_proto(const v1::RemoteNode& node) {
-  return RemoteNodeSpec{node.name(),           node.pod_cidr(), node.node_ip(),
-                        node.vtep_mac(),       node.next_hop(), node.next_hop_mac(),
-                        node.neighbour_state()};
+  return RemoteNodeSpec{node.name(),  node.pod_cidr(), node.node_ip(),      node.vtep_mac(),
+                        node.owner(), node.next_hop(), node.next_hop_mac(), node.neighbour_state()};
 }
 
 v1::Service to_proto(const ServiceSpec& service) {
@@ -331,6 +333,11 @@ v1::Service to_proto(const ServiceSpec& service) {
     endpoint->set_ready(e.ready);
     endpoint->set_serving(e.serving);
     endpoint->set_terminating(e.terminating);
+    for (const EndpointPort& p : e.ports) {
+      v1::EndpointPort* port = endpoint->add_ports();
+      port->set_name(p.name);
+      port->set_port(p.port);
+    }
   }
   out.set_client_ip_affinity(service.client_ip_affinity);
   out.set_affinity_timeout_s(service.affinity_timeout_s);
@@ -339,6 +346,7 @@ v1::Service to_proto(const ServiceSpec& service) {
   };
   out.set_external_traffic_policy(policy(service.external_traffic_policy));
   out.set_internal_traffic_policy(policy(service.internal_traffic_policy));
+  out.set_owner(service.owner);
   return out;
 }
 
@@ -353,11 +361,21 @@ Result<ServiceSpec> from_proto(const v1::Service& service) {
     if (!port.is_ok()) return pass_error<ServiceSpec>(port);
     out.ports.push_back(std::move(*port.value));
   }
-  for (const v1::ServiceEndpoint& e : service.endpoints()) {
+  for (int i = 0; i < service.endpoints_size(); ++i) {
+    const v1::ServiceEndpoint& e = service.endpoints(i);
     const ServiceEndpoint defaults;
-    out.endpoints.push_back({e.ip(), e.has_ready() ? e.ready() : defaults.ready,
+    ServiceEndpoint endpoint{e.ip(), e.has_ready() ? e.ready() : defaults.ready,
                              e.has_serving() ? e.serving() : defaults.serving,
-                             e.has_terminating() ? e.terminating() : defaults.terminating});
+                             e.has_terminating() ? e.terminating() : defaults.terminating};
+    for (int j = 0; j < e.ports_size(); ++j) {
+      auto port = port_from_proto(
+          e.ports(j).port(),
+          where + " endpoints[" + std::to_string(i) + "].ports[" + std::to_string(j) + "].port",
+          "1..65535");
+      if (!port.is_ok()) return pass_error<ServiceSpec>(port);
+      endpoint.ports.push_back({e.ports(j).name(), *port.value});
+    }
+    out.endpoints.push_back(std::move(endpoint));
   }
   out.client_ip_affinity = service.client_ip_affinity();
   if (service.affinity_timeout_s() != 0) out.affinity_timeout_s = service.affinity_timeout_s();
@@ -369,6 +387,7 @@ Result<ServiceSpec> from_proto(const v1::Service& service) {
   if (!internal.is_ok()) return pass_error<ServiceSpec>(internal);
   out.external_traffic_policy = *external.value;
   out.internal_traffic_policy = *internal.value;
+  out.owner = service.owner();
   return Result<ServiceSpec>::ok(std::move(out));
 }
 

@@ -33,9 +33,10 @@ Result<SwitchStats> from_proto(const v1::SwitchStats& stats);
 NodeStatus from_proto(const v1::NodeStatus& status);
 RecentDrop from_proto(const v1::RecentDrop& drop);
 RemoteNodeSpec from_proto(const v1::RemoteNode& node);
-// Besides unknown enum values, fails for a port, target_port or node_port above 65535 (the proto's
-// uint32 is wider than the model's uint16). UNSPECIFIED protocol and policies become tcp and
-// cluster, unset endpoint conditions ready and serving, affinity_timeout_s 0 the default (10800).
+// Besides unknown enum values, fails for a port, target_port, node_port or endpoint port above
+// 65535 (the proto's uint32 is wider than the model's uint16). UNSPECIFIED protocol and policies
+// become tcp and cluster, unset endpoint conditions ready and serving, affinity_timeout_s 0 the
+// default (10800).
 Result<ServiceSpec> from_proto(const v1::Service& service);
 
 }  // namespace podvs

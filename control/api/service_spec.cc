@@ -70,6 +70,28 @@ std::string validate_ports(const ServiceSpec& spec) {
   return {};
 }
 
+// An endpoint's ports as an EndpointSlice's: each names a Service port ("" the unnamed one) once.
+std::string validate_endpoint_ports(const ServiceEndpoint& endpoint, const std::string& field) {
+  if (endpoint.ports.size() > kMaxPortsPerService)
+    return field + " (" + endpoint.ip + ") has " + std::to_string(endpoint.ports.size()) +
+           " ports; at most " + std::to_string(kMaxPortsPerService) + " are allowed";
+  std::map<std::string, size_t> names;
+  for (size_t j = 0; j < endpoint.ports.size(); ++j) {
+    const EndpointPort& p = endpoint.ports[j];
+    const std::string label = field + ".ports[" + std::to_string(j) + "]";
+    const std::string shown = p.name.empty() ? "the unnamed port" : "port '" + p.name + "'";
+    if (!p.name.empty())
+      if (auto error = label_error(label + " name", p.name); !error.empty()) return error;
+    if (p.port == 0)
+      return label + " (" + shown + " of " + endpoint.ip + ") is 0; a port is 1..65535";
+    if (auto [it, added] = names.emplace(p.name, j); !added)
+      return field + " (" + endpoint.ip + ") gives " + shown + " twice (ports[" +
+             std::to_string(it->second) + "] and ports[" + std::to_string(j) +
+             "]); name each port once";
+  }
+  return {};
+}
+
 std::string validate_endpoints(const ServiceSpec& spec) {
   if (spec.endpoints.size() > kMaxEndpointsPerService)
     return "it has " + std::to_string(spec.endpoints.size()) + " endpoints; at most " +
@@ -82,6 +104,8 @@ std::string validate_endpoints(const ServiceSpec& spec) {
     if (auto [it, added] = seen.emplace(*parse_ipv4(ip), i); !added)
       return "endpoints[" + std::to_string(it->second) + "] and " + field + " are both " + ip +
              "; list each endpoint once";
+    if (auto error = validate_endpoint_ports(spec.endpoints[i], field); !error.empty())
+      return error;
   }
   return {};
 }
@@ -130,6 +154,12 @@ std::string validate_service(const ServiceSpec& spec) {
             " is out of range 1.." + std::to_string(kMaxAffinityTimeoutS) + " seconds";
   if (error.empty()) return {};
   return "service " + service_key(spec.ns, spec.name) + ": " + error;
+}
+
+uint16_t endpoint_target_port(const ServiceEndpoint& endpoint, const ServicePort& port) {
+  for (const EndpointPort& p : endpoint.ports)
+    if (p.name == port.name) return p.port;
+  return port.target_port != 0 ? port.target_port : port.port;
 }
 
 void normalise_service(ServiceSpec& spec) {

@@ -36,6 +36,10 @@ const char* traffic_policy_name(TrafficPolicy policy);
 // target_port of 0 is valid (it means: the same as port).
 std::string validate_service(const ServiceSpec& spec);
 
+// The port `endpoint` serves `port` on: its own port of that name (EndpointSlice semantics, the
+// unnamed port matching ""), else the Service port's target_port (normalised: 0 means port).
+uint16_t endpoint_target_port(const ServiceEndpoint& endpoint, const ServicePort& port);
+
 // Fills what a request may leave out: target_port 0 becomes port. The order of ports and endpoints
 // is the user's and is kept.
 void normalise_service(ServiceSpec& spec);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -116,8 +117,25 @@ struct CommandLine {
   std::string flannel_backend_data, flannel_public_ip;
   ServiceArgs service;
   std::string file;
+  // --owner of a delete or list: unset names every owner, "" an operator's.
+  std::string owner;
+  std::optional<std::string> owner_filter;
   Command command;
 };
+
+// Declares --owner on a delete or list command; `owner_filter` is set only when it is given.
+CLI::Option* add_owner_filter(CLI::App& command, CommandLine& cl, const std::string& help) {
+  return command.add_option("--owner", cl.owner, help);
+}
+
+void take_owner_filter(const CLI::Option* option, CommandLine& cl) {
+  if (option->count() > 0) cl.owner_filter = cl.owner;
+}
+
+template <typename Request>
+void set_owner(Request& request, const CommandLine& cl) {
+  if (cl.owner_filter) request.set_owner(*cl.owner_filter);
+}
 
 std::string show_pod(const CommandLine& cl, const v1::PodInfo& answer) {
   const PodInfo pod = decoded(from_proto(answer));
@@ -315,6 +333,8 @@ void add_node_commands(CLI::App& app, CommandLine& cl) {
                   "Instead of --vtep-mac: the node's flannel.alpha.coreos.com/backend-data");
   add->add_option("--flannel-public-ip", cl.flannel_public_ip,
                   "Instead of --node-ip: the node's flannel.alpha.coreos.com/public-ip");
+  add->add_option("--owner", cl.node.owner,
+                  "Who manages the node (\"\" an operator); only its owner may replace it");
   add->callback([&cl] {
     apply_flannel_annotations(cl);
     cl.command = [&cl](Client& client) -> std::string {
@@ -329,22 +349,46 @@ void add_node_commands(CLI::App& app, CommandLine& cl) {
   });
   auto* del = node->add_subcommand("del", "Stop routing to a remote node");
   del->add_option("--name", cl.id, "Node name")->required();
-  del->callback([&cl] {
+  auto* del_owner = add_owner_filter(*del, cl, "Delete it only if it has this owner");
+  del->callback([&cl, del_owner] {
+    take_owner_filter(del_owner, cl);
     cl.command = [&cl](Client& client) -> std::string {
       v1::DelNodeRequest request;
       request.set_name(cl.id);
+      set_owner(request, cl);
       client.call(&v1::Podvs::Stub::DelNode, request);
       return cl.global.json ? "" : "node " + cl.id + " deleted\n";
     };
   });
-  node->add_subcommand("list", "List remote nodes and their next hops")->callback([&cl] {
+  auto* list = node->add_subcommand("list", "List remote nodes and their next hops");
+  auto* list_owner = add_owner_filter(*list, cl, "Only this owner's nodes (\"\": an operator's)");
+  list->callback([&cl, list_owner] {
+    take_owner_filter(list_owner, cl);
     cl.command = [&cl](Client& client) -> std::string {
-      const auto answer = client.call(&v1::Podvs::Stub::ListNodes, v1::ListNodesRequest{});
+      v1::ListNodesRequest request;
+      set_owner(request, cl);
+      const auto answer = client.call(&v1::Podvs::Stub::ListNodes, request);
       std::vector<RemoteNodeSpec> nodes;
       for (const auto& n : answer.nodes()) nodes.push_back(from_proto(n));
       if (cl.global.json) return json_text(nodes);
       std::ostringstream out;
       print_node_table(out, nodes);
+      return out.str();
+    };
+  });
+  auto* cidr = node->add_subcommand(
+      "set-pod-cidr",
+      "Replace this node's pod CIDR (only while no pod exists; a restart keeps it)");
+  cidr->add_option("cidr", cl.id, "The new pod CIDR, e.g. 10.244.3.0/24")->required();
+  cidr->callback([&cl] {
+    cl.command = [&cl](Client& client) -> std::string {
+      v1::SetPodCidrRequest request;
+      request.set_pod_cidr(cl.id);
+      const NodeStatus status =
+          from_proto(client.call(&v1::Podvs::Stub::SetPodCidr, request).status());
+      if (cl.global.json) return json_text(status);
+      std::ostringstream out;
+      print_status(out, status);
       return out.str();
     };
   });
@@ -418,21 +462,30 @@ void add_service_commands(CLI::App& app, CommandLine& cl) {
 
   auto* del = service->add_subcommand("del", "Stop serving a Service (an unknown one is no error)");
   del->add_option("service", cl.id, "NS/NAME of the Service")->required();
-  del->callback([&cl] {
+  auto* del_owner = add_owner_filter(*del, cl, "Delete it only if it has this owner");
+  del->callback([&cl, del_owner] {
+    take_owner_filter(del_owner, cl);
     auto ref = parse_service_ref(cl.id);
     if (!ref.is_ok()) throw CLI::ValidationError(ref.error.message);
     cl.command = [&cl, ref = *ref.value](Client& client) -> std::string {
       v1::DelServiceRequest request;
       request.set_namespace_(ref.first);
       request.set_name(ref.second);
+      set_owner(request, cl);
       client.call(&v1::Podvs::Stub::DelService, request);
       return cl.global.json ? "" : "service " + cl.id + " deleted\n";
     };
   });
 
-  service->add_subcommand("list", "List Services, sorted by NS/NAME")->callback([&cl] {
+  auto* list = service->add_subcommand("list", "List Services, sorted by NS/NAME");
+  auto* list_owner =
+      add_owner_filter(*list, cl, "Only this owner's Services (\"\": an operator's)");
+  list->callback([&cl, list_owner] {
+    take_owner_filter(list_owner, cl);
     cl.command = [&cl](Client& client) {
-      const auto answer = client.call(&v1::Podvs::Stub::ListServices, v1::ListServicesRequest{});
+      v1::ListServicesRequest request;
+      set_owner(request, cl);
+      const auto answer = client.call(&v1::Podvs::Stub::ListServices, request);
       std::vector<ServiceSpec> services;
       for (const auto& s : answer.services()) services.push_back(decoded(from_proto(s)));
       return show_services(cl, services);

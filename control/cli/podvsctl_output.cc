@@ -367,16 +367,19 @@ void to_json(nlohmann::json& j, const RemoteNodeSpec& node) {
        {"vtep_mac", node.vtep_mac},
        {"next_hop", node.next_hop},
        {"next_hop_mac", node.next_hop_mac},
-       {"neighbour_state", node.neighbour_state}};
+       {"neighbour_state", node.neighbour_state},
+       {"owner", node.owner}};
 }
 
 void print_node_table(std::ostream& out, const std::vector<RemoteNodeSpec>& nodes) {
   std::vector<Row> rows;
   for (const auto& n : nodes)
     rows.push_back({n.name, n.pod_cidr, n.node_ip, n.vtep_mac, n.next_hop, or_dash(n.next_hop_mac),
-                    n.neighbour_state});
-  print_table(out, {"NAME", "POD_CIDR", "NODE_IP", "VTEP_MAC", "NEXT_HOP", "NEXT_HOP_MAC", "STATE"},
-              rows);
+                    n.neighbour_state, or_dash(n.owner)});
+  print_table(
+      out,
+      {"NAME", "POD_CIDR", "NODE_IP", "VTEP_MAC", "NEXT_HOP", "NEXT_HOP_MAC", "STATE", "OWNER"},
+      rows);
 }
 
 void to_json(nlohmann::json& j, const ServiceSpec& service) {
@@ -388,9 +391,15 @@ void to_json(nlohmann::json& j, const ServiceSpec& service) {
                      {"target_port", p.target_port},
                      {"node_port", p.node_port}});
   auto endpoints = nlohmann::json::array();
-  for (const ServiceEndpoint& e : service.endpoints)
-    endpoints.push_back(
-        {{"ip", e.ip}, {"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}});
+  for (const ServiceEndpoint& e : service.endpoints) {
+    auto ports = nlohmann::json::array();
+    for (const EndpointPort& p : e.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+    endpoints.push_back({{"ip", e.ip},
+                         {"ready", e.ready},
+                         {"serving", e.serving},
+                         {"terminating", e.terminating},
+                         {"ports", ports}});
+  }
   j = {{"namespace", service.ns},
        {"name", service.name},
        {"cluster_ip", service.cluster_ip},
@@ -399,7 +408,8 @@ void to_json(nlohmann::json& j, const ServiceSpec& service) {
        {"client_ip_affinity", service.client_ip_affinity},
        {"affinity_timeout_s", service.affinity_timeout_s},
        {"external_traffic_policy", traffic_policy_name(service.external_traffic_policy)},
-       {"internal_traffic_policy", traffic_policy_name(service.internal_traffic_policy)}};
+       {"internal_traffic_policy", traffic_policy_name(service.internal_traffic_policy)},
+       {"owner", service.owner}};
 }
 
 void print_service_table(std::ostream& out, const std::vector<ServiceSpec>& services) {
@@ -415,11 +425,11 @@ void print_service_table(std::ostream& out, const std::vector<ServiceSpec>& serv
          std::to_string(ready) + " ready of " + std::to_string(s.endpoints.size()),
          s.client_ip_affinity ? "client-ip:" + std::to_string(s.affinity_timeout_s) : "-",
          traffic_policy_name(s.external_traffic_policy),
-         traffic_policy_name(s.internal_traffic_policy)});
+         traffic_policy_name(s.internal_traffic_policy), or_dash(s.owner)});
   }
   print_table(out,
               {"SERVICE", "CLUSTER_IP", "PORTS", "ENDPOINTS", "AFFINITY", "EXTERNAL_POLICY",
-               "INTERNAL_POLICY"},
+               "INTERNAL_POLICY", "OWNER"},
               rows);
 }
 

@@ -10,6 +10,7 @@ namespace podvs {
 namespace {
 
 constexpr const char* kPortSyntax = "expected [NAME=]tcp|udp:PORT[:TARGET[:NODEPORT]]";
+constexpr const char* kEndpointSyntax = "expected IP[:COND][@[NAME=]PORT,...]";
 constexpr const char* kClientIp = "client-ip";
 
 template <typename T>
@@ -34,6 +35,31 @@ std::optional<uint32_t> number(const std::string& text) {
   return value;
 }
 
+// After an endpoint's '@': [NAME=]PORT,... (no NAME: the unnamed Service port).
+Result<std::vector<EndpointPort>> parse_endpoint_ports(const std::string& text,
+                                                       const std::string& where) {
+  std::vector<EndpointPort> ports;
+  for (const std::string& item : split(text, ',')) {
+    EndpointPort port;
+    std::string number_text = item;
+    if (const size_t eq = item.find('='); eq != std::string::npos) {
+      port.name = item.substr(0, eq);
+      if (port.name.empty())
+        return invalid<std::vector<EndpointPort>>(
+            where + "port '" + item + "' has an empty name before '='; " + kEndpointSyntax);
+      number_text = item.substr(eq + 1);
+    }
+    const auto value = number(number_text);
+    if (!value || *value == 0 || *value > UINT16_MAX)
+      return invalid<std::vector<EndpointPort>>(where + "port '" + item + "': '" + number_text +
+                                                "' is not a port number in 1..65535; " +
+                                                kEndpointSyntax);
+    port.port = static_cast<uint16_t>(*value);
+    ports.push_back(port);
+  }
+  return Result<std::vector<EndpointPort>>::ok(std::move(ports));
+}
+
 }  // namespace
 
 void add_service_options(CLI::App& app, ServiceArgs& args) {
@@ -45,7 +71,9 @@ void add_service_options(CLI::App& app, ServiceArgs& args) {
       ->required()
       ->allow_extra_args(false);  // one value per --port: what follows is the next argument
   app.add_option("--endpoint", args.endpoints,
-                 "IP[:ready|terminating|terminating-not-serving|not-ready] (repeat for more)")
+                 "IP[:ready|terminating|terminating-not-serving|not-ready][@[NAME=]PORT,...]: "
+                 "after '@' the endpoint's own port for each named Service port (repeat the "
+                 "option for more endpoints)")
       ->allow_extra_args(false);
   app.add_option("--affinity", args.affinity,
                  "client-ip[:TIMEOUT_S]: a client keeps its endpoint (default 10800 s)");
@@ -53,6 +81,8 @@ void add_service_options(CLI::App& app, ServiceArgs& args) {
       ->check(CLI::IsMember({"cluster", "local"}));
   app.add_option("--internal-traffic-policy", args.internal_policy, "cluster or local")
       ->check(CLI::IsMember({"cluster", "local"}));
+  app.add_option("--owner", args.owner,
+                 "Who manages the Service (\"\" an operator); only its owner may replace it");
 }
 
 Result<std::pair<std::string, std::string>> parse_service_ref(const std::string& text) {
@@ -99,21 +129,35 @@ Result<ServicePort> parse_service_port(const std::string& text) {
 
 Result<ServiceEndpoint> parse_service_endpoint(const std::string& text) {
   const std::string where = "--endpoint '" + text + "': ";
-  const size_t colon = text.find(':');
+  const size_t at = text.find('@');
+  const std::string address = text.substr(0, at);
+  std::vector<EndpointPort> ports;
+  if (at != std::string::npos) {
+    auto parsed = parse_endpoint_ports(text.substr(at + 1), where);
+    if (!parsed.is_ok()) return invalid<ServiceEndpoint>(parsed.error.message);
+    ports = std::move(*parsed.value);
+  }
+  const size_t colon = address.find(':');
   ServiceEndpoint endpoint;
-  endpoint.ip = text.substr(0, colon);
+  endpoint.ip = address.substr(0, colon);
+  endpoint.ports = ports;
   if (!parse_ipv4(endpoint.ip))
     return invalid<ServiceEndpoint>(where + "'" + endpoint.ip + "' is not an IPv4 address");
   if (colon == std::string::npos) return Result<ServiceEndpoint>::ok(endpoint);
-  const std::string condition = text.substr(colon + 1);
+  const std::string condition = address.substr(colon + 1);
+  const auto conditions = [&endpoint](bool ready, bool serving, bool terminating) {
+    endpoint.ready = ready;
+    endpoint.serving = serving;
+    endpoint.terminating = terminating;
+  };
   if (condition == "ready")
-    endpoint = {.ip = endpoint.ip, .ready = true, .serving = true, .terminating = false};
+    conditions(true, true, false);
   else if (condition == "terminating")
-    endpoint = {.ip = endpoint.ip, .ready = false, .serving = true, .terminating = true};
+    conditions(false, true, true);
   else if (condition == "terminating-not-serving")
-    endpoint = {.ip = endpoint.ip, .ready = false, .serving = false, .terminating = true};
+    conditions(false, false, true);
   else if (condition == "not-ready")
-    endpoint = {.ip = endpoint.ip, .ready = false, .serving = false, .terminating = false};
+    conditions(false, false, false);
   else
     return invalid<ServiceEndpoint>(where + "condition '" + condition +
                                     "' is not ready, terminating, terminating-not-serving or "
@@ -161,6 +205,7 @@ Result<ServiceSpec> service_from_args(const ServiceArgs& args) {
       args.external_policy == "local" ? TrafficPolicy::local : TrafficPolicy::cluster;
   spec.internal_traffic_policy =
       args.internal_policy == "local" ? TrafficPolicy::local : TrafficPolicy::cluster;
+  spec.owner = args.owner;
   if (std::string error = validate_service(spec); !error.empty())
     return invalid<ServiceSpec>(error);
   return Result<ServiceSpec>::ok(std::move(spec));

@@ -2,11 +2,14 @@
 // `podvsctl service load FILE`, so both accept exactly the same syntax:
 //
 //   NS/NAME --cluster-ip IP --port [NAME=]tcp|udp:PORT[:TARGET[:NODEPORT]]...
-//           [--endpoint IP[:COND]]... [--affinity client-ip[:TIMEOUT_S]]
+//           [--endpoint IP[:COND][@[NAME=]PORT,...]]... [--affinity client-ip[:TIMEOUT_S]]
 //           [--external-traffic-policy cluster|local] [--internal-traffic-policy cluster|local]
+//           [--owner OWNER]
 //
 // COND: ready (ready, serving), terminating (serving, terminating), terminating-not-serving
-// (terminating only) or not-ready (none). Every error is a sentence naming the option and value.
+// (terminating only) or not-ready (none). After '@', the endpoint's own port for each Service
+// port it names (NAME= omitted: the unnamed port), as an EndpointSlice gives them; a Service port
+// it does not name uses TARGET. Every error is a sentence naming the option and value.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -27,6 +30,7 @@ struct ServiceArgs {
   std::string affinity;  // "" (none) or client-ip[:TIMEOUT_S]
   std::string external_policy = "cluster";
   std::string internal_policy = "cluster";
+  std::string owner;
 };
 
 // Declares the positional NS/NAME and the options above on `app`, writing into `args`.

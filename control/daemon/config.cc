@@ -22,7 +22,8 @@ const char* const kDefaultConfigYaml =
 # Each key is also a flag with dashes instead of underscores (pod_cidr: --pod-cidr), and a flag
 # given on the command line overrides this file.
 
-# This node's pod CIDR: every pod gets one address from it (/8 to /30).
+# This node's pod CIDR: every pod gets one address from it (/8 to /30). Once podvsd has saved
+# state, the CIDR saved there wins: SetPodCidr may have changed it, and pods' addresses are from it.
 pod_cidr: 10.244.0.0/24
 # CPUs of the poll-mode workers, as a list or a comma string ("2,3"). [] = the last online CPU.
 workers: []
@@ -156,12 +157,8 @@ std::vector<std::string> items(const YAML::Node& node, char separator) {
   return values;
 }
 
-void set_pod_cidr(Config& config, const YAML::Node& node) {
-  const std::string text = scalar(node);
-  if (auto prefix = Ipv4Prefix::parse(text)) {
-    config.pod_cidr = *prefix;
-    return;
-  }
+Ipv4Prefix network_from_text(const std::string& text) {
+  if (auto prefix = Ipv4Prefix::parse(text)) return *prefix;
   // Ipv4Prefix::parse also rejects host bits; tell that mistake apart and name the network meant.
   const size_t slash = text.find('/');
   const auto ip = parse_ipv4(text.substr(0, slash));
@@ -176,6 +173,10 @@ void set_pod_cidr(Config& config, const YAML::Node& node) {
     }
   }
   throw ConfigError(quoted(text) + " is not an IPv4 network such as 10.244.0.0/24");
+}
+
+void set_pod_cidr(Config& config, const YAML::Node& node) {
+  config.pod_cidr = network_from_text(scalar(node));
 }
 
 void set_workers(Config& config, const YAML::Node& node) {
@@ -463,10 +464,6 @@ void fill_cpu_defaults(Config& config) {
 }
 
 static void validate_overlay(const Config& config) {
-  if (config.cluster_cidr && !(config.cluster_cidr->contains(config.pod_cidr.network) &&
-                               config.cluster_cidr->length <= config.pod_cidr.length))
-    throw ConfigError("pod_cidr " + config.pod_cidr.str() + " is not inside cluster_cidr " +
-                      config.cluster_cidr->str());
   if (!config.overlay_enabled()) return;
   if (config.uplink_interface.size() > kInterfaceNameMax)
     throw ConfigError("uplink_interface " + quoted(config.uplink_interface) +
@@ -475,9 +472,6 @@ static void validate_overlay(const Config& config) {
     throw ConfigError(
         "an uplink needs node_ip: this node's underlay address such as "
         "192.168.1.10/24");
-  if (config.pod_cidr.contains(config.node_ip))
-    throw ConfigError("node_ip " + ipv4_str(config.node_ip) + " lies inside pod_cidr " +
-                      config.pod_cidr.str() + "; the underlay needs its own addresses");
   if (config.uplink_mtu < kMinMtu + 50 || config.uplink_mtu > kMaxMtu)
     throw ConfigError("uplink_mtu " + std::to_string(config.uplink_mtu) +
                       " is out of range; use 626 to 9000 (pods get 50 bytes less)");
@@ -488,7 +482,9 @@ static void validate_overlay(const Config& config) {
                       " is out of range; use 1 to 16777215");
 }
 
-void validate(const Config& config) {
+Ipv4Prefix parse_pod_cidr(const std::string& text) { return network_from_text(text); }
+
+void validate_pod_cidr(const Config& config) {
   const Ipv4Prefix& cidr = config.pod_cidr;
   if (cidr.length < kShortestPodPrefix || cidr.length > kLongestPodPrefix)
     throw ConfigError("pod_cidr " + cidr.str() +
@@ -496,6 +492,17 @@ void validate(const Config& config) {
   if (cidr.contains(config.gateway_ip))
     throw ConfigError("gateway_ip " + ipv4_str(config.gateway_ip) + " lies inside pod_cidr " +
                       cidr.str() + "; use an address outside it such as 169.254.1.1");
+  if (config.cluster_cidr &&
+      !(config.cluster_cidr->contains(cidr.network) && config.cluster_cidr->length <= cidr.length))
+    throw ConfigError("pod_cidr " + cidr.str() + " is not inside cluster_cidr " +
+                      config.cluster_cidr->str());
+  if (config.overlay_enabled() && cidr.contains(config.node_ip))
+    throw ConfigError("node_ip " + ipv4_str(config.node_ip) + " lies inside pod_cidr " +
+                      cidr.str() + "; the underlay needs its own addresses");
+}
+
+void validate(const Config& config) {
+  validate_pod_cidr(config);
   validate_cpus(config);
   if (config.socket.empty() || config.socket.size() >= kUnixPathMax)
     throw ConfigError("socket path " + quoted(config.socket) + " is " +

@@ -96,6 +96,15 @@ Config config_from_yaml(const std::string& yaml_text, Config base);
 // worker (none on a one-CPU machine: the control thread then shares the worker's CPU).
 void fill_cpu_defaults(Config& config);
 
+// A pod CIDR in the syntax of pod_cidr ("10.244.0.0/24"). Throws ConfigError naming the text and
+// what is wrong (not a network; host bits set, naming the network meant).
+Ipv4Prefix parse_pod_cidr(const std::string& text);
+
+// Throws ConfigError when `config.pod_cidr` does not fit the rest of `config`: prefix length out of
+// /8../30, holding gateway_ip or (with an uplink) node_ip, outside cluster_cidr. Part of validate;
+// also how podvsd judges a pod CIDR set over the API or found in its saved state.
+void validate_pod_cidr(const Config& config);
+
 // Throws ConfigError for the first value out of range. Expects fill_cpu_defaults to have run.
 void validate(const Config& config);
 

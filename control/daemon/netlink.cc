@@ -317,6 +317,20 @@ void Netlink::add_address(int ifindex, Ipv4 ip, uint8_t prefix_len) {
   }
 }
 
+void Netlink::delete_address(int ifindex, Ipv4 ip, uint8_t prefix_len) {
+  Request request(RTM_DELADDR, 0);
+  auto* ifa = request.put<ifaddrmsg>();
+  ifa->ifa_family = AF_INET;
+  ifa->ifa_prefixlen = prefix_len;
+  ifa->ifa_index = static_cast<uint32_t>(ifindex);
+  mnl_attr_put_u32(request.nlh(), IFA_LOCAL, htonl(ip));
+  const Reply reply = transact(request.nlh());
+  // Already gone is what the caller wanted.
+  if (reply.error != 0 && reply.error != EADDRNOTAVAIL)
+    fail(reply, "cannot delete address " + ipv4_str(ip) + "/" + std::to_string(prefix_len) +
+                    " from " + describe(ifindex));
+}
+
 std::vector<std::pair<Ipv4, uint8_t>> Netlink::addresses(int ifindex) {
   Request request(RTM_GETADDR, NLM_F_DUMP);
   request.put<ifaddrmsg>()->ifa_family = AF_INET;
@@ -349,6 +363,22 @@ void Netlink::add_route(const Route& route) {
   const Reply reply = transact(request.nlh());
   if (reply.error != 0)
     fail(reply, "cannot add route " + route.str() + " via " + describe(route.oif));
+}
+
+void Netlink::delete_route(const Route& route) {
+  Request request(RTM_DELROUTE, 0);
+  auto* rtm = request.put<rtmsg>();
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = route.dst.length;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_protocol = kRouteProtocol;  // only ours: never a route someone else installed
+  rtm->rtm_scope = RT_SCOPE_NOWHERE;   // any scope
+  if (route.dst.length > 0) mnl_attr_put_u32(request.nlh(), RTA_DST, htonl(route.dst.network));
+  mnl_attr_put_u32(request.nlh(), RTA_OIF, static_cast<uint32_t>(route.oif));
+  const Reply reply = transact(request.nlh());
+  // Already gone (ESRCH) is what the caller wanted.
+  if (reply.error != 0 && reply.error != ESRCH)
+    fail(reply, "cannot delete route " + route.str() + " via " + describe(route.oif));
 }
 
 std::vector<Netlink::Route> Netlink::routes() {

@@ -69,11 +69,15 @@ class Netlink {
   void delete_link(int ifindex);
   void move_to_netns(int ifindex, int netns_fd);
 
-  void add_address(int ifindex, Ipv4 ip, uint8_t prefix_len);    // adding it again is a no-op
-  std::vector<std::pair<Ipv4, uint8_t>> addresses(int ifindex);  // IPv4 only
+  void add_address(int ifindex, Ipv4 ip, uint8_t prefix_len);     // adding it again is a no-op
+  void delete_address(int ifindex, Ipv4 ip, uint8_t prefix_len);  // a missing one is no error
+  std::vector<std::pair<Ipv4, uint8_t>> addresses(int ifindex);   // IPv4 only
 
   // Creates or replaces the main-table route with the same destination and metric.
   void add_route(const Route& route);
+  // Deletes our ("proto static") main-table route to `route.dst` on `route.oif`; a missing one is
+  // no error. Gateway and source are not matched.
+  void delete_route(const Route& route);
   // IPv4 unicast routes of the main table, including those the kernel made for addresses.
   std::vector<Route> routes();
 

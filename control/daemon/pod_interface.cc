@@ -61,6 +61,19 @@ void configure_host_interface(const std::string& ifname, Ipv4 host_ip, const Mac
                 .scope_link = true});
 }
 
+void unconfigure_host_interface(const std::string& ifname, Ipv4 host_ip, const Ipv4Prefix& pod_cidr,
+                                Ipv4 keep) {
+  Netlink nl;
+  const int ifindex = require_link(nl, ifname);
+  // The route first: deleting the address would take it along anyway, but silently.
+  nl.delete_route({.dst = pod_cidr,
+                   .oif = ifindex,
+                   .gateway = std::nullopt,
+                   .src = host_ip,
+                   .scope_link = true});
+  if (host_ip != keep) nl.delete_address(ifindex, host_ip, 32);
+}
+
 std::string check_pod_interface(const PodInterfaceConfig& c) {
   Netlink nl;
   const int ifindex = nl.ifindex(c.ifname);

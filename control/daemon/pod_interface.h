@@ -24,6 +24,11 @@ void configure_pod_interface(const PodInterfaceConfig& config);
 void configure_host_interface(const std::string& ifname, Ipv4 host_ip, const MacAddr& mac,
                               uint32_t mtu, const Ipv4Prefix& pod_cidr);
 
+// Undoes configure_host_interface's route to `pod_cidr` and, unless it is also the new pod CIDR's
+// host address (`keep`), the address `host_ip` (the pod CIDR changed); the link stays.
+void unconfigure_host_interface(const std::string& ifname, Ipv4 host_ip, const Ipv4Prefix& pod_cidr,
+                                Ipv4 keep);
+
 // The interface as ADD left it, or a sentence saying what differs (used by CHECK and status).
 std::string check_pod_interface(const PodInterfaceConfig& config);
 

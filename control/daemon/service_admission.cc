@@ -2,9 +2,29 @@
 
 #include <utility>
 
+#include "control/api/owner.h"
 #include "control/api/service_spec.h"
 
 namespace podvs {
+namespace {
+
+// "" or why `ip` (the ClusterIP of `spec`) cannot be one on `node`: it is one of the node's
+// addresses or inside its pod or cluster CIDR.
+std::string node_address_error(const ServiceNode& node, const ServiceSpec& spec, Ipv4 ip) {
+  auto ours = [&](const std::string& what) {
+    return "service " + service_key(spec.ns, spec.name) + ": cluster_ip " + spec.cluster_ip +
+           " is " + what + "; a ClusterIP must be an address no pod or node uses";
+  };
+  if (ip == node.gateway_ip) return ours("the pods' gateway IP (gateway_ip)");
+  if (ip == node.host_ip) return ours("this node's host IP (on " + node.host_port + ")");
+  if (node.node_ip != 0 && ip == node.node_ip) return ours("this node's IP (node_ip)");
+  if (node.pod_cidr.contains(ip)) return ours("inside the pod CIDR " + node.pod_cidr.str());
+  if (node.cluster_cidr && node.cluster_cidr->contains(ip))
+    return ours("inside the cluster CIDR " + node.cluster_cidr->str());
+  return {};
+}
+
+}  // namespace
 
 Result<ServiceSpec> ServiceAdmission::admit(
     const ServiceSpec& requested, const std::map<std::string, ServiceSpec>& services) const {
@@ -15,6 +35,13 @@ Result<ServiceSpec> ServiceAdmission::admit(
   normalise_service(spec);
   const std::string key = service_key(spec.ns, spec.name);
   const std::string who = "service " + key + ": ";
+  const auto old = services.find(key);
+  // Ahead of the node's checks: a caller must learn that the name is another owner's, not what
+  // else is wrong with a Service it may not replace anyway.
+  if (old != services.end())
+    if (std::string refusal = replace_refusal("service " + key, old->second.owner, spec.owner);
+        !refusal.empty())
+      return R::fail(ErrorCode::failed_precondition, refusal);
   if (!node_.unavailable.empty())
     return R::fail(ErrorCode::invalid_argument, who + node_.unavailable);
   if (spec.endpoints.size() >= node_.maglev_table_size)
@@ -24,17 +51,8 @@ Result<ServiceSpec> ServiceAdmission::admit(
                        std::to_string(node_.maglev_table_size));
 
   const Ipv4 ip = *parse_ipv4(spec.cluster_ip);
-  auto ours = [&](const std::string& what) {
-    return R::fail(ErrorCode::invalid_argument,
-                   who + "cluster_ip " + spec.cluster_ip + " is " + what +
-                       "; a ClusterIP must be an address no pod or node uses");
-  };
-  if (ip == node_.gateway_ip) return ours("the pods' gateway IP (gateway_ip)");
-  if (ip == node_.host_ip) return ours("this node's host IP (on " + node_.host_port + ")");
-  if (node_.node_ip != 0 && ip == node_.node_ip) return ours("this node's IP (node_ip)");
-  if (node_.pod_cidr.contains(ip)) return ours("inside the pod CIDR " + node_.pod_cidr.str());
-  if (node_.cluster_cidr && node_.cluster_cidr->contains(ip))
-    return ours("inside the cluster CIDR " + node_.cluster_cidr->str());
+  if (std::string error = node_address_error(node_, spec, ip); !error.empty())
+    return R::fail(ErrorCode::invalid_argument, error);
 
   // A ClusterIP belongs to one Service: traffic to a port it lacks is rejected on its behalf.
   if (auto other = frontends_.lower_bound({ip, ServiceProto::tcp, 0});
@@ -50,7 +68,6 @@ Result<ServiceSpec> ServiceAdmission::admit(
                                                     " is already used by service " + taken->second);
   }
 
-  const auto old = services.find(key);
   if (old == services.end() && services.size() >= kMaxServices)
     return R::fail(ErrorCode::resource_exhausted, who + "podvsd already serves " +
                                                       std::to_string(services.size()) +
@@ -63,6 +80,15 @@ Result<ServiceSpec> ServiceAdmission::admit(
                        " are more than podvsd's limit of " + std::to_string(kMaxEndpoints) +
                        " endpoints in total");
   return R::ok(std::move(spec));
+}
+
+std::string ServiceAdmission::conflict_with_node(
+    const ServiceNode& node, const std::map<std::string, ServiceSpec>& services) {
+  for (const auto& [key, spec] : services)
+    if (std::string error = node_address_error(node, spec, *parse_ipv4(spec.cluster_ip));
+        !error.empty())
+      return error;
+  return {};
 }
 
 void ServiceAdmission::added(const ServiceSpec& spec, const ServiceSpec* old) {

@@ -1,7 +1,7 @@
 // What a Service must satisfy on this node beyond its own validity (validate_service): its
 // ClusterIP and NodePorts used by no other Service, its ClusterIP none of the node's own
-// addresses, and the node's capacity. Keeps the index of who serves which
-// frontend so that a check costs O(ports of the Service), not O(all Services).
+// addresses, replacing it only by its owner, and the node's capacity. Keeps the index of who serves
+// which frontend so that a check costs O(ports of the Service), not O(all Services).
 //
 // Thread safety: none. The control thread owns it, next to the Services it indexes.
 #pragma once
@@ -39,11 +39,17 @@ class ServiceAdmission {
 
   // The Service normalised, or why it cannot be served here: invalid_argument (invalid, Services
   // unavailable, more endpoints than Maglev slots, or a ClusterIP of the node), already_exists (a
-  // ClusterIP or NodePort of another Service) or resource_exhausted. `services` are those admitted
-  // so far (by service_key); replacing one of them is judged without its old version. Changes
-  // nothing.
+  // ClusterIP or NodePort of another Service), failed_precondition (it exists with another
+  // owner) or resource_exhausted. `services` are those admitted so far (by service_key); replacing
+  // one of them is judged without its old version. Changes nothing.
   Result<ServiceSpec> admit(const ServiceSpec& spec,
                             const std::map<std::string, ServiceSpec>& services) const;
+  // Whether every admitted Service (`services`) keeps clear of `node`'s addresses: "" or the
+  // sentence for the first one that does not. The pod CIDR can change only when this is "".
+  static std::string conflict_with_node(const ServiceNode& node,
+                                        const std::map<std::string, ServiceSpec>& services);
+  // The node changed (its pod CIDR): later admissions are judged against `node`.
+  void set_node(ServiceNode node) { node_ = std::move(node); }
   // Record that `spec` (admitted) replaced `old` (nullptr: a new Service), or that `old` is gone.
   void added(const ServiceSpec& spec, const ServiceSpec* old);
   void removed(const ServiceSpec& old);

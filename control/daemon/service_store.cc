@@ -39,9 +39,15 @@ json encode(const ServiceSpec& spec) {
                      {"target_port", p.target_port},
                      {"node_port", p.node_port}});
   json endpoints = json::array();
-  for (const ServiceEndpoint& e : spec.endpoints)
-    endpoints.push_back(
-        {{"ip", e.ip}, {"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}});
+  for (const ServiceEndpoint& e : spec.endpoints) {
+    json ports = json::array();
+    for (const EndpointPort& p : e.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+    endpoints.push_back({{"ip", e.ip},
+                         {"ready", e.ready},
+                         {"serving", e.serving},
+                         {"terminating", e.terminating},
+                         {"ports", std::move(ports)}});
+  }
   return {{"version", kFormatVersion},
           {"namespace", spec.ns},
           {"name", spec.name},
@@ -51,7 +57,8 @@ json encode(const ServiceSpec& spec) {
           {"client_ip_affinity", spec.client_ip_affinity},
           {"affinity_timeout_s", spec.affinity_timeout_s},
           {"external_traffic_policy", traffic_policy_name(spec.external_traffic_policy)},
-          {"internal_traffic_policy", traffic_policy_name(spec.internal_traffic_policy)}};
+          {"internal_traffic_policy", traffic_policy_name(spec.internal_traffic_policy)},
+          {"owner", spec.owner}};
 }
 
 // Reads one file back, naming the file and the offending field in every error.
@@ -84,17 +91,32 @@ class Decoder {
       spec.endpoints.push_back({.ip = d_.string(e, "ip", where),
                                 .ready = d_.boolean(e, "ready", where),
                                 .serving = d_.boolean(e, "serving", where),
-                                .terminating = d_.boolean(e, "terminating", where)});
+                                .terminating = d_.boolean(e, "terminating", where),
+                                .ports = endpoint_ports(e, where)});
     }
     spec.client_ip_affinity = d_.boolean(root, "client_ip_affinity", "the top level");
     spec.affinity_timeout_s = static_cast<uint32_t>(d_.number(
         root, "affinity_timeout_s", "the top level", std::numeric_limits<uint32_t>::max()));
     spec.external_traffic_policy = policy(root, "external_traffic_policy");
     spec.internal_traffic_policy = policy(root, "internal_traffic_policy");
+    // Added after version 1 was first written: absent means an operator's Service.
+    if (root.contains("owner")) spec.owner = d_.string(root, "owner", "the top level");
     return spec;
   }
 
  private:
+  // Added after version 1 was first written: absent means none (every port's target_port).
+  std::vector<EndpointPort> endpoint_ports(const json& endpoint, const std::string& where) const {
+    std::vector<EndpointPort> ports;
+    if (!endpoint.contains("ports")) return ports;
+    const json& list = d_.array(endpoint, "ports", where);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string at = where + ".ports[" + std::to_string(i) + "]";
+      ports.push_back({.name = d_.string(list[i], "name", at), .port = port(list[i], "port", at)});
+    }
+    return ports;
+  }
+
   uint16_t port(const json& object, const char* key, const std::string& where) const {
     return static_cast<uint16_t>(
         d_.number(object, key, where, std::numeric_limits<uint16_t>::max()));

@@ -43,7 +43,8 @@ json encode(const SwitchState& state) {
     nodes.push_back({{"name", node.name},
                      {"pod_cidr", node.pod_cidr},
                      {"node_ip", node.node_ip},
-                     {"vtep_mac", node.vtep_mac}});
+                     {"vtep_mac", node.vtep_mac},
+                     {"owner", node.owner}});
   return {{"version", kFormatVersion},
           {"pod_cidr", state.pod_cidr},
           {"ipam_cursor", ipv4_str(state.ipam_cursor)},
@@ -75,6 +76,8 @@ class Decoder {
         node.pod_cidr = d_.string(nodes[i], "pod_cidr", where);
         node.node_ip = d_.string(nodes[i], "node_ip", where);
         node.vtep_mac = d_.string(nodes[i], "vtep_mac", where);
+        // Added later still: absent means an operator's node.
+        if (nodes[i].contains("owner")) node.owner = d_.string(nodes[i], "owner", where);
         state.nodes.push_back(std::move(node));
       }
     }

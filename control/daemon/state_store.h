@@ -21,10 +21,13 @@ struct PodRecord {
 };
 
 struct SwitchState {
-  std::string pod_cidr;  // the CIDR the addresses below came from, to detect a changed config
+  // The CIDR the addresses below came from. It wins over the configured one at start: it may have
+  // been set over the API (SetPodCidr), and the pods' addresses come from it.
+  std::string pod_cidr;
   Ipv4 ipam_cursor = 0;
   std::vector<PodRecord> pods;
-  std::vector<RemoteNodeSpec> nodes;  // remote nodes of the overlay (name, CIDR, IP, VTEP MAC)
+  // Remote nodes of the overlay (name, CIDR, IP, VTEP MAC, owner).
+  std::vector<RemoteNodeSpec> nodes;
 };
 
 class StateStore {

@@ -23,14 +23,14 @@ constexpr size_t kSunPathMax = 108;
 constexpr const char* kVhostSocketName = "vhost-user.sock";
 constexpr unsigned kMbufCache = 256;
 
-Ipv4 host_address(const Ipv4Prefix& cidr) { return cidr.network + 1; }
-
 bool valid_ifname(const std::string& name) {
   if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
   return name.find_first_of("/: \t\n") == std::string::npos;
 }
 
 }  // namespace
+
+Ipv4 host_address(const Ipv4Prefix& cidr) { return cidr.network + 1; }
 
 bool valid_pod_id(const std::string& id) {
   static const std::regex pattern("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
@@ -72,6 +72,9 @@ void SwitchController::start() {
   tables_ = std::make_unique<ForwardingTableHandle>(qsbr_);
   ports_ = std::make_unique<PortManager>(pool_);
   worker_base_.resize(n_workers);
+  // Before anything is built from the pod CIDR: the saved one may differ from the configured one.
+  const std::optional<SwitchState> saved = store_.load();
+  if (saved) adopt_saved_pod_cidr(*saved);
 
   WorkerOptions options{config_.flow_cache_entries,
                         config_.idle_backoff_polls,
@@ -99,7 +102,7 @@ void SwitchController::start() {
   configure_host_interface(config_.host_port, host_ip_, host_mac_, config_.pod_mtu(),
                            config_.pod_cidr);
   reset_port_counters(host_port_->port_id);
-  restore_pods();
+  if (saved) restore_pods(*saved);
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
   publish_table();
   host_worker_ = assign_rxq(host_port_->port_id);
@@ -270,16 +273,10 @@ void SwitchController::persist() const {
   store_.save(state);
 }
 
-void SwitchController::restore_pods() {
-  const std::optional<SwitchState> state = store_.load();
-  if (!state) return;
-  if (state->pod_cidr != config_.pod_cidr.str())
-    throw std::runtime_error("saved state in " + store_.file() + " is for pod CIDR " +
-                             state->pod_cidr + " but podvsd runs with " + config_.pod_cidr.str() +
-                             "; delete its pods first or start with the old CIDR");
-  ipam_.set_cursor(state->ipam_cursor);
-  saved_nodes_ = state->nodes;
-  for (const PodRecord& record : state->pods) {
+void SwitchController::restore_pods(const SwitchState& state) {
+  ipam_.set_cursor(state.ipam_cursor);
+  saved_nodes_ = state.nodes;
+  for (const PodRecord& record : state.pods) {
     if (pods_.count(record.spec.id) != 0) {
       PODVS_LOG(error, "pod %s appears twice in %s; the second record is ignored",
                 record.spec.id.c_str(), store_.file().c_str());
@@ -433,22 +430,24 @@ Result<PodInfo> SwitchController::get_pod(const std::string& id) {
   return on_control_thread<PodInfo>([this, id] { return do_get_pod(id); });
 }
 
+NodeStatus SwitchController::node_status() const {
+  NodeStatus s;
+  s.version = PODVS_VERSION;
+  s.pod_cidr = config_.pod_cidr.str();
+  s.gateway_ip = ipv4_str(config_.gateway_ip);
+  s.host_ip = ipv4_str(host_ip_);
+  s.mtu = config_.pod_mtu();
+  s.addresses_total = ipam_.capacity();
+  s.addresses_used = ipam_.used();
+  s.ports_used = rte_eth_dev_count_avail();
+  s.ports_max = RTE_MAX_ETHPORTS;
+  s.workers = static_cast<uint32_t>(workers_.size());
+  fill_overlay_status(s);
+  return s;
+}
+
 Result<NodeStatus> SwitchController::status() {
-  return on_control_thread<NodeStatus>([this] {
-    NodeStatus s;
-    s.version = PODVS_VERSION;
-    s.pod_cidr = config_.pod_cidr.str();
-    s.gateway_ip = ipv4_str(config_.gateway_ip);
-    s.host_ip = ipv4_str(host_ip_);
-    s.mtu = config_.pod_mtu();
-    s.addresses_total = ipam_.capacity();
-    s.addresses_used = ipam_.used();
-    s.ports_used = rte_eth_dev_count_avail();
-    s.ports_max = RTE_MAX_ETHPORTS;
-    s.workers = static_cast<uint32_t>(workers_.size());
-    fill_overlay_status(s);
-    return Result<NodeStatus>::ok(s);
-  });
+  return on_control_thread<NodeStatus>([this] { return Result<NodeStatus>::ok(node_status()); });
 }
 
 Result<std::vector<PodInfo>> SwitchController::list_pods() {

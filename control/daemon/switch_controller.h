@@ -44,6 +44,9 @@ class SwitchController : public ControlPlane {
   void stop_accepting() { queue_.drain_and_close(); }
   // Stops workers and removes every port; the saved state stays, so a restart re-creates pods.
   void shutdown();
+  // The pod CIDR in use: the saved one when there is one (see start), else the configured one.
+  // Read it on the control thread, or before run() (SetPodCidr changes it there).
+  const Ipv4Prefix& pod_cidr() const { return config_.pod_cidr; }
 
   Result<PodInfo> add_pod(const PodSpec& spec) override;
   Result<Empty> del_pod(const std::string& id) override;
@@ -55,11 +58,13 @@ class SwitchController : public ControlPlane {
   Result<NodeStatus> status() override;
   Result<std::vector<RecentDrop>> recent_drops() override;
   Result<RemoteNodeSpec> add_node(const RemoteNodeSpec& node) override;
-  Result<Empty> del_node(const std::string& name) override;
-  Result<std::vector<RemoteNodeSpec>> list_nodes() override;
+  Result<NodeStatus> set_pod_cidr(const std::string& pod_cidr) override;
+  Result<Empty> del_node(const std::string& name, const std::optional<std::string>& owner) override;
+  Result<std::vector<RemoteNodeSpec>> list_nodes(const std::optional<std::string>& owner) override;
   Result<ServiceSpec> add_service(const ServiceSpec& spec) override;
-  Result<Empty> del_service(const std::string& ns, const std::string& name) override;
-  Result<std::vector<ServiceSpec>> list_services() override;
+  Result<Empty> del_service(const std::string& ns, const std::string& name,
+                            const std::optional<std::string>& owner) override;
+  Result<std::vector<ServiceSpec>> list_services(const std::optional<std::string>& owner) override;
 
  private:
   struct Pod {
@@ -92,7 +97,17 @@ class SwitchController : public ControlPlane {
   std::string vhost_socket_path(const std::string& pod_id) const;
   PortHandle create_pod_port(const PodRecord& record);
   void destroy_pod_port(Pod& pod);
-  void restore_pods();
+  void restore_pods(const SwitchState& state);
+  NodeStatus node_status() const;
+
+  // The pod CIDR (switch_pod_cidr.cc).
+  Result<NodeStatus> do_set_pod_cidr(const std::string& text);
+  // At start: the saved state's pod CIDR wins over the configured one (its pods' addresses come
+  // from it). Throws when the configuration cannot take it.
+  void adopt_saved_pod_cidr(const SwitchState& state);
+  // Makes `cidr` the pod CIDR of everything built from it in memory: IPAM, the host IP and MAC,
+  // Service admission. Not the kernel, the tables or the saved state.
+  void use_pod_cidr(const Ipv4Prefix& cidr);
   void persist() const;
   std::string try_persist();  // "" or why the state was not saved (then retried on the next DEL)
   static void remove_socket_dir(const PodRecord& record);
@@ -199,5 +214,7 @@ class SwitchController : public ControlPlane {
 };
 
 bool valid_pod_id(const std::string& id);
+// The node's address on the host port: the pod CIDR's first address.
+Ipv4 host_address(const Ipv4Prefix& cidr);
 
 }  // namespace podvs

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "control/api/owner.h"
 #include "control/daemon/switch_controller.h"
 #include "overlay/arp_frames.h"
 #include "overlay/vxlan_flow_offload.h"
@@ -195,8 +196,14 @@ Result<RemoteNodeSpec> SwitchController::do_add_node(const RemoteNodeSpec& spec)
     return R::fail(
         ErrorCode::invalid_argument,
         "node name '" + spec.name + "' is invalid: use 1 to 128 letters, digits, '.', '_' or '-'");
+  if (auto old = nodes_.find(spec.name); old != nodes_.end())
+    if (std::string refusal =
+            replace_refusal("node " + spec.name, old->second.spec.owner, spec.owner);
+        !refusal.empty())
+      return R::fail(ErrorCode::failed_precondition, refusal);
   RemoteNodeEntry entry;
-  entry.spec = RemoteNodeSpec{spec.name, spec.pod_cidr, spec.node_ip, spec.vtep_mac, "", "", ""};
+  entry.spec =
+      RemoteNodeSpec{spec.name, spec.pod_cidr, spec.node_ip, spec.vtep_mac, spec.owner, "", "", ""};
   const auto cidr = Ipv4Prefix::parse(spec.pod_cidr);
   if (!cidr)
     return R::fail(ErrorCode::invalid_argument,
@@ -247,10 +254,14 @@ void SwitchController::release_next_hop(const RemoteNodeEntry& node) {
   neighbours_.forget(node.next_hop);
 }
 
-Result<Empty> SwitchController::del_node(const std::string& name) {
-  return on_control_thread<Empty>([this, name] {
+Result<Empty> SwitchController::del_node(const std::string& name,
+                                         const std::optional<std::string>& owner) {
+  return on_control_thread<Empty>([this, name, owner] {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return Result<Empty>::ok({});
+    if (std::string refusal = delete_refusal("node " + name, it->second.spec.owner, owner);
+        !refusal.empty())
+      return Result<Empty>::fail(ErrorCode::failed_precondition, refusal);
     release_next_hop(it->second);
     nodes_.erase(it);
     publish_table();
@@ -261,10 +272,12 @@ Result<Empty> SwitchController::del_node(const std::string& name) {
   });
 }
 
-Result<std::vector<RemoteNodeSpec>> SwitchController::list_nodes() {
-  return on_control_thread<std::vector<RemoteNodeSpec>>([this] {
+Result<std::vector<RemoteNodeSpec>> SwitchController::list_nodes(
+    const std::optional<std::string>& owner) {
+  return on_control_thread<std::vector<RemoteNodeSpec>>([this, owner] {
     std::vector<RemoteNodeSpec> out;
-    for (const auto& [name, node] : nodes_) out.push_back(node_view(node));
+    for (const auto& [name, node] : nodes_)
+      if (owner_selected(owner, node.spec.owner)) out.push_back(node_view(node));
     return Result<std::vector<RemoteNodeSpec>>::ok(std::move(out));
   });
 }

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <rte_cycles.h>
 
+#include "control/api/service_spec.h"
 #include "control/daemon/switch_controller.h"
 
 namespace podvs {
@@ -20,8 +21,14 @@ ServiceDef service_def(const ServiceSpec& spec) {
     def.ports.push_back(
         {static_cast<uint8_t>(p.protocol == ServiceProto::tcp ? IPPROTO_TCP : IPPROTO_UDP), p.port,
          p.target_port != 0 ? p.target_port : p.port, p.node_port});
-  for (const ServiceEndpoint& e : spec.endpoints)
-    def.endpoints.push_back({be_ipv4(e.ip), e.ready, e.serving, e.terminating});
+  for (const ServiceEndpoint& e : spec.endpoints) {
+    ServiceDef::Endpoint endpoint{be_ipv4(e.ip), e.ready, e.serving, e.terminating, {}};
+    // Resolved here, by name, so the data path only indexes: one port per Service port.
+    if (!e.ports.empty())
+      for (const ServicePort& p : spec.ports)
+        endpoint.target_ports.push_back(endpoint_target_port(e, p));
+    def.endpoints.push_back(std::move(endpoint));
+  }
   def.client_ip_affinity = spec.client_ip_affinity;
   def.affinity_timeout_s = spec.affinity_timeout_s;
   def.external_local = spec.external_traffic_policy == TrafficPolicy::local;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "control/api/owner.h"
 #include "control/api/service_spec.h"
 #include "control/daemon/switch_controller.h"
 
@@ -47,11 +48,15 @@ Result<ServiceSpec> SwitchController::add_service(const ServiceSpec& spec) {
   return on_control_thread<ServiceSpec>([this, spec] { return do_add_service(spec, true); });
 }
 
-Result<Empty> SwitchController::del_service(const std::string& ns, const std::string& name) {
-  return on_control_thread<Empty>([this, ns, name] {
+Result<Empty> SwitchController::del_service(const std::string& ns, const std::string& name,
+                                            const std::optional<std::string>& owner) {
+  return on_control_thread<Empty>([this, ns, name, owner] {
     const std::string key = service_key(ns, name);
     const auto it = services_.find(key);
     if (it == services_.end()) return Result<Empty>::ok({});
+    if (std::string refusal = delete_refusal("service " + key, it->second.owner, owner);
+        !refusal.empty())
+      return Result<Empty>::fail(ErrorCode::failed_precondition, refusal);
     try {
       service_store_.remove(ns, name);
     } catch (const std::exception& e) {
@@ -65,11 +70,12 @@ Result<Empty> SwitchController::del_service(const std::string& ns, const std::st
   });
 }
 
-Result<std::vector<ServiceSpec>> SwitchController::list_services() {
-  return on_control_thread<std::vector<ServiceSpec>>([this] {
+Result<std::vector<ServiceSpec>> SwitchController::list_services(
+    const std::optional<std::string>& owner) {
+  return on_control_thread<std::vector<ServiceSpec>>([this, owner] {
     std::vector<ServiceSpec> out;
-    out.reserve(services_.size());
-    for (const auto& [key, service] : services_) out.push_back(service);
+    for (const auto& [key, service] : services_)
+      if (owner_selected(owner, service.owner)) out.push_back(service);
     return Result<std::vector<ServiceSpec>>::ok(std::move(out));
   });
 }

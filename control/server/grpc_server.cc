@@ -13,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -70,6 +71,13 @@ void remove_stale_socket(const std::string& path) {
         path, std::string("cannot probe the existing socket: ") + std::strerror(connect_errno));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     throw start_error(path, std::string("cannot remove the stale socket: ") + std::strerror(errno));
+}
+
+// A request's `optional string owner`: unset names every owner.
+template <typename Request>
+std::optional<std::string> owner_of(const Request& request) {
+  if (!request.has_owner()) return std::nullopt;
+  return request.owner();
 }
 
 template <typename T, typename Fill>
@@ -172,16 +180,18 @@ class GrpcServer::Service final : public v1::Podvs::Service {
 
   grpc::Status DelNode(grpc::ServerContext*, const v1::DelNodeRequest* request,
                        v1::DelNodeResponse*) override {
-    return guarded("DelNode",
-                   [&] { return reply(control_.del_node(request->name()), [](const Empty&) {}); });
+    return guarded("DelNode", [&] {
+      return reply(control_.del_node(request->name(), owner_of(*request)), [](const Empty&) {});
+    });
   }
 
-  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest*,
+  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest* request,
                          v1::ListNodesResponse* response) override {
     return guarded("ListNodes", [&] {
-      return reply(control_.list_nodes(), [&](const std::vector<RemoteNodeSpec>& nodes) {
-        for (const auto& n : nodes) *response->add_nodes() = to_proto(n);
-      });
+      return reply(control_.list_nodes(owner_of(*request)),
+                   [&](const std::vector<RemoteNodeSpec>& nodes) {
+                     for (const auto& n : nodes) *response->add_nodes() = to_proto(n);
+                   });
     });
   }
 
@@ -199,16 +209,26 @@ class GrpcServer::Service final : public v1::Podvs::Service {
   grpc::Status DelService(grpc::ServerContext*, const v1::DelServiceRequest* request,
                           v1::DelServiceResponse*) override {
     return guarded("DelService", [&] {
-      return reply(control_.del_service(request->namespace_(), request->name()),
+      return reply(control_.del_service(request->namespace_(), request->name(), owner_of(*request)),
                    [](const Empty&) {});
     });
   }
 
-  grpc::Status ListServices(grpc::ServerContext*, const v1::ListServicesRequest*,
+  grpc::Status ListServices(grpc::ServerContext*, const v1::ListServicesRequest* request,
                             v1::ListServicesResponse* response) override {
     return guarded("ListServices", [&] {
-      return reply(control_.list_services(), [&](const std::vector<ServiceSpec>& services) {
-        for (const auto& s : services) *response->add_services() = to_proto(s);
+      return reply(control_.list_services(owner_of(*request)),
+                   [&](const std::vector<ServiceSpec>& services) {
+                     for (const auto& s : services) *response->add_services() = to_proto(s);
+                   });
+    });
+  }
+
+  grpc::Status SetPodCidr(grpc::ServerContext*, const v1::SetPodCidrRequest* request,
+                          v1::SetPodCidrResponse* response) override {
+    return guarded("SetPodCidr", [&] {
+      return reply(control_.set_pod_cidr(request->pod_cidr()), [&](const NodeStatus& status) {
+        *response->mutable_status() = to_proto(status);
       });
     });
   }

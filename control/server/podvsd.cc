@@ -53,8 +53,10 @@ int serve(const podvs::Config& config) {
         });
       }
       api.start();
+      // Before run(): no API call has changed the pod CIDR yet, and the saved one may have won.
       PODVS_LOG(info, "ready: pod CIDR %s, %zu worker(s), API on %s, metrics on %s",
-                config.pod_cidr.str().c_str(), config.worker_cpus.size(), config.socket.c_str(),
+                controller.pod_cidr().str().c_str(), config.worker_cpus.size(),
+                config.socket.c_str(),
                 config.metrics_listen.empty() ? "(off)" : config.metrics_listen.c_str());
       controller.run(g_stop);
       PODVS_LOG(info, "stopping");

@@ -3,7 +3,8 @@
 # net_af_packet port on a veth into that bridge): pods on different nodes ping and carry TCP and
 # UDP, pod MTU is the uplink's minus 50 and a bigger DF packet gets ICMP fragmentation-needed,
 # traffic to a pod CIDR no node owns is dropped and counted, node del/add take effect without a
-# restart, and the wire carries RFC 7348 VXLAN between the node IPs. n2 computes outer UDP
+# restart, the wire carries RFC 7348 VXLAN between the node IPs, and nodes keep their owner (only
+# it replaces or, when a delete names one, deletes them; also after a crash). n2 computes outer UDP
 # checksums (--vxlan-udp-checksum) and n1 does not, so both receive paths are exercised.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/overlay_lib.sh"
@@ -117,4 +118,28 @@ check "ping pod 1 -> pod 2 works again (within 5 s)" ping_within 5 "${ID}p1" "$i
 check "ping pod 1 -> pod 2" ip netns exec "${ID}p1" ping -c 3 -i 0.2 -W 2 "$ip2"
 check "n1 resolved n2 again: REACHABLE" wait_node_state "$n1_SOCK" n2 REACHABLE
 check "n1 and n2 still run the same processes" kill -0 "$n1_PID" "$n2_PID"
+
+# Owners: a node podvs-agent added is replaced and deleted only by it; lists may name an owner;
+# the owner is saved and comes back after a crash.
+agent_n3() { ctl "$n1_SOCK" node add --name n3 --pod-cidr 10.244.3.0/24 --node-ip "$UL.3" \
+  --vtep-mac 02:00:00:00:00:03 "$@"; }
+check "n1: podvs-agent adds node n3" agent_n3 --owner podvs-agent
+if out=$(agent_n3 2>&1); then fail "an operator replaced podvs-agent's node n3: $out"; else
+  check "an operator's node add of n3 is refused, naming both owners" grep -q \
+    'node n3 belongs to owner "podvs-agent" and this request.s owner is "" (an operator)' <<<"$out"
+fi
+if out=$(ctl "$n1_SOCK" node del --name n3 --owner other 2>&1); then
+  fail "a delete naming another owner removed n3"
+else
+  check "a node del naming another owner is refused" grep -q 'not to "other"; it was not deleted' <<<"$out"
+fi
+owned() { ctl "$n1_SOCK" --json node list --owner "$1" | json_get '" ".join(n["name"] for n in j)'; }
+check_eq "node list --owner podvs-agent" n3 "$(owned podvs-agent)"
+check_eq "node list --owner '' (the operator's)" n2 "$(owned '')"
+kill -9 "$n1_PID"
+wait "$n1_PID" 2>/dev/null
+start_podvsd n1 --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" --node-ip "$UL.1/24" || { finish; exit 1; }
+check_eq "after kill -9 n3 is still podvs-agent's" n3 "$(owned podvs-agent)"
+check "its owner deletes n3" ctl "$n1_SOCK" node del --name n3 --owner podvs-agent
+check_eq "n3 is gone" none "$(node_field "$n1_SOCK" n3 name)"
 finish

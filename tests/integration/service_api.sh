@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Services API of a real podvsd: add, conflicts, list, load, delete, and Services kept across
-# a clean stop and a kill -9 (once flushed).
+# The Services API of a real podvsd: add, conflicts, list, load, delete, Services kept across a
+# clean stop and a kill -9 (once flushed), and owners (only the owner replaces a Service).
 source "$(dirname "$0")/lib.sh"
 
 start_podvsd n1 --pod-cidr 10.244.0.0/24 --cluster-cidr 10.244.0.0/16 || exit 1
@@ -55,4 +55,26 @@ kill -9 "$n1_PID"
 wait "$n1_PID" 2>/dev/null
 start_podvsd n1 --pod-cidr 10.244.0.0/24 --cluster-cidr 10.244.0.0/16 || { finish; exit 1; }
 check_eq "a flushed Service survives kill -9" "$before ns2/late" "$(names)"
+
+# --- Owners: only the owner replaces; deletes and lists may name one; owners survive a restart.
+check "podvs-agent adds its Service" ctl "$n1_SOCK" service add agent/web --cluster-ip 10.96.3.1 \
+  --port tcp:80 --owner podvs-agent
+expect_error "an operator's add of the agent's Service is refused" \
+  "service agent/web belongs to owner \"podvs-agent\" and this request's owner is \"\" (an operator)" \
+  service add agent/web --cluster-ip 10.96.3.1 --port tcp:81
+expect_error "the agent's add of an operator's Service is refused" \
+  "service ns2/late belongs to owner \"\" (an operator) and this request's owner is \"podvs-agent\"" \
+  service add ns2/late --cluster-ip 10.96.2.1 --port tcp:80 --owner podvs-agent
+expect_error "a delete naming another owner is refused" \
+  "service agent/web belongs to owner \"podvs-agent\", not to \"other\"; it was not deleted" \
+  service del agent/web --owner other
+owned() { ctl "$n1_SOCK" --json service list --owner "$1" | json_get '" ".join(s["namespace"] + "/" + s["name"] for s in j)'; }
+check_eq "list --owner podvs-agent shows only the agent's" "agent/web" "$(owned podvs-agent)"
+check_eq "list --owner '' shows only the operator's" "$before ns2/late" "$(owned '')"
+kill -TERM "$n1_PID"
+for _ in $(seq 50); do kill -0 "$n1_PID" 2>/dev/null || break; sleep 0.1; done
+start_podvsd n1 --pod-cidr 10.244.0.0/24 --cluster-cidr 10.244.0.0/16 || { finish; exit 1; }
+check_eq "the owner survives a restart" "agent/web" "$(owned podvs-agent)"
+check "its owner deletes it" ctl "$n1_SOCK" service del agent/web --owner podvs-agent
+check_eq "and it is gone" "" "$(owned podvs-agent)"
 finish

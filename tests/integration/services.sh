@@ -58,6 +58,19 @@ answer=$(in_ns "${ID}c" udp $WEB 80)
 check "UDP $WEB:80 goes to target port 9090 while TCP $WEB:80 goes to 8080 (got '$answer')" \
   matches "$answer" "$WEB:80 s[123] 9090 $ip_c"
 
+# --- A named port whose number differs per endpoint (a named targetPort resolves per pod): s1
+# serves "http" on 8080, s2 on 8081. Nothing listens on the Service's own target_port 9999, so
+# every answer proves the endpoint's own port was used, and the TCP handshake that replies were
+# translated back. 24 connections (new source port each) miss one endpoint with p < 1e-6.
+NAMED=10.96.0.60
+check "service add default/named (http=tcp 80, target 9999; s1 serves http on 8080, s2 on 8081)" \
+  svc_add "$n1_SOCK" "default/named-$ID" --cluster-ip $NAMED --port http=tcp:80:9999 \
+  --endpoint "${IP[s1]}@http=8080" --endpoint "${IP[s2]}@http=8081"
+seen=$(for _ in $(seq 24); do in_ns "${ID}c" ask $NAMED 80 | awk '{print $1 ":" $2}'; done |
+  sort -u | tr '\n' ' ')
+check_eq "named port: both endpoints answer through $NAMED:80, each on its own port" \
+  "s1:8080 s2:8081 " "$seen"
+
 # --- Distribution: 1000 connections, one client, new source port each. Each endpoint's count is
 # Binomial(1000, 1/3): mean 333, sigma 14.9, so 5 sigma is 259..408; the bound 250..420 (25% to
 # 42%) adds room for Maglev's table granularity. A fair balancer fails it with p < 1e-6.
@@ -232,7 +245,7 @@ for _ in $(seq 50); do kill -0 "$n1_PID" 2>/dev/null || break; sleep 0.1; done
 check "SIGTERM stops podvsd" sh -c "! kill -0 $n1_PID 2>/dev/null"
 start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
 after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
-check_eq "after a restart, service list shows the same 8 services" "$before" "$after"
+check_eq "after a restart, service list shows the same 9 services (endpoint ports too)" "$before" "$after"
 check "service list names default/web-$ID" sh -c "'$PODVSCTL' --socket '$n1_SOCK' service list | grep -q 'web-$ID'"
 ok=0
 for _ in $(seq 25); do

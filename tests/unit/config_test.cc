@@ -187,6 +187,48 @@ TEST(Config, CidrWithHostBitsIsRejectedNamingTheValue) {
   EXPECT_TRUE(contains(config_error("pod_cidr: banana"), "banana"));
 }
 
+// The checks podvsd also runs on a pod CIDR set over the API or found in its saved state.
+TEST(Config, PodCidrParsingAndItsFitWithTheRestOfTheConfig) {
+  EXPECT_EQ(parse_pod_cidr("10.244.3.0/24"), *Ipv4Prefix::parse("10.244.3.0/24"));
+  auto parse_error = [](const std::string& text) {
+    try {
+      parse_pod_cidr(text);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(parse_error("10.244.3.1/24"),
+            "'10.244.3.1/24' has host bits set; the network is "
+            "10.244.3.0/24");
+  EXPECT_EQ(parse_error("10.244.3.0"), "'10.244.3.0' is not an IPv4 network such as 10.244.0.0/24");
+
+  auto fit_error = [](const std::string& cidr, const std::string& yaml) {
+    Config c = config_from_yaml(yaml, Config{});
+    c.pod_cidr = *Ipv4Prefix::parse(cidr);
+    try {
+      validate_pod_cidr(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(fit_error("10.244.3.0/24", "cluster_cidr: 10.244.0.0/16\n"), "no error");
+  EXPECT_EQ(fit_error("10.245.3.0/24", "cluster_cidr: 10.244.0.0/16\n"),
+            "pod_cidr 10.245.3.0/24 is not inside cluster_cidr 10.244.0.0/16");
+  EXPECT_EQ(fit_error("10.0.0.0/8", "cluster_cidr: 10.244.0.0/16\n"),
+            "pod_cidr 10.0.0.0/8 is not inside cluster_cidr 10.244.0.0/16");
+  EXPECT_EQ(fit_error("10.244.3.0/31", ""),
+            "pod_cidr 10.244.3.0/31 is not supported; use a prefix length from /8 to /30");
+  EXPECT_EQ(fit_error("169.254.0.0/16", ""),
+            "gateway_ip 169.254.1.1 lies inside pod_cidr 169.254.0.0/16; use an address outside "
+            "it such as 169.254.1.1");
+  EXPECT_EQ(fit_error("192.168.1.0/24", "uplink_interface: eth1\nnode_ip: 192.168.1.10/24\n"),
+            "node_ip 192.168.1.10 lies inside pod_cidr 192.168.1.0/24; the underlay needs its own "
+            "addresses");
+  EXPECT_EQ(fit_error("192.168.1.0/24", "node_ip: 192.168.1.10/24\n"), "no error");  // no uplink
+}
+
 TEST(Config, LongSocketPathIsRejectedMentioning108) {
   Outcome r = parse({"--socket", "/" + std::string(119, 's')});
   EXPECT_EQ(r.parsed.exit_code, 2);

@@ -188,6 +188,41 @@ TEST(NetlinkTest, AddsHostSubnetRouteWithSourceReplacingTheKernelOne) {
   });
 }
 
+// What a pod CIDR change does to the host port: the old address and route go, a missing one is
+// no error, and a route someone else installed (not "proto static") is never ours to delete.
+TEST(NetlinkTest, DeletesAddressesAndOurRoutes) {
+  in_private_netns([] {
+    Tap tap("podvs0");
+    Netlink netlink;
+    const int index = netlink.ifindex("podvs0");
+    netlink.set_link(index, {.up = true});
+    netlink.add_address(index, ip("10.244.0.1"), 32);
+    netlink.add_address(index, ip("10.245.0.1"), 32);
+    const Route old_route{
+        .dst = prefix("10.244.0.0/24"), .oif = index, .src = ip("10.244.0.1"), .scope_link = true};
+    const Route new_route{
+        .dst = prefix("10.245.0.0/24"), .oif = index, .src = ip("10.245.0.1"), .scope_link = true};
+    netlink.add_route(old_route);
+    netlink.add_route(new_route);
+
+    netlink.delete_route(old_route);
+    netlink.delete_address(index, ip("10.244.0.1"), 32);
+    EXPECT_EQ(netlink.routes(), std::vector<Route>{new_route});
+    const std::vector<std::pair<Ipv4, uint8_t>> left = {{ip("10.245.0.1"), 32}};
+    EXPECT_EQ(netlink.addresses(index), left);
+    netlink.delete_route(old_route);  // already gone: no error
+    netlink.delete_address(index, ip("10.244.0.1"), 32);
+    EXPECT_EQ(netlink.addresses(index), left);
+
+    // The kernel's own prefix route ("proto kernel") for a /24 address is left alone.
+    netlink.add_address(index, ip("10.246.0.1"), 24);
+    netlink.delete_route({.dst = prefix("10.246.0.0/24"), .oif = index});
+    bool kernel_route = false;
+    for (const Route& r : netlink.routes()) kernel_route |= r.dst == prefix("10.246.0.0/24");
+    EXPECT_TRUE(kernel_route);
+  });
+}
+
 TEST(NetlinkTest, DeleteLinkRemovesIt) {
   in_private_netns([] {
     Tap tap("podvs-t0");

@@ -113,6 +113,73 @@ TEST_F(ServiceAdmissionTest, AClusterIpBelongsToOneService) {
   EXPECT_TRUE(add(other).is_ok());
 }
 
+// Only the owner replaces a Service, whichever side owns it: an agent never takes over an
+// operator's, an operator's `service add` never replaces an agent's.
+TEST_F(ServiceAdmissionTest, OnlyItsOwnerReplacesAService) {
+  ServiceSpec agents = service("web", "10.96.0.10");
+  agents.owner = "podvs-agent";
+  ASSERT_TRUE(add(agents).is_ok());
+  ServiceSpec operators = agents;
+  operators.owner = "";
+  expect_error(add(operators), ErrorCode::failed_precondition,
+               "service default/web belongs to owner \"podvs-agent\" and this request's owner is "
+               "\"\" (an operator); only its owner may replace it (or delete it first)");
+  ServiceSpec other_agent = agents;
+  other_agent.owner = "other-agent";
+  expect_error(add(other_agent), ErrorCode::failed_precondition,
+               "service default/web belongs to owner \"podvs-agent\" and this request's owner is "
+               "\"other-agent\"; only its owner may replace it (or delete it first)");
+  EXPECT_EQ(services_.at("default/web").owner, "podvs-agent");
+  agents.endpoints.resize(1);
+  ASSERT_TRUE(add(agents).is_ok());  // its owner may
+  EXPECT_EQ(services_.at("default/web").endpoints.size(), 1u);
+
+  ServiceSpec mine = service("mine", "10.96.0.11");
+  mine.ports[0].node_port = 0;
+  ASSERT_TRUE(add(mine).is_ok());
+  mine.owner = "podvs-agent";
+  expect_error(add(mine), ErrorCode::failed_precondition,
+               "service default/mine belongs to owner \"\" (an operator) and this request's "
+               "owner is \"podvs-agent\"; only its owner may replace it (or delete it first)");
+  // The owner is judged first: the refusal is about the name, not about web's NodePort 30080.
+  mine.ports[0].node_port = 30080;
+  EXPECT_EQ(add(mine).error.code, ErrorCode::failed_precondition);
+}
+
+// A new pod CIDR must not swallow a Service's ClusterIP: the Services are judged against the node
+// as it would be, and later admissions against the node as it is.
+TEST_F(ServiceAdmissionTest, ServicesAreCheckedAgainstAMovedNode) {
+  auto without_node_port = [](const std::string& name, const std::string& ip) {
+    ServiceSpec s = service(name, ip);
+    s.ports[0].node_port = 0;
+    return s;
+  };
+  ASSERT_TRUE(add(without_node_port("web", "10.96.0.10")).is_ok());
+  ASSERT_TRUE(add(without_node_port("dns", "10.97.0.10")).is_ok());
+  ServiceNode moved = node();
+  moved.cluster_cidr.reset();
+  moved.pod_cidr = *Ipv4Prefix::parse("10.98.0.0/16");
+  moved.host_ip = *parse_ipv4("10.98.0.1");
+  EXPECT_EQ(ServiceAdmission::conflict_with_node(moved, services_), "");
+  moved.pod_cidr = *Ipv4Prefix::parse("10.97.0.0/24");
+  EXPECT_EQ(ServiceAdmission::conflict_with_node(moved, services_),
+            "service default/dns: cluster_ip 10.97.0.10 is inside the pod CIDR 10.97.0.0/24; a "
+            "ClusterIP must be an address no pod or node uses");
+  moved.pod_cidr = *Ipv4Prefix::parse("10.96.0.0/24");
+  moved.host_ip = *parse_ipv4("10.96.0.1");
+  EXPECT_NE(ServiceAdmission::conflict_with_node(moved, services_).find("default/web"),
+            std::string::npos);
+
+  moved.pod_cidr = *Ipv4Prefix::parse("10.99.0.0/24");
+  moved.host_ip = *parse_ipv4("10.99.0.1");
+  admission_.set_node(moved);
+  expect_error(add(without_node_port("new", "10.99.0.20")), ErrorCode::invalid_argument,
+               "service default/new: cluster_ip 10.99.0.20 is inside the pod CIDR 10.99.0.0/24; a "
+               "ClusterIP must be an address no pod or node uses");
+  // The old pod CIDR is free for ClusterIPs now.
+  EXPECT_TRUE(add(without_node_port("old-cidr", "10.244.0.77")).is_ok());
+}
+
 TEST_F(ServiceAdmissionTest, UnavailableServicesAreRefusedWithTheReason) {
   ServiceNode n = node();
   n.unavailable = "Services need connection tracking on one worker";

@@ -96,6 +96,63 @@ TEST(ServiceArgs, EndpointsAndConditions) {
   EXPECT_EQ(e.error.message, "--endpoint '': '' is not an IPv4 address");
 }
 
+// After '@': the endpoint's own port per named Service port, as an EndpointSlice lists them.
+TEST(ServiceArgs, EndpointPorts) {
+  auto e = parse_service_endpoint("10.244.0.5@http=8081");
+  ASSERT_TRUE(e.is_ok()) << e.error.message;
+  EXPECT_TRUE(e.value->ready);
+  ASSERT_EQ(e.value->ports.size(), 1u);
+  EXPECT_EQ(e.value->ports[0].name, "http");
+  EXPECT_EQ(e.value->ports[0].port, 8081);
+
+  e = parse_service_endpoint("10.244.0.6:terminating@http=8081,metrics=9100,9000");
+  ASSERT_TRUE(e.is_ok()) << e.error.message;
+  EXPECT_EQ(e.value->ip, "10.244.0.6");
+  EXPECT_TRUE(e.value->terminating);
+  EXPECT_TRUE(e.value->serving);
+  EXPECT_FALSE(e.value->ready);
+  ASSERT_EQ(e.value->ports.size(), 3u);
+  EXPECT_EQ(e.value->ports[1].name, "metrics");
+  EXPECT_EQ(e.value->ports[1].port, 9100);
+  EXPECT_EQ(e.value->ports[2].name, "");  // no NAME=: the unnamed Service port
+  EXPECT_EQ(e.value->ports[2].port, 9000);
+
+  EXPECT_EQ(parse_service_endpoint("10.244.0.5@http=0").error.message,
+            "--endpoint '10.244.0.5@http=0': port 'http=0': '0' is not a port number in "
+            "1..65535; expected IP[:COND][@[NAME=]PORT,...]");
+  EXPECT_EQ(parse_service_endpoint("10.244.0.5@http=70000").error.message,
+            "--endpoint '10.244.0.5@http=70000': port 'http=70000': '70000' is not a port number "
+            "in 1..65535; expected IP[:COND][@[NAME=]PORT,...]");
+  EXPECT_EQ(parse_service_endpoint("10.244.0.5@").error.message,
+            "--endpoint '10.244.0.5@': port '': '' is not a port number in 1..65535; expected "
+            "IP[:COND][@[NAME=]PORT,...]");
+  EXPECT_EQ(parse_service_endpoint("10.244.0.5@=80").error.message,
+            "--endpoint '10.244.0.5@=80': port '=80' has an empty name before '='; expected "
+            "IP[:COND][@[NAME=]PORT,...]");
+  EXPECT_EQ(parse_service_endpoint("10.244.0.5:gone@http=80").error.message,
+            "--endpoint '10.244.0.5:gone@http=80': condition 'gone' is not ready, terminating, "
+            "terminating-not-serving or not-ready");
+}
+
+TEST(ServiceArgs, OwnerAndEndpointPortsOnALine) {
+  const auto s = parse_service_line(
+      "default/web --cluster-ip 10.96.0.10 --port http=tcp:80:8080 --endpoint 10.244.0.5@http=9090 "
+      "--owner podvs-agent");
+  ASSERT_TRUE(s.is_ok()) << s.error.message;
+  EXPECT_EQ(s.value->owner, "podvs-agent");
+  ASSERT_EQ(s.value->endpoints.size(), 1u);
+  ASSERT_EQ(s.value->endpoints[0].ports.size(), 1u);
+  EXPECT_EQ(s.value->endpoints[0].ports[0].port, 9090);
+  // Duplicate names pass the parser and are refused by validate_service.
+  const auto dup = parse_service_line(
+      "default/web --cluster-ip 10.96.0.10 --port http=tcp:80 --endpoint 10.244.0.5@http=1,http=2");
+  EXPECT_EQ(dup.error.message,
+            "service default/web: endpoints[0] (10.244.0.5) gives port 'http' twice (ports[0] and "
+            "ports[1]); name each port once");
+  EXPECT_EQ(parse_service_line("default/web --cluster-ip 10.96.0.10 --port tcp:80").value->owner,
+            "");
+}
+
 TEST(ServiceArgs, References) {
   const auto r = parse_service_ref("kube-system/dns");
   ASSERT_TRUE(r.is_ok());

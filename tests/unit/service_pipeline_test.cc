@@ -327,6 +327,74 @@ TEST_F(ServicePipelineTest, UdpFlowKeepsItsBackendAndItsRepliesComeFromTheServic
   expect_checksums_valid(reply);
 }
 
+// A named targetPort resolves per pod: the Service port "http" (target_port 7777, which no endpoint
+// uses) is 8080 on pod B and 9090 on pod C, as their EndpointSlice lists it. Each connection is
+// translated to its own endpoint's port, and the reply from that port back to the Service's.
+ServiceDef named_port_service(uint8_t proto) {
+  ServiceDef def = service(proto, 80, 7777, {ready(kPodB), ready(kPodC)});
+  def.endpoints[0].target_ports = {8080};
+  def.endpoints[1].target_ports = {9090};
+  return def;
+}
+const std::map<uint16_t, std::pair<const char*, uint16_t>> kNamedPortEndpoints = {
+    {kPodBPort, {kPodB, 8080}}, {kPodCPort, {kPodC, 9090}}};
+
+TEST_F(ServicePipelineTest, EachEndpointIsReachedOnItsOwnPortForANamedPort) {
+  set_service(named_port_service(IPPROTO_TCP));
+  std::set<uint16_t> reached;
+  for (uint16_t sport = 33000; sport < 33064 && reached.size() < 2; ++sport) {
+    run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, sport, kServiceIp, 80));
+    const Sent syn = take();
+    ASSERT_EQ(kNamedPortEndpoints.count(syn.port), 1u) << "sent out of port " << syn.port;
+    const auto [backend, target] = kNamedPortEndpoints.at(syn.port);
+    EXPECT_EQ(syn.frame, to_pod(syn.port, IPPROTO_TCP, kPodA, sport, backend, target));
+    expect_checksums_valid(syn.frame);
+
+    run(syn.port, from_pod(syn.port, IPPROTO_TCP, backend, target, kPodA, sport, true));
+    const auto syn_ack = sent(kPodAPort);
+    EXPECT_EQ(syn_ack, to_pod(kPodAPort, IPPROTO_TCP, kServiceIp, 80, kPodA, sport, true));
+    expect_checksums_valid(syn_ack);
+    reached.insert(syn.port);
+  }
+  EXPECT_EQ(reached.size(), 2u) << "64 connections reached one endpoint only";
+}
+
+// A table republished with the same endpoints keeps the connection: revalidation looks the
+// endpoint up by its own port, not the Service port's target_port.
+TEST_F(ServicePipelineTest, NamedPortConnectionSurvivesARepublishedTable) {
+  set_service(named_port_service(IPPROTO_UDP));
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_UDP, kPodA, 5000, kServiceIp, 80));
+  const Sent first = take();
+  ASSERT_EQ(kNamedPortEndpoints.count(first.port), 1u);
+  const auto [backend, target] = kNamedPortEndpoints.at(first.port);
+  EXPECT_EQ(first.frame, to_pod(first.port, IPPROTO_UDP, kPodA, 5000, backend, target));
+
+  set_service(named_port_service(IPPROTO_UDP));
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_UDP, kPodA, 5000, kServiceIp, 80));
+  EXPECT_EQ(sent(first.port), to_pod(first.port, IPPROTO_UDP, kPodA, 5000, backend, target));
+  EXPECT_EQ(counters_->conntrack_created.get(), 1u) << "the connection was forgotten";
+  run(first.port, from_pod(first.port, IPPROTO_UDP, backend, target, kPodA, 5000));
+  EXPECT_EQ(sent(kPodAPort), to_pod(kPodAPort, IPPROTO_UDP, kServiceIp, 80, kPodA, 5000));
+}
+
+// ClientIP affinity remembers the endpoint with its own port: every connection of the client
+// lands on the same pod and the port that pod serves the named port on.
+TEST_F(ServicePipelineTest, AffinityKeepsTheEndpointsOwnPort) {
+  ServiceDef sticky = named_port_service(IPPROTO_UDP);
+  sticky.client_ip_affinity = true;
+  set_service(sticky);
+  std::set<uint16_t> delivered;
+  for (uint16_t sport = 6000; sport < 6020; ++sport) {
+    run(kPodAPort, from_pod(kPodAPort, IPPROTO_UDP, kPodA, sport, kServiceIp, 80));
+    const Sent s = take();
+    ASSERT_EQ(kNamedPortEndpoints.count(s.port), 1u);
+    const auto [backend, target] = kNamedPortEndpoints.at(s.port);
+    EXPECT_EQ(s.frame, to_pod(s.port, IPPROTO_UDP, kPodA, sport, backend, target));
+    delivered.insert(s.port);
+  }
+  EXPECT_EQ(delivered.size(), 1u);
+}
+
 TEST_F(ServicePipelineTest, NewConnectionsSpreadOverTheEndpoints) {
   set_service(service(IPPROTO_UDP, 53, 5353, {ready(kPodB), ready(kPodC), ready(kPodD)}));
   std::map<uint16_t, int> per_port;

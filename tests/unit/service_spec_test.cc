@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/net_types.h"
+#include "control/api/owner.h"
 
 namespace podvs {
 namespace {
@@ -187,6 +188,46 @@ TEST(ServiceSpec, EndpointsMustBeUnicastAndUnique) {
             "list each endpoint once");
 }
 
+TEST(ServiceSpec, EndpointPortsAreNamedOnceAndNonZero) {
+  ServiceSpec s = valid_service();
+  s.endpoints[0].ports = {{"http", 8081}, {"", 9000}, {"metrics", 9100}};
+  EXPECT_EQ(error_of(s), "");  // "" names the unnamed port; unknown names are harmless
+  s.endpoints[1].ports = {{"http", 0}};
+  EXPECT_EQ(error_of(s),
+            "service default/web: endpoints[1].ports[0] (port 'http' of 10.244.1.6) is 0; a port "
+            "is 1..65535");
+  s.endpoints[1].ports = {{"http", 8081}, {"dns", 53}, {"http", 8082}};
+  EXPECT_EQ(error_of(s),
+            "service default/web: endpoints[1] (10.244.1.6) gives port 'http' twice (ports[0] "
+            "and ports[2]); name each port once");
+  s.endpoints[1].ports = {{"", 8081}, {"", 8082}};
+  EXPECT_EQ(error_of(s),
+            "service default/web: endpoints[1] (10.244.1.6) gives the unnamed port twice "
+            "(ports[0] and ports[1]); name each port once");
+  s.endpoints[1].ports = {{"Http", 8081}};
+  EXPECT_EQ(error_of(s),
+            "service default/web: endpoints[1].ports[0] name 'Http' is not a DNS-1123 label: use "
+            "1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+  s.endpoints[1].ports.assign(kMaxPortsPerService + 1, {"", 1});
+  EXPECT_EQ(error_of(s),
+            "service default/web: endpoints[1] (10.244.1.6) has 101 ports; at most 100 are "
+            "allowed");
+}
+
+// EndpointSlice semantics: matched by name, the unnamed port by "", else the target_port.
+TEST(ServiceSpec, EndpointTargetPortMatchesByName) {
+  const ServicePort http{"http", ServiceProto::tcp, 80, 8080, 0};
+  const ServicePort unnamed{"", ServiceProto::tcp, 81, 0, 0};
+  ServiceEndpoint e{"10.244.0.5"};
+  EXPECT_EQ(endpoint_target_port(e, http), 8080);
+  EXPECT_EQ(endpoint_target_port(e, unnamed), 81);  // target_port 0 means the port itself
+  e.ports = {{"metrics", 9100}, {"http", 9090}};
+  EXPECT_EQ(endpoint_target_port(e, http), 9090);
+  EXPECT_EQ(endpoint_target_port(e, unnamed), 81);
+  e.ports.push_back({"", 7000});
+  EXPECT_EQ(endpoint_target_port(e, unnamed), 7000);
+}
+
 TEST(ServiceSpec, AtMost4096Endpoints) {
   ServiceSpec s = valid_service();
   s.endpoints.clear();
@@ -219,6 +260,39 @@ TEST(ServiceSpec, NormaliseFillsTargetPortAndKeepsOrder) {
   EXPECT_EQ(s.ports[0].name, "b");
   EXPECT_EQ(s.endpoints[0].ip, "10.244.0.9");
   EXPECT_EQ(s.endpoints[1].ip, "10.244.0.2");
+}
+
+// The owner rules Services and remote nodes share (control/api/owner.h).
+TEST(Owner, OnlyTheOwnerReplaces) {
+  EXPECT_EQ(replace_refusal("node n2", "podvs-agent", "podvs-agent"), "");
+  EXPECT_EQ(replace_refusal("node n2", "", ""), "");
+  EXPECT_EQ(replace_refusal("node n2", "podvs-agent", ""),
+            "node n2 belongs to owner \"podvs-agent\" and this request's owner is \"\" (an "
+            "operator); only its owner may replace it (or delete it first)");
+  EXPECT_EQ(replace_refusal("node n2", "", "podvs-agent"),
+            "node n2 belongs to owner \"\" (an operator) and this request's owner is "
+            "\"podvs-agent\"; only its owner may replace it (or delete it first)");
+}
+
+TEST(Owner, ADeleteNamingAnOwnerRemovesOnlyThatOwners) {
+  EXPECT_EQ(delete_refusal("node n2", "podvs-agent", std::nullopt), "");  // no owner: any
+  EXPECT_EQ(delete_refusal("node n2", "podvs-agent", "podvs-agent"), "");
+  EXPECT_EQ(delete_refusal("node n2", "", std::string("")), "");
+  EXPECT_EQ(delete_refusal("node n2", "", "podvs-agent"),
+            "node n2 belongs to owner \"\" (an operator), not to \"podvs-agent\"; it was not "
+            "deleted");
+  EXPECT_EQ(delete_refusal("service default/web", "podvs-agent", std::string("")),
+            "service default/web belongs to owner \"podvs-agent\", not to \"\" (an operator); "
+            "it was not deleted");
+}
+
+TEST(Owner, AListNamingAnOwnerSelectsOnlyItsOwn) {
+  EXPECT_TRUE(owner_selected(std::nullopt, ""));
+  EXPECT_TRUE(owner_selected(std::nullopt, "podvs-agent"));
+  EXPECT_TRUE(owner_selected(std::string(""), ""));
+  EXPECT_FALSE(owner_selected(std::string(""), "podvs-agent"));
+  EXPECT_TRUE(owner_selected(std::string("podvs-agent"), "podvs-agent"));
+  EXPECT_FALSE(owner_selected(std::string("podvs-agent"), ""));
 }
 
 TEST(ServiceSpec, Names) {

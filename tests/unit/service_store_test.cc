@@ -61,13 +61,14 @@ ServiceSpec sample_service() {
   s.cluster_ip = "10.96.0.10";
   s.ports = {{"dns", ServiceProto::udp, 53, 5353, 30053},
              {"dns-tcp", ServiceProto::tcp, 54, 5354, 0}};
-  s.endpoints = {{"10.244.0.5", true, true, false},
-                 {"10.244.1.6", false, true, true},
-                 {"10.244.2.7", false, false, true}};
+  s.endpoints = {{"10.244.0.5", true, true, false, {{"dns", 8053}, {"dns-tcp", 8054}}},
+                 {"10.244.1.6", false, true, true, {{"dns", 9053}}},
+                 {"10.244.2.7", false, false, true, {}}};
   s.client_ip_affinity = true;
   s.affinity_timeout_s = 600;
   s.external_traffic_policy = TrafficPolicy::local;
   s.internal_traffic_policy = TrafficPolicy::local;
+  s.owner = "podvs-agent";
   return s;
 }
 
@@ -89,11 +90,17 @@ void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
     EXPECT_EQ(a.endpoints[i].ready, b.endpoints[i].ready);
     EXPECT_EQ(a.endpoints[i].serving, b.endpoints[i].serving);
     EXPECT_EQ(a.endpoints[i].terminating, b.endpoints[i].terminating);
+    ASSERT_EQ(a.endpoints[i].ports.size(), b.endpoints[i].ports.size());
+    for (size_t j = 0; j < a.endpoints[i].ports.size(); ++j) {
+      EXPECT_EQ(a.endpoints[i].ports[j].name, b.endpoints[i].ports[j].name);
+      EXPECT_EQ(a.endpoints[i].ports[j].port, b.endpoints[i].ports[j].port);
+    }
   }
   EXPECT_EQ(a.client_ip_affinity, b.client_ip_affinity);
   EXPECT_EQ(a.affinity_timeout_s, b.affinity_timeout_s);
   EXPECT_EQ(a.external_traffic_policy, b.external_traffic_policy);
   EXPECT_EQ(a.internal_traffic_policy, b.internal_traffic_policy);
+  EXPECT_EQ(a.owner, b.owner);
 }
 
 TEST_F(ServiceStoreTest, CreatesAPrivateServicesDirectory) {
@@ -138,6 +145,24 @@ TEST_F(ServiceStoreTest, SaveLoadRoundTripsEveryField) {
   expect_same(loaded[0], other);  // default.web.json sorts before kube-system.dns.json
   expect_same(loaded[1], sample_service());
   EXPECT_FALSE(fs::exists(services_dir() + "/kube-system.dns.json.tmp"));
+}
+
+// Files written before endpoints had ports and Services owners: absent means none and "".
+TEST_F(ServiceStoreTest, FilesWithoutEndpointPortsOrOwnerStillLoad) {
+  ServiceStore store(state_dir());
+  fs::create_directories(services_dir());
+  write_file(store.file("default", "web"), R"({"version": 1, "namespace": "default",
+    "name": "web", "cluster_ip": "10.96.0.10",
+    "ports": [{"name": "http", "protocol": "tcp", "port": 80, "target_port": 8080,
+               "node_port": 0}],
+    "endpoints": [{"ip": "10.244.0.5", "ready": true, "serving": true, "terminating": false}],
+    "client_ip_affinity": false, "affinity_timeout_s": 10800,
+    "external_traffic_policy": "cluster", "internal_traffic_policy": "cluster"})");
+  const auto loaded = store.load_all();
+  ASSERT_EQ(loaded.size(), 1u);
+  ASSERT_EQ(loaded[0].endpoints.size(), 1u);
+  EXPECT_TRUE(loaded[0].endpoints[0].ports.empty());
+  EXPECT_EQ(loaded[0].owner, "");
 }
 
 TEST_F(ServiceStoreTest, SaveReplacesAndRemoveDeletes) {
@@ -230,6 +255,11 @@ TEST_F(ServiceStoreTest, DamagedFilesAreReportedByName) {
   expect_load_error(store, file, "is corrupt: ports[0].port is not a whole number in 0..65535");
   with("\"ready\": true", "\"ready\": \"yes\"");
   expect_load_error(store, file, "is corrupt: endpoints[0].ready is not true or false");
+  with("\"port\": 8054", "\"port\": -1");
+  expect_load_error(store, file,
+                    "is corrupt: endpoints[0].ports[1].port is not a whole number in 0..65535");
+  with("\"owner\": \"podvs-agent\"", "\"owner\": 7");
+  expect_load_error(store, file, "is corrupt: the top level.owner is not a string");
   with("\"internal_traffic_policy\": \"local\"", "\"internal_traffic_policy\": \"nearby\"");
   expect_load_error(store, file,
                     "is corrupt: internal_traffic_policy \"nearby\" is not cluster or local");

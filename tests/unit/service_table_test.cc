@@ -389,5 +389,37 @@ TEST_F(ServiceTableTest, FrontendFindsABackendByAddressAndPort) {
   EXPECT_EQ(x.find(be("10.244.0.10"), be16(8080)), nullptr);  // above every backend
 }
 
+// Endpoints with their own ports (a named targetPort resolved per pod): each frontend's backend is
+// (endpoint, that endpoint's port for this Service port), and its Maglev key includes the port.
+TEST_F(ServiceTableTest, EndpointsOwnPortsMakeTheirBackends) {
+  ServiceDef def = web({ready("10.244.0.5"), ready("10.244.0.6"), ready("10.244.0.7")});
+  def.endpoints[0].target_ports = {8081, 5301};  // one per Service port: tcp 80, udp 53
+  def.endpoints[1].target_ports = {9090, 5302};
+  // 10.244.0.7 gives none: every port's target_port.
+  const CompiledService& s = compile(def);
+  const auto index = ServiceIndex().with_service(s, nullptr);
+  const ServiceFrontend& http = *index->find(be(kClusterIp), be16(80), IPPROTO_TCP);
+  const ServiceFrontend& dns = *index->find(be(kClusterIp), be16(53), IPPROTO_UDP);
+  const ServiceFrontend& node = *index->find_node_port(be16(30080), IPPROTO_TCP);
+  for (const auto& [frontend, expected] : std::vector<
+           std::pair<const ServiceFrontend*, std::vector<std::pair<const char*, uint16_t>>>>{
+           {&http, {{"10.244.0.5", 8081}, {"10.244.0.6", 9090}, {"10.244.0.7", 8080}}},
+           {&node, {{"10.244.0.5", 8081}, {"10.244.0.6", 9090}, {"10.244.0.7", 8080}}},
+           {&dns, {{"10.244.0.5", 5301}, {"10.244.0.6", 5302}, {"10.244.0.7", 5353}}}}) {
+    ASSERT_EQ(frontend->backends.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(frontend->backends[i].ip, be(expected[i].first)) << i;
+      EXPECT_EQ(frontend->backends[i].port, be16(expected[i].second)) << expected[i].first;
+      const ServiceBackend* found = frontend->find(be(expected[i].first), be16(expected[i].second));
+      ASSERT_NE(found, nullptr) << expected[i].first;
+      EXPECT_TRUE(found->eligible);
+    }
+  }
+  // The Service port's target_port is not where an endpoint with its own port is found.
+  EXPECT_EQ(http.find(be("10.244.0.5"), be16(8080)), nullptr);
+  std::set<uint16_t> owners(http.maglev.begin(), http.maglev.end());
+  EXPECT_EQ(owners.size(), 3u);
+}
+
 }  // namespace
 }  // namespace podvs::test

@@ -56,7 +56,9 @@ SwitchState sample_state() {
   host.spec.kind = PortKind::host;
   host.ip = *parse_ipv4("10.244.0.1");
   state.pods = {tap, vhost, host};
-  state.nodes = {{"node-2", "10.244.2.0/24", "192.168.1.20", "02:00:00:00:00:02", "", "", ""}};
+  state.nodes = {
+      {"node-2", "10.244.2.0/24", "192.168.1.20", "02:00:00:00:00:02", "podvs-agent", "", "", ""},
+      {"node-3", "10.244.3.0/24", "192.168.1.30", "02:00:00:00:00:03", "", "", "", ""}};
   return state;
 }
 
@@ -68,6 +70,7 @@ void expect_same(const SwitchState& a, const SwitchState& b) {
     EXPECT_EQ(a.nodes[i].pod_cidr, b.nodes[i].pod_cidr);
     EXPECT_EQ(a.nodes[i].node_ip, b.nodes[i].node_ip);
     EXPECT_EQ(a.nodes[i].vtep_mac, b.nodes[i].vtep_mac);
+    EXPECT_EQ(a.nodes[i].owner, b.nodes[i].owner);
   }
   EXPECT_EQ(a.ipam_cursor, b.ipam_cursor);
   ASSERT_EQ(a.pods.size(), b.pods.size());
@@ -106,6 +109,22 @@ TEST_F(StateStoreTest, RoundTripsEveryField) {
   expect_same(*loaded, sample_state());
   EXPECT_NE(read_file(store.file()).find("\"vhost-user\""), std::string::npos);
   EXPECT_NE(read_file(store.file()).find("\"version\": 1"), std::string::npos);
+}
+
+// Files written before nodes had owners: absent means an operator's node.
+TEST_F(StateStoreTest, NodeWithoutOwnerLoadsAsAnOperators) {
+  StateStore store(dir());
+  write_file(store.file(), R"({"version": 1, "pod_cidr": "10.244.0.0/24",
+    "ipam_cursor": "10.244.0.0", "pods": [],
+    "nodes": [{"name": "n2", "pod_cidr": "10.244.2.0/24", "node_ip": "192.168.1.20",
+               "vtep_mac": "02:00:00:00:00:02"}]})");
+  const auto loaded = store.load();
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->nodes.size(), 1u);
+  EXPECT_EQ(loaded->nodes[0].name, "n2");
+  EXPECT_EQ(loaded->nodes[0].owner, "");
+  store.save(*loaded);
+  EXPECT_NE(read_file(store.file()).find(R"("owner": "")"), std::string::npos);
 }
 
 TEST_F(StateStoreTest, MissingFileLoadsAsNoState) {

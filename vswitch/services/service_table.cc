@@ -16,13 +16,15 @@ namespace {
 // Kubernetes' rule for new connections: ready endpoints; when none is ready, the ones still
 // serving while terminating (so a rolling update never drops to "no endpoints" while old pods
 // can still answer).
-std::vector<ServiceBackend> backends_of(const ServiceDef& def, const ServiceDef::Port& port,
+std::vector<ServiceBackend> backends_of(const ServiceDef& def, size_t port_index,
                                         const ServiceCompileParams& params, bool local_only) {
+  const ServiceDef::Port& port = def.ports[port_index];
   std::vector<ServiceBackend> all;
   for (const ServiceDef::Endpoint& e : def.endpoints) {
     ServiceBackend b;
     b.ip = e.ip;
-    b.port = rte_cpu_to_be_16(port.target_port);
+    b.port = rte_cpu_to_be_16(port_index < e.target_ports.size() ? e.target_ports[port_index]
+                                                                 : port.target_port);
     b.local = (e.ip & params.pod_mask) == params.pod_net;
     all.push_back(b);
   }
@@ -42,7 +44,7 @@ std::vector<ServiceBackend> backends_of(const ServiceDef& def, const ServiceDef:
 constexpr bool kClusterIpFrontend = false;
 constexpr bool kNodePortFrontend = true;
 
-std::unique_ptr<ServiceFrontend> make_frontend(const ServiceDef& def, const ServiceDef::Port& port,
+std::unique_ptr<ServiceFrontend> make_frontend(const ServiceDef& def, size_t port_index,
                                                const ServiceCompileParams& params, bool node_port,
                                                uint32_t affinity_id) {
   auto f = std::make_unique<ServiceFrontend>();
@@ -54,7 +56,7 @@ std::unique_ptr<ServiceFrontend> make_frontend(const ServiceDef& def, const Serv
   f->snat = node_port && !def.external_local;
   f->affinity = def.client_ip_affinity;
   f->affinity_timeout_tsc = uint64_t{def.affinity_timeout_s} * params.tsc_hz;
-  f->backends = backends_of(def, port, params, local_only);
+  f->backends = backends_of(def, port_index, params, local_only);
   std::vector<uint64_t> keys;
   std::vector<uint16_t> index_of_key;
   for (size_t i = 0; i < f->backends.size(); ++i)
@@ -80,7 +82,8 @@ const ServiceBackend* ServiceFrontend::find(rte_be32_t ip, rte_be16_t port) cons
 CompiledService::CompiledService(const ServiceDef& def, const ServiceCompileParams& params,
                                  const CompiledService* previous, uint32_t& next_id)
     : cluster_ip_(def.cluster_ip) {
-  for (const ServiceDef::Port& port : def.ports) {
+  for (size_t index = 0; index < def.ports.size(); ++index) {
+    const ServiceDef::Port& port = def.ports[index];
     const rte_be16_t be_port = rte_cpu_to_be_16(port.port);
     uint32_t id = 0;
     if (previous != nullptr)
@@ -88,16 +91,17 @@ CompiledService::CompiledService(const ServiceDef& def, const ServiceCompilePara
         if (e.ip == previous->cluster_ip_ && e.port == be_port && e.proto == port.proto)
           id = e.frontend->affinity_id;
     if (id == 0) id = next_id++;
-    entries_.push_back(Entry{.ip = def.cluster_ip,
-                             .port = be_port,
-                             .proto = port.proto,
-                             .frontend = make_frontend(def, port, params, kClusterIpFrontend, id)});
+    entries_.push_back(
+        Entry{.ip = def.cluster_ip,
+              .port = be_port,
+              .proto = port.proto,
+              .frontend = make_frontend(def, index, params, kClusterIpFrontend, id)});
     if (port.node_port != 0)
       entries_.push_back(
           Entry{.ip = 0,
                 .port = rte_cpu_to_be_16(port.node_port),
                 .proto = port.proto,
-                .frontend = make_frontend(def, port, params, kNodePortFrontend, id)});
+                .frontend = make_frontend(def, index, params, kNodePortFrontend, id)});
   }
 }
 

@@ -65,6 +65,9 @@ struct ServiceDef {
     bool ready = true;
     bool serving = true;
     bool terminating = false;
+    // This endpoint's port for each of `ports`, in their order (a named targetPort resolves per
+    // pod); empty: every port's target_port.
+    std::vector<uint16_t> target_ports{};
   };
   rte_be32_t cluster_ip = 0;
   std::vector<Port> ports;

@@ -43,8 +43,8 @@ void NodeController::on_synced() {
   std::set<std::string> present;
   for (const auto& node : podvsd_.list_nodes()) {
     present.insert(node.name);
-    const bool ours = added_this_run_.count(node.name) || known_.count(node.name);
-    if (ours && !programmed_.count(node.name)) {
+    // list_nodes() gives only the agent's own (owner kAgentOwner): an operator's stay.
+    if (!programmed_.count(node.name)) {
       PODVS_LOG(info, "node %s: in podvsd but not a remote node of the cluster: deleting",
                 node.name.c_str());
       podvsd_.del_node(node.name);
@@ -93,7 +93,6 @@ void NodeController::remote_node(const std::string& name, const nlohmann::json& 
   PODVS_LOG(info, "node %s: remote node %s via %s (VTEP %s)", name.c_str(),
             t.node->pod_cidr.c_str(), t.node->node_ip.c_str(), t.node->vtep_mac.c_str());
   programmed_[name] = *t.node;
-  added_this_run_.insert(name);
 }
 
 void NodeController::remove(const std::string& name) {

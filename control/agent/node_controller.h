@@ -6,8 +6,8 @@
 //   added, replaced when it changes, deleted with the Node. A Node that does not qualify is
 //   logged once (per distinct problem) and not programmed; if it was, it is removed.
 //
-// Which podvsd nodes are the agent's to remove: those it added in this run and those named like
-// a Node object. (A later podvsd marks its remote nodes with an owner; then that decides.)
+// Which podvsd nodes are the agent's to remove: those whose owner is the agent's (kAgentOwner),
+// whichever run of the agent added them; an operator's remote nodes are never touched.
 //
 // Called on the informer's thread only.
 #pragma once
@@ -43,8 +43,7 @@ class NodeController final : public InformerHandler {
   KubeClient* kube_;  // for the PATCH of our Node; null in tests that only program podvsd
   std::set<std::string> known_;                       // names of Node objects seen
   std::map<std::string, RemoteNodeSpec> programmed_;  // what podvsd was last given, by name
-  std::set<std::string> added_this_run_;
-  std::map<std::string, std::string> problems_;  // the problem last logged, by node
+  std::map<std::string, std::string> problems_;       // the problem last logged, by node
   std::string own_cidr_seen_;
   uint32_t our_vni_ = 0;
 };

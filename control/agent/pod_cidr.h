@@ -1,6 +1,5 @@
-// Handing this node's pod CIDR (from its Node object) to podvsd. The one place to change when
-// podvsd gains SetPodCidr: today podvsd's CIDR comes from its own --pod-cidr, so the agent can
-// only compare and say clearly when they differ.
+// Handing this node's pod CIDR (from its Node object, the cluster's node IPAM) to podvsd, so
+// nobody types a pod CIDR per node.
 #pragma once
 
 #include <string>
@@ -9,7 +8,8 @@
 
 namespace podvs::agent {
 
-// Returns true when podvsd already serves `pod_cidr`; logs an error naming both CIDRs when not.
+// Returns true when podvsd serves `pod_cidr` afterwards; logs podvsd's refusal (pods hold
+// addresses of another CIDR) when not.
 bool hand_pod_cidr_to_podvsd(Podvsd& podvsd, const std::string& node_name,
                              const std::string& pod_cidr);
 

@@ -24,17 +24,29 @@ class GrpcPodvsd final : public Podvsd {
     return from_proto(response.status());
   }
 
+  NodeStatus set_pod_cidr(const std::string& pod_cidr) override {
+    v1::SetPodCidrRequest request;
+    request.set_pod_cidr(pod_cidr);
+    v1::SetPodCidrResponse response;
+    call("SetPodCidr " + pod_cidr, &v1::Podvs::Stub::SetPodCidr, request, &response);
+    return from_proto(response.status());
+  }
+
   std::vector<RemoteNodeSpec> list_nodes() override {
+    v1::ListNodesRequest request;
+    request.set_owner(kAgentOwner);
     v1::ListNodesResponse response;
-    call("ListNodes", &v1::Podvs::Stub::ListNodes, v1::ListNodesRequest{}, &response);
+    call("ListNodes", &v1::Podvs::Stub::ListNodes, request, &response);
     std::vector<RemoteNodeSpec> nodes;
     for (const auto& node : response.nodes()) nodes.push_back(from_proto(node));
     return nodes;
   }
 
   RemoteNodeSpec add_node(const RemoteNodeSpec& node) override {
+    RemoteNodeSpec ours = node;
+    ours.owner = kAgentOwner;
     v1::AddNodeRequest request;
-    *request.mutable_node() = to_proto(node);
+    *request.mutable_node() = to_proto(ours);
     v1::AddNodeResponse response;
     call("AddNode " + node.name, &v1::Podvs::Stub::AddNode, request, &response);
     return from_proto(response.node());
@@ -43,6 +55,7 @@ class GrpcPodvsd final : public Podvsd {
   void del_node(const std::string& name) override {
     v1::DelNodeRequest request;
     request.set_name(name);
+    request.set_owner(kAgentOwner);
     v1::DelNodeResponse response;
     call("DelNode " + name, &v1::Podvs::Stub::DelNode, request, &response);
   }

@@ -17,14 +17,22 @@ struct PodvsdError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The owner podvs-agent writes on everything it programs in podvsd: podvsd lets only the same
+// owner replace or delete it, so the agent reconciles its own and never an operator's.
+inline constexpr const char* kAgentOwner = "podvs-agent";
+
 // What the controllers need from podvsd, as an interface so they can be tested without one.
 class Podvsd {
  public:
   virtual ~Podvsd() = default;
   virtual NodeStatus status() = 0;
+  // Replaces podvsd's pod CIDR (refused once pods exist); returns podvsd's status after it.
+  virtual NodeStatus set_pod_cidr(const std::string& pod_cidr) = 0;
+  // The agent's remote nodes only (owner kAgentOwner).
   virtual std::vector<RemoteNodeSpec> list_nodes() = 0;
-  // Adding a node whose name exists replaces it.
+  // Adds or replaces the agent's node of that name (its owner is set to kAgentOwner).
   virtual RemoteNodeSpec add_node(const RemoteNodeSpec& node) = 0;
+  // Deletes the agent's node of that name; never an operator's.
   virtual void del_node(const std::string& name) = 0;
 };
 

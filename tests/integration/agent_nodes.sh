@@ -55,11 +55,16 @@ flannel_node() {
 u1="u1$ID"
 make_underlay || exit 1
 add_uplink "$u1" || exit 1
-start_podvsd n1 --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" --node-ip "$UL.1/24" || exit 1
+# podvsd starts with a pod CIDR of its own: the agent hands it the Node's.
+start_podvsd n1 --pod-cidr 10.244.9.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" --node-ip "$UL.1/24" || exit 1
 vtep1=$(ctl "$n1_SOCK" --json status | json_get 'j["vtep_mac"].lower()')
 me="node-a-$ID"
 put nodes "{\"metadata\":{\"name\":\"$me\"},\"spec\":{\"podCIDR\":\"10.244.1.0/24\"}}"
 put nodes "$(flannel_node "node-b-$ID" 2 "$UL.2" 0a:00:00:00:00:02)"
+# An operator's remote node, added by hand: no reconcile of the agent may touch it.
+check "an operator's node added with podvsctl" \
+  ctl "$n1_SOCK" node add --name manual-$ID --pod-cidr 10.244.200.0/24 --node-ip "$UL.200" \
+  --vtep-mac 0a:00:00:00:00:c8
 
 # --- the agent, with a kubeconfig: CA inline, token from a file ---
 printf '%s\n' "$token" >"$WORK/token"
@@ -97,6 +102,8 @@ is_remote() { [ "$(remote "$1")" = "$2" ]; }
 announced() { [ "$(annotation "$me" public-ip)" = "$UL.1" ]; }
 
 check "the agent announced this node's VTEP" wait_for 15 announced
+pod_cidr() { [ "$(ctl "$n1_SOCK" --json status | json_get 'j["pod_cidr"]')" = 10.244.1.0/24 ]; }
+check "podvsd serves the pod CIDR of its Node (SetPodCidr)" wait_for 10 pod_cidr
 check_eq "backend-type" vxlan "$(annotation "$me" backend-type)"
 check_eq "backend-data: podvsd's VNI and VTEP MAC" "1 $vtep1" \
   "$(annotation "$me" backend-data | json_get '"%d %s" % (j["VNI"], j["VtepMAC"])')"
@@ -104,6 +111,7 @@ check "node-b is a remote node in podvsd via $UL.2" wait_for 10 is_remote "node-
 check_eq "node-b's pod CIDR and VTEP MAC" "10.244.2.0/24 0a:00:00:00:00:02" \
   "$(node_field "$n1_SOCK" "node-b-$ID" pod_cidr) $(node_field "$n1_SOCK" "node-b-$ID" vtep_mac | tr A-F a-f)"
 check_eq "this node is not a remote node of itself" none "$(remote "$me")"
+check_eq "node-b is the agent's (owner)" podvs-agent "$(node_field "$n1_SOCK" "node-b-$ID" owner)"
 
 put nodes "$(flannel_node "node-b-$ID" 2 "$UL.3" 0a:00:00:00:00:03)"
 check "node-b modified: podvsd follows to $UL.3" wait_for 10 is_remote "node-b-$ID" "$UL.3"
@@ -135,6 +143,7 @@ for mode in event http; do
   check "410 as $mode: watching again afterwards (node-c back)" wait_for 10 is_remote "node-c-$ID" "$UL.4"
 done
 check "the agent logged the 410 and the retries" grep -q "too old\|410" "$WORK/agent.log"
+check_eq "the operator's node survived every reconcile" "$UL.200" "$(remote "manual-$ID")"
 
 # Token rotation: the server accepts only a new token, the kubelet replaces the file; the
 # agent's next requests (after a cut) carry the new one.

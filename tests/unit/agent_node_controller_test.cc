@@ -12,7 +12,8 @@ namespace {
 
 struct FakePodvsd final : Podvsd {
   std::map<std::string, RemoteNodeSpec> nodes;
-  std::vector<std::string> calls;
+  std::vector<std::string> calls;      // node adds and deletes
+  std::vector<std::string> pod_cidrs;  // SetPodCidr calls
   NodeStatus status() override {
     NodeStatus s;
     s.pod_cidr = "10.244.1.0/24";
@@ -21,14 +22,22 @@ struct FakePodvsd final : Podvsd {
     s.vni = 1;
     return s;
   }
+  NodeStatus set_pod_cidr(const std::string& pod_cidr) override {
+    pod_cidrs.push_back(pod_cidr);
+    return status();
+  }
+  // As podvsd does for the agent's ListNodes: only the agent's own.
   std::vector<RemoteNodeSpec> list_nodes() override {
     std::vector<RemoteNodeSpec> out;
-    for (const auto& [name, n] : nodes) out.push_back(n);
+    for (const auto& [name, n] : nodes)
+      if (n.owner == kAgentOwner) out.push_back(n);
     return out;
   }
   RemoteNodeSpec add_node(const RemoteNodeSpec& node) override {
     calls.push_back("add " + node.name + " " + node.pod_cidr + " " + node.node_ip);
-    return nodes[node.name] = node;
+    RemoteNodeSpec ours = node;
+    ours.owner = kAgentOwner;
+    return nodes[node.name] = ours;
   }
   void del_node(const std::string& name) override {
     calls.push_back("del " + name);
@@ -61,6 +70,18 @@ TEST(NodeController, RemoteNodesFollowNodeObjects) {
   EXPECT_EQ(podvsd.nodes.count("n1"), 0u);
 }
 
+TEST(NodeController, ThisNodesPodCidrGoesToPodvsdOncePerChange) {
+  FakePodvsd podvsd;
+  NodeController c("n1", podvsd, nullptr);
+  c.on_add("n1", node("n1", 1));
+  c.on_update("n1", node("n1", 1), node("n1", 1));  // unchanged: not again
+  c.on_add("n2", node("n2", 2));                    // another node's CIDR is not ours
+  nlohmann::json moved = node("n1", 1);
+  moved["spec"]["podCIDR"] = "10.244.7.0/24";
+  c.on_update("n1", node("n1", 1), moved);
+  EXPECT_EQ(podvsd.pod_cidrs, (std::vector<std::string>{"10.244.1.0/24", "10.244.7.0/24"}));
+}
+
 TEST(NodeController, ANodeThatStopsQualifyingIsRemoved) {
   FakePodvsd podvsd;
   NodeController c("n1", podvsd, nullptr);
@@ -75,9 +96,11 @@ TEST(NodeController, ANodeThatStopsQualifyingIsRemoved) {
 
 TEST(NodeController, SyncMendsPodvsdsListButLeavesNodesThatAreNotOurs) {
   FakePodvsd podvsd;
-  podvsd.nodes["manual"] = {"manual", "10.9.0.0/24", "192.168.1.99", "0a:00:00:00:00:99", "", "",
-                            ""};
-  podvsd.nodes["n4"] = {"n4", "10.244.4.0/24", "192.168.1.14", "0a:00:00:00:00:04", "", "", ""};
+  // An operator's node, and one an earlier run of the agent added.
+  podvsd.nodes["manual"] = {
+      "manual", "10.9.0.0/24", "192.168.1.99", "0a:00:00:00:00:99", "", "", "", ""};
+  podvsd.nodes["n4"] = {
+      "n4", "10.244.4.0/24", "192.168.1.14", "0a:00:00:00:00:04", kAgentOwner, "", "", ""};
   NodeController c("n1", podvsd, nullptr);
   nlohmann::json unannotated = node("n4", 4);
   unannotated["metadata"].erase("annotations");

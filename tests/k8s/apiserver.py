@@ -138,19 +138,23 @@ def delete(resource, key):
         return obj
 
 
+def send_json(handler, code, body):
+    """Answers the request `handler` serves with `body` as JSON (both servers' replies)."""
+    data = json.dumps(body).encode()
+    handler.send_response(code)
+    handler.send_header('Content-Type', 'application/json')
+    handler.send_header('Content-Length', str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class ApiHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
 
     def log_message(self, *args):
         pass
 
-    def send_json(self, code, body):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    send_json = send_json
 
     def route(self):
         """(resource, group, name or None, query) for this request's path, or None."""
@@ -389,13 +393,7 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, code, body):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    reply = send_json
 
     def body(self):
         n = int(self.headers.get('Content-Length', '0'))

@@ -28,12 +28,14 @@
 #include "control/api/owner.h"
 #include "control/api/service_spec.h"
 #include "podvs.grpc.pb.h"
+#include "tests/unit/service_spec_compare.h"
 
 extern char** environ;
 
 namespace podvs::grpc_test {
 
 namespace fs = std::filesystem;
+using test::expect_same;
 
 class FakeControlPlane : public ControlPlane {
  public:
@@ -278,37 +280,6 @@ inline void expect_same(const WorkerStats& a, const WorkerStats& b) {
   EXPECT_EQ(a.flow_cache_hits, b.flow_cache_hits);
   EXPECT_EQ(a.flow_cache_misses, b.flow_cache_misses);
   EXPECT_EQ(a.rx_bursts, b.rx_bursts);
-}
-
-inline void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
-  EXPECT_EQ(a.ns, b.ns);
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.cluster_ip, b.cluster_ip);
-  ASSERT_EQ(a.ports.size(), b.ports.size());
-  for (size_t i = 0; i < a.ports.size(); ++i) {
-    EXPECT_EQ(a.ports[i].name, b.ports[i].name);
-    EXPECT_EQ(a.ports[i].protocol, b.ports[i].protocol);
-    EXPECT_EQ(a.ports[i].port, b.ports[i].port);
-    EXPECT_EQ(a.ports[i].target_port, b.ports[i].target_port);
-    EXPECT_EQ(a.ports[i].node_port, b.ports[i].node_port);
-  }
-  ASSERT_EQ(a.endpoints.size(), b.endpoints.size());
-  for (size_t i = 0; i < a.endpoints.size(); ++i) {
-    EXPECT_EQ(a.endpoints[i].ip, b.endpoints[i].ip);
-    EXPECT_EQ(a.endpoints[i].ready, b.endpoints[i].ready);
-    EXPECT_EQ(a.endpoints[i].serving, b.endpoints[i].serving);
-    EXPECT_EQ(a.endpoints[i].terminating, b.endpoints[i].terminating);
-    ASSERT_EQ(a.endpoints[i].ports.size(), b.endpoints[i].ports.size());
-    for (size_t j = 0; j < a.endpoints[i].ports.size(); ++j) {
-      EXPECT_EQ(a.endpoints[i].ports[j].name, b.endpoints[i].ports[j].name);
-      EXPECT_EQ(a.endpoints[i].ports[j].port, b.endpoints[i].ports[j].port);
-    }
-  }
-  EXPECT_EQ(a.client_ip_affinity, b.client_ip_affinity);
-  EXPECT_EQ(a.affinity_timeout_s, b.affinity_timeout_s);
-  EXPECT_EQ(a.external_traffic_policy, b.external_traffic_policy);
-  EXPECT_EQ(a.internal_traffic_policy, b.internal_traffic_policy);
-  EXPECT_EQ(a.owner, b.owner);
 }
 
 // Distinct non-default values in every field, so a dropped or swapped field shows.

@@ -26,8 +26,11 @@ packages=(
   libcurl4-openssl-dev libssl-dev openssl
   clang libclang-rt-14-dev
   containernetworking-plugins prometheus
-  iproute2 iputils-ping iperf3 ethtool tcpdump netcat-openbsd curl procps python3
+  iproute2 iputils-ping iperf3 ethtool tcpdump netcat-openbsd curl procps python3 python3-yaml
 )
+# kubectl parses deploy/'s manifests in the tests; Debian's kubernetes-client unless a kubectl
+# (from another source) is there already, whose file it would collide with.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 [ "$bench" = 1 ] && packages+=(openvswitch-switch-dpdk python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do

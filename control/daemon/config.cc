@@ -543,11 +543,15 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, std::ost
   std::string config_path;
   bool print_default_config = false;
   bool print_version = false;
+  bool check_config = false;
   app.add_option("--config", config_path, "YAML config file; flags given here override it")
       ->type_name("FILE");
   app.add_flag("--print-default-config", print_default_config,
                "Print the default config file (every key, with comments) and exit");
   app.add_flag("--version", print_version, "Print the version and exit");
+  // For deployment tooling: a ConfigMap can be checked by the parser that will read it.
+  app.add_flag("--check-config", check_config,
+               "Check the config file and flags as a start would, print the verdict and exit");
 
   const YAML::Node defaults = YAML::Load(kDefaultConfigYaml);
   std::array<std::string, kKeyCount> values;
@@ -595,6 +599,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, std::ost
     }
     fill_cpu_defaults(config);
     validate(config);
+    if (check_config) {
+      out << "podvsd: the configuration is valid\n";
+      return {std::nullopt, 0};
+    }
     return {std::move(config), std::nullopt};
   } catch (const ConfigError& e) {
     err << "podvsd: " << e.what() << "\n";

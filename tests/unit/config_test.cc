@@ -320,6 +320,7 @@ TEST(Config, HelpMentionsEveryFlagAndDefault) {
                            "--eal-args",
                            "--log-level",
                            "--print-default-config",
+                           "--check-config",
                            "--version"}) {
     EXPECT_TRUE(contains(r.out, flag)) << flag;
   }
@@ -334,6 +335,17 @@ TEST(Config, PrintDefaultConfigParsesBackToTheDefaults) {
   Config changed;
   changed.mtu = 1234;
   EXPECT_EQ(config_from_yaml(r.out, changed), Config{});
+}
+
+TEST(Config, CheckConfigGivesTheVerdictWithoutStarting) {
+  Outcome good = parse({"--check-config", "--mtu", "1400"});
+  EXPECT_EQ(good.parsed.exit_code, 0);
+  EXPECT_FALSE(good.parsed.config);
+  EXPECT_TRUE(contains(good.out, "valid")) << good.out;
+  Outcome bad = parse({"--check-config", "--mtu", "70000"});
+  EXPECT_EQ(bad.parsed.exit_code, 2);
+  EXPECT_FALSE(bad.parsed.config);
+  EXPECT_TRUE(contains(bad.err, "mtu")) << bad.err;
 }
 
 TEST(Config, VersionAndUsageErrors) {

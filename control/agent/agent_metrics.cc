@@ -139,11 +139,7 @@ void AgentMetrics::repaired(const std::string& controller, const std::string& wh
 }
 
 void AgentMetrics::programmed(std::chrono::steady_clock::duration latency) {
-  observe_programming_seconds(std::chrono::duration<double>(latency).count());
-}
-
-void AgentMetrics::observe_programming_seconds(double seconds) {
-  families_->programming.Observe(seconds);
+  families_->programming.Observe(std::chrono::duration<double>(latency).count());
 }
 
 void AgentMetrics::add_scraped(ScrapedFamily family) {

@@ -51,8 +51,6 @@ class AgentMetrics final : public AgentStats {
   void resynced(const std::string& controller) override;
   void repaired(const std::string& controller, const std::string& what) override;
   void programmed(std::chrono::steady_clock::duration latency) override;
-  // The histogram's observe() in seconds, for a latency measured from a trigger time.
-  void observe_programming_seconds(double seconds);
 
   void add_scraped(ScrapedFamily family);
 

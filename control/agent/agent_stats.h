@@ -51,7 +51,9 @@ class AgentStats {
   virtual void repaired(const std::string& /*controller*/, const std::string& /*what*/) {}
 
   // Network programming latency (kube-proxy's network_programming_duration_seconds): from a
-  // change's trigger time, or its event's arrival, to podvsd's reply.
+  // change's trigger time, or its event's arrival, to podvsd's reply. From a trigger time (an
+  // EndpointSlice's last-change-trigger-time), pass system_clock::now() - trigger: the
+  // durations convert.
   virtual void programmed(std::chrono::steady_clock::duration /*latency*/) {}
 };
 

@@ -4,11 +4,26 @@
 
 #include <stdexcept>
 
+#include "base/log.h"
+
 namespace podvs::agent {
 namespace {
 
 // Two threads: a scrape and a probe at once; nothing else comes here.
 constexpr const char* kThreads = "2";
+
+// CivetWeb's own error text (why a port cannot be opened, a request it could not read) comes
+// through its log callback. While the server starts, the constructing thread keeps it for the
+// error it throws; later ones are logged.
+thread_local std::string* g_start_error = nullptr;
+
+int civetweb_log(const mg_connection*, const char* message) {
+  if (g_start_error)
+    *g_start_error += (g_start_error->empty() ? "" : "; ") + std::string(message);
+  else
+    PODVS_LOG(warning, "metrics endpoint: %s", message);
+  return 1;  // handled: CivetWeb prints nothing itself
+}
 
 void reply(mg_connection* conn, int code, const char* reason, const char* content_type,
            const std::string& body) {
@@ -55,13 +70,19 @@ MetricsEndpoint::MetricsEndpoint(const std::string& listen, const AgentMetrics& 
                                  std::function<Health()> health)
     : handlers_(std::make_unique<Handlers>(
           Handlers{MetricsHandler(metrics), HealthHandler(std::move(health))})) {
+  CivetCallbacks callbacks;
+  callbacks.log_message = civetweb_log;
+  std::string why;
+  g_start_error = &why;
   try {
     server_ = std::make_unique<CivetServer>(
-        std::vector<std::string>{"listening_ports", listen, "num_threads", kThreads});
+        std::vector<std::string>{"listening_ports", listen, "num_threads", kThreads}, &callbacks);
   } catch (const CivetException& e) {
-    throw std::runtime_error("--metrics-listen " + listen + ": cannot listen there (" + e.what() +
-                             ")");
+    g_start_error = nullptr;
+    throw std::runtime_error("--metrics-listen " + listen +
+                             ": cannot listen there: " + (why.empty() ? e.what() : why));
   }
+  g_start_error = nullptr;
   server_->addHandler("/metrics", handlers_->metrics);
   server_->addHandler("/healthz", handlers_->health);
 }

@@ -93,7 +93,9 @@ TEST(AgentMetrics, ResyncsRepairsAndSkippedNodes) {
 TEST(AgentMetrics, ProgrammingLatencyFallsInItsBucket) {
   AgentMetrics m;
   m.programmed(std::chrono::milliseconds(3));
-  m.observe_programming_seconds(20);
+  // A latency from a trigger time, as the Service controller measures it.
+  const auto trigger = std::chrono::system_clock::now() - std::chrono::seconds(20);
+  m.programmed(std::chrono::system_clock::now() - trigger);
   const std::string text = m.scrape();
   const std::string h = "podvs_agent_network_programming_duration_seconds";
   EXPECT_TRUE(has_line(text, h + R"(_bucket{le="0.0025"} 0)")) << text;

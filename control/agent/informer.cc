@@ -25,13 +25,25 @@ std::string url_encoded(const std::string& value) {
 }
 
 Informer::Informer(KubeClient& client, std::string path, InformerHandler& handler,
-                   InformerOptions options)
-    : client_(client), path_(std::move(path)), cache_(path_, handler), options_(options) {}
+                   InformerOptions options, AgentStats& stats)
+    : client_(client),
+      path_(std::move(path)),
+      resource_(path_.substr(path_.find_last_of('/') + 1)),
+      cache_(path_, handler),
+      options_(options),
+      stats_(stats) {
+  stats_.synced(resource_, false);
+  stats_.objects(resource_, 0);
+}
 
 Informer::~Informer() { stop(); }
 
 void Informer::start() {
-  thread_ = std::thread([this] { run(); });
+  running_ = true;
+  thread_ = std::thread([this] {
+    run();
+    running_ = false;
+  });
 }
 
 void Informer::stop() {
@@ -69,11 +81,15 @@ void Informer::list() {
   if (version.empty())
     throw KubeError(200, "", "LIST " + path_ + ": the answer has no resourceVersion");
   cache_.replace(items, version);
+  stats_.listed(resource_, listed_once_);
+  stats_.objects(resource_, cache_.size());
+  stats_.synced(resource_, true);
+  listed_once_ = true;
   PODVS_LOG(info, "%s: listed %zu objects at resourceVersion %s", path_.c_str(), items.size(),
             version.c_str());
 }
 
-bool Informer::watch() {
+WatchEnd Informer::watch() {
   const std::string query =
       "watch=1&allowWatchBookmarks=true&resourceVersion=" + url_encoded(cache_.resource_version()) +
       "&timeoutSeconds=" + std::to_string(options_.watch_timeout.count());
@@ -88,6 +104,7 @@ bool Informer::watch() {
         if (end) return;
         switch (cache_.apply_line(line)) {
           case LineOutcome::applied:
+            stats_.objects(resource_, cache_.size());
             break;
           case LineOutcome::expired:
             expired = true;
@@ -102,8 +119,8 @@ bool Informer::watch() {
       stop,
       // The server ends the watch at timeoutSeconds; allow it a margin before giving up on it.
       options_.watch_timeout + std::chrono::seconds(30));
-  if (!error.empty()) throw KubeError(0, "", "WATCH " + path_ + ": ERROR event " + error);
-  return expired;
+  if (!error.empty()) return WatchEnd::error_event;
+  return expired ? WatchEnd::expired : WatchEnd::closed;
 }
 
 void Informer::run() {
@@ -115,6 +132,7 @@ void Informer::run() {
     return cache_.counters().events + cache_.counters().bookmarks != progress;
   };
   while (!stop_) {
+    bool watching = false;  // a failure now ends a watch (rather than a LIST)
     try {
       if (need_list) {
         list();
@@ -123,16 +141,25 @@ void Informer::run() {
       }
       if (stop_) break;
       progress = cache_.counters().events + cache_.counters().bookmarks;
-      if (watch()) {
+      watching = true;
+      const WatchEnd end = watch();
+      watching = false;
+      if (stop_) break;
+      stats_.watch_ended(resource_, end);
+      if (end == WatchEnd::expired) {
         PODVS_LOG(warning, "%s: resourceVersion %s is too old (410 Gone): relisting", path_.c_str(),
                   cache_.resource_version().c_str());
         need_list = true;
         continue;
       }
+      if (end == WatchEnd::error_event)
+        throw KubeError(0, "", "WATCH " + path_ + ": ERROR event " + cache_.last_error());
       // The server ended the watch at its timeout: resume at once from the last version.
       backoff.reset();
     } catch (const KubeError& e) {
       if (stop_) break;
+      if (watching)
+        stats_.watch_ended(resource_, e.http_status == 410 ? WatchEnd::expired : WatchEnd::broken);
       if (e.http_status == 410) {
         // A LIST with an expired continue token, or a WATCH refused outright.
         PODVS_LOG(warning, "%s: %s: relisting", path_.c_str(), e.what());
@@ -145,6 +172,7 @@ void Informer::run() {
                 static_cast<long long>(wait.count()));
       if (!pause(wait)) break;
     } catch (const std::exception& e) {  // a bad token file, say: keep trying
+      if (watching) stats_.watch_ended(resource_, WatchEnd::broken);
       const auto wait = backoff.next();
       PODVS_LOG(error, "%s: %s; retrying in %lld ms", path_.c_str(), e.what(),
                 static_cast<long long>(wait.count()));

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "control/agent/agent_stats.h"
 #include "control/agent/informer_cache.h"
 #include "control/agent/kube_client.h"
 
@@ -44,26 +45,34 @@ class Informer {
  public:
   // path: the collection, e.g. "/api/v1/nodes" or "/apis/discovery.k8s.io/v1/endpointslices".
   Informer(KubeClient& client, std::string path, InformerHandler& handler,
-           InformerOptions options = {});
+           InformerOptions options = {}, AgentStats& stats = AgentStats::none());
   ~Informer();
 
   void start();
   // Ends the running LIST or WATCH within about a second and joins the thread.
   void stop();
   const std::string& path() const { return path_; }
+  // The metrics' label for it: the collection's last path segment ("nodes").
+  const std::string& resource() const { return resource_; }
+  // Whether its thread is in its loop: false before start() and after it ended (for /healthz).
+  bool running() const { return running_; }
 
  private:
   void run();
   void list();
-  // Returns whether the watch asks for a relist (410).
-  bool watch();
+  // How the watch ended when it did not fail: closed, expired (410) or error_event.
+  WatchEnd watch();
   // Sleeps unless stopped first; returns false when stopped.
   bool pause(std::chrono::milliseconds wait);
 
   KubeClient& client_;
   std::string path_;
+  std::string resource_;
   InformerCache cache_;
   InformerOptions options_;
+  AgentStats& stats_;
+  bool listed_once_ = false;
+  std::atomic<bool> running_{false};
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -63,8 +63,8 @@ KubeError http_error(const std::string& what, long status, const std::string& bo
   return KubeError(static_cast<int>(status), reason, text);
 }
 
-KubeClient::KubeClient(ClusterConfig config, KubeTimeouts timeouts)
-    : config_(std::move(config)), timeouts_(timeouts) {
+KubeClient::KubeClient(ClusterConfig config, KubeTimeouts timeouts, AgentStats& stats)
+    : config_(std::move(config)), timeouts_(timeouts), stats_(stats) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (!config_.token_file.empty()) token_file_ = std::make_unique<TokenFile>(config_.token_file);
 }
@@ -152,6 +152,7 @@ std::string KubeClient::perform(Request& request) {
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &request.status);
   if (request.stop && request.stop->load()) return {};
   if (rc != CURLE_OK) {
+    stats_.api_error(0);
     const std::string detail = error_text[0] ? error_text : curl_easy_strerror(rc);
     // A stream that broke after a 2xx answer is an ordinary dropped watch, not a refusal.
     const bool dropped = request.on_line && request.status >= 200 && request.status < 300;
@@ -159,8 +160,10 @@ std::string KubeClient::perform(Request& request) {
         0, "",
         what + " to " + config_.server + ": " + (dropped ? "the stream broke: " : "") + detail);
   }
-  if (request.status < 200 || request.status >= 300)
+  if (request.status < 200 || request.status >= 300) {
+    stats_.api_error(static_cast<int>(request.status));
     throw http_error(what, request.status, request.response);
+  }
   // A clean end: whatever follows the last newline is a complete line too.
   if (request.on_line && !request.line_buffer.empty()) (*request.on_line)(request.line_buffer);
   return std::move(request.response);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "control/agent/agent_stats.h"
 #include "control/agent/cluster_config.h"
 
 namespace podvs::agent {
@@ -34,7 +35,9 @@ struct KubeTimeouts {
 
 class KubeClient {
  public:
-  explicit KubeClient(ClusterConfig config, KubeTimeouts timeouts = {});
+  // Every failed request is reported to `stats` (api_error) by its HTTP status.
+  explicit KubeClient(ClusterConfig config, KubeTimeouts timeouts = {},
+                      AgentStats& stats = AgentStats::none());
   ~KubeClient();
 
   // path_and_query starts with '/': "/api/v1/nodes?limit=500".
@@ -58,6 +61,7 @@ class KubeClient {
 
   ClusterConfig config_;
   KubeTimeouts timeouts_;
+  AgentStats& stats_;
   std::unique_ptr<TokenFile> token_file_;
 };
 

@@ -80,6 +80,7 @@ NodeTranslation remote_node_from(const nlohmann::json& node, uint32_t our_vni) {
   const auto cidr = node_pod_cidr(node);
   if (!cidr) {
     out.problem = "no IPv4 pod CIDR in spec.podCIDR or spec.podCIDRs";
+    out.reason = "no_pod_cidr";
     return out;
   }
   const auto type = annotation(node, kBackendType);
@@ -91,24 +92,31 @@ NodeTranslation remote_node_from(const nlohmann::json& node, uint32_t our_vni) {
                    : !data ? kBackendData
                            : kPublicIp) +
                   " is missing (neither podvs nor flannel announced this node's VTEP)";
+    out.reason = "no_annotations";
     return out;
   }
   if (*type != "vxlan") {
     out.problem = std::string("annotation ") + kBackendType + " is \"" + *type +
                   "\"; podvs speaks only vxlan";
+    out.reason = "not_vxlan";
     return out;
   }
   BackendData backend;
-  if (out.problem = parse_backend_data(*data, backend); !out.problem.empty()) return out;
+  if (out.problem = parse_backend_data(*data, backend); !out.problem.empty()) {
+    out.reason = "bad_backend_data";
+    return out;
+  }
   if (our_vni != 0 && backend.vni != 0 && backend.vni != our_vni) {
     out.problem = std::string("annotation ") + kBackendData + ": VNI " +
                   std::to_string(backend.vni) + " is not ours (" + std::to_string(our_vni) + ")";
+    out.reason = "other_vni";
     return out;
   }
   const auto address = parse_ipv4(*ip);
   if (!address || *address == 0 || (*address >> 28) >= 14) {
     out.problem =
         std::string("annotation ") + kPublicIp + " \"" + *ip + "\" is not a unicast IPv4 address";
+    out.reason = "bad_public_ip";
     return out;
   }
   RemoteNodeSpec spec;

@@ -28,6 +28,9 @@ std::optional<std::string> node_pod_cidr(const nlohmann::json& node);
 struct NodeTranslation {
   std::optional<RemoteNodeSpec> node;
   std::string problem;  // set when !node: a sentence naming the field
+  // set when !node: the metrics' label for the problem: no_pod_cidr, no_annotations, not_vxlan,
+  // bad_backend_data, other_vni or bad_public_ip
+  std::string reason;
 };
 NodeTranslation remote_node_from(const nlohmann::json& node, uint32_t our_vni);
 

@@ -1,5 +1,6 @@
 #include "control/agent/podvsd_client.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -10,13 +11,27 @@
 namespace podvs::agent {
 namespace {
 
+// gRPC waits up to 120 s between attempts to reach a server that went away; podvsd is on the
+// same machine and restarts in seconds, and the agent must mend it as soon as it is back.
+constexpr int kMaxReconnectBackoffMs = 1000;
+
+std::shared_ptr<grpc::Channel> podvsd_channel(const std::string& socket) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
+  return grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+}
+
 class GrpcPodvsd final : public Podvsd {
  public:
-  GrpcPodvsd(const std::string& socket, std::chrono::milliseconds call_timeout)
+  GrpcPodvsd(const std::string& socket, std::chrono::milliseconds call_timeout,
+             WhenPodvsdIsDown when_down, AgentStats& stats)
       : socket_(socket),
         call_timeout_(call_timeout),
-        stub_(v1::Podvs::NewStub(
-            grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
+        wait_for_ready_(when_down == WhenPodvsdIsDown::wait),
+        stats_(stats),
+        stub_(v1::Podvs::NewStub(podvsd_channel(socket))) {}
 
   NodeStatus status() override {
     v1::GetStatusResponse response;
@@ -61,30 +76,34 @@ class GrpcPodvsd final : public Podvsd {
   }
 
  private:
-  // Waits for a restarting podvsd up to the call timeout (wait_for_ready) instead of failing at
-  // once: the agent and podvsd start side by side.
+  // With WhenPodvsdIsDown::wait, waits for a restarting podvsd up to the call timeout
+  // (wait_for_ready) instead of failing at once: the agent and podvsd start side by side.
   template <typename Request, typename Response>
   void call(const std::string& what,
             grpc::Status (v1::Podvs::Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
             const Request& request, Response* response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + call_timeout_);
-    context.set_wait_for_ready(true);
+    context.set_wait_for_ready(wait_for_ready_);
     const grpc::Status status = (stub_.get()->*rpc)(&context, request, response);
+    stats_.podvsd_call(status.error_code());
     if (!status.ok())
       throw PodvsdError("podvsd at " + socket_ + ": " + what + ": " + status.error_message());
   }
 
   std::string socket_;
   std::chrono::milliseconds call_timeout_;
+  bool wait_for_ready_;
+  AgentStats& stats_;
   std::unique_ptr<v1::Podvs::Stub> stub_;
 };
 
 }  // namespace
 
 std::unique_ptr<Podvsd> connect_podvsd(const std::string& socket,
-                                       std::chrono::milliseconds call_timeout) {
-  return std::make_unique<GrpcPodvsd>(socket, call_timeout);
+                                       std::chrono::milliseconds call_timeout,
+                                       WhenPodvsdIsDown when_down, AgentStats& stats) {
+  return std::make_unique<GrpcPodvsd>(socket, call_timeout, when_down, stats);
 }
 
 }  // namespace podvs::agent

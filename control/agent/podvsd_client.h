@@ -1,6 +1,6 @@
 // podvs-agent's connection to podvsd's gRPC API on its unix socket: the few calls the
 // controllers make. Failures throw PodvsdError with podvsd's sentence; the controllers log them
-// and try again at the next event or relist.
+// and try again at the next event, relist or resync (resyncer.h).
 #pragma once
 
 #include <chrono>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "control/agent/agent_stats.h"
 #include "control/api/control_plane.h"
 
 namespace podvs::agent {
@@ -36,7 +37,15 @@ class Podvsd {
   virtual void del_node(const std::string& name) = 0;
 };
 
+// How a call meets a podvsd that is not there: the controllers wait for it up to the call
+// timeout (it restarts, or starts beside the agent); the resyncer's probe fails at once, since
+// noticing that podvsd went away is its job.
+enum class WhenPodvsdIsDown { wait, fail };
+
+// Every call's outcome is reported to `stats` (podvsd_call).
 std::unique_ptr<Podvsd> connect_podvsd(const std::string& socket,
-                                       std::chrono::milliseconds call_timeout);
+                                       std::chrono::milliseconds call_timeout,
+                                       WhenPodvsdIsDown when_down = WhenPodvsdIsDown::wait,
+                                       AgentStats& stats = AgentStats::none());
 
 }  // namespace podvs::agent

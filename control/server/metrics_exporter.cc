@@ -11,6 +11,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "control/api/grpc_code_name.h"
+
 namespace podvs {
 
 using prometheus::ClientMetric;
@@ -143,32 +145,6 @@ class MetricsCollector : public prometheus::Collectable {
 
   ControlPlane& control_;
 };
-
-namespace {
-
-// gRPC status codes by number, as grpc::StatusCode spells them.
-const char* grpc_code_name(int code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  return code >= 0 && code < 17 ? kNames[code] : "UNKNOWN";
-}
-
-}  // namespace
 
 MetricsExporter::MetricsExporter(ControlPlane& control, const std::string& listen)
     : collector_(std::make_shared<MetricsCollector>(control)),

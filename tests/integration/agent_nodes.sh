@@ -9,47 +9,15 @@
 # control/agent/rbac.json, stops cleanly on SIGTERM, and authenticates with a client certificate.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/overlay_lib.sh"
-AGENT=${PODVS_AGENT:-$BUILD/podvs-agent}
-APISERVER="$TOP/tests/k8s/apiserver.py"
+source "$(dirname "$0")/agent_lib.sh"
 
 # --- the API server: a CA, a server certificate for 127.0.0.1, a token ---
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pki=$WORK/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=podvs-test-ca" \
-  -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null || exit 1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
-  -out "$pki/server.csr" 2>/dev/null || exit 1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/san.ext"
-openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-  -days 1 -extfile "$pki/san.ext" -out "$pki/server.crt" 2>/dev/null || exit 1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=system:node:podvs-test" -keyout "$pki/client.key" \
-  -out "$pki/client.csr" 2>/dev/null || exit 1
-openssl x509 -req -in "$pki/client.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-  -days 1 -out "$pki/client.crt" 2>/dev/null || exit 1
-token="tok-$ID-$RANDOM"
-api_port=$(free_port) ctl_port=$(free_port)
-python3 "$APISERVER" --port "$api_port" --control-port "$ctl_port" --cert "$pki/server.crt" \
-  --key "$pki/server.key" --token "$token" --client-ca "$pki/ca.crt" >"$WORK/apiserver.log" 2>&1 &
-PIDS+=("$!")
-C="http://127.0.0.1:$ctl_port"
-for _ in $(seq 50); do curl -sf "$C/watches" >/dev/null && break; sleep 0.1; done
-API="https://127.0.0.1:$api_port"
+start_apiserver || exit 1
 code() { curl -s -o /dev/null -w '%{http_code}' --cacert "$pki/ca.crt" "$@"; }
 check_eq "API server: 401 without a token" 401 "$(code "$API/api/v1/nodes")"
 check_eq "API server: 403 with a wrong token" 403 "$(code -H "Authorization: Bearer nope" "$API/api/v1/nodes")"
 check_eq "API server: 200 with the token over TLS verified by the test CA" 200 \
   "$(code -H "Authorization: Bearer $token" "$API/api/v1/nodes?limit=1")"
-
-put() { curl -sf -X PUT --data-binary "$2" "$C/objects/$1" >/dev/null; }
-get_node() { curl -sf "$C/objects/nodes/$1"; }
-del_node() { curl -sf -X DELETE "$C/objects/nodes/$1" >/dev/null; }
-post() { curl -sf -X POST ${2:+--data-binary "$2"} "$C/$1" >/dev/null; }
-# flannel_node NAME N IP MAC: a Node owning 10.244.N.0/24 with flannel's vxlan annotations.
-flannel_node() {
-  printf '{"metadata":{"name":"%s","labels":{"kubernetes.io/os":"linux"},"annotations":{"flannel.alpha.coreos.com/backend-type":"vxlan","flannel.alpha.coreos.com/backend-data":"{\\"VNI\\":1,\\"VtepMAC\\":\\"%s\\"}","flannel.alpha.coreos.com/public-ip":"%s"}},"spec":{"podCIDR":"10.244.%s.0/24","podCIDRs":["10.244.%s.0/24"]},"status":{"addresses":[{"type":"InternalIP","address":"%s"}]}}' \
-    "$1" "$4" "$3" "$2" "$2" "$3"
-}
 
 # --- podvsd with an uplink, and this node's Node ---
 u1="u1$ID"
@@ -67,35 +35,13 @@ check "an operator's node added with podvsctl" \
   --vtep-mac 0a:00:00:00:00:c8
 
 # --- the agent, with a kubeconfig: CA inline, token from a file ---
-printf '%s\n' "$token" >"$WORK/token"
-cat >"$WORK/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-current-context: test
-contexts:
-- name: test
-  context: {cluster: test, user: agent}
-clusters:
-- name: test
-  cluster:
-    server: $API
-    certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
-users:
-- name: agent
-  user:
-    tokenFile: $WORK/token
-KC
+write_kubeconfig "$WORK/kubeconfig"
+# No metrics endpoint here (it_agent_resync tests it): --metrics-listen "" turns it off.
 "$AGENT" --kubeconfig "$WORK/kubeconfig" --node-name "$me" --socket "$n1_SOCK" --watch-timeout 4 --page-size 1 \
-  >"$WORK/agent.log" 2>&1 &
+  --metrics-listen "" >"$WORK/agent.log" 2>&1 &
 agent_pid=$!
 PIDS+=("$agent_pid")
 
-# wait_for SECONDS COMMAND...: the command succeeds within SECONDS.
-wait_for() {
-  local end=$((SECONDS + $1)); shift
-  while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  "$@"
-}
 annotation() { get_node "$1" | json_get "j['metadata'].get('annotations', {}).get('flannel.alpha.coreos.com/$2', '')"; }
 remote() { node_field "$n1_SOCK" "$1" node_ip; }  # a remote node's IP in podvsd, or "none"
 is_remote() { [ "$(remote "$1")" = "$2" ]; }
@@ -216,7 +162,7 @@ users:
 - {name: node, user: {client-certificate: pki/client.crt, client-key: pki/client.key}}
 KC
 "$AGENT" --kubeconfig "$WORK/kubeconfig-cert" --node-name "$me" --socket "$n1_SOCK" \
-  >"$WORK/agent-cert.log" 2>&1 &
+  --metrics-listen "" >"$WORK/agent-cert.log" 2>&1 &
 cert_pid=$!
 PIDS+=("$cert_pid")
 cert_listed() {

@@ -22,6 +22,7 @@ struct FakePodvsd final : Podvsd {
     s.vni = 1;
     return s;
   }
+  uint64_t report_agent(const AgentReport&) override { return 1; }
   NodeStatus set_pod_cidr(const std::string& pod_cidr) override {
     pod_cidrs.push_back(pod_cidr);
     return status();

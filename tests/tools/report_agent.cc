@@ -31,8 +31,7 @@ int main(int argc, char** argv) {
     report.nodes = static_cast<uint32_t>(std::stoul(argv[5]));
     std::printf("reported %016llx\n",
                 static_cast<unsigned long long>(podvsd->report_agent(report)));
-    std::printf("status %016llx\n",
-                static_cast<unsigned long long>(podvsd->status().instance_id));
+    std::printf("status %016llx\n", static_cast<unsigned long long>(podvsd->status().instance_id));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "report_agent: %s\n", e.what());
     return 1;

@@ -125,6 +125,15 @@ bool outside_client(rte_be32_t dst, const ForwardingTable& table) {
          (plain.next == NextStage::local && plain.out_port == table.host_port());
 }
 
+// Whether a connection's original tuple addresses a frontend that clients outside the cluster
+// use: a NodePort on the node IP, or an external IP.
+bool reached_from_outside(const ConnTuple& original, const ForwardingTable& table) {
+  if (original.dst_ip == table.overlay().node_ip) return true;
+  if (!table.services().has_external_ips()) return false;
+  const ServiceFrontend* f = frontend_of(original, table);
+  return f != nullptr && f->external;
+}
+
 // Where a packet of the connection goes once translated. Routed as if from nowhere in particular:
 // a NodePort connection arriving on the uplink may go on to a backend on another node.
 ForwardAction route_translated(const ConnEntry& e, ConnDir dir, const ForwardingTable& table) {
@@ -134,12 +143,10 @@ ForwardAction route_translated(const ConnEntry& e, ConnDir dir, const Forwarding
     // A client outside the cluster that came through the uplink to a NodePort or an external IP
     // is answered that way, whatever the plain route to its address says (the host port, when
     // masquerade is off or skips it).
-    if (dir == ConnDir::reply && outside_client(dst, table)) {
-      const ConnTuple& original = e.tuple(ConnDir::original);
-      const ServiceFrontend* f = frontend_of(original, table);
-      if (original.dst_ip == overlay.node_ip || (f != nullptr && f->external))
-        return to_underlay_gateway(table);
-    }
+    // Cheapest tests first: this runs for every reply packet of every Service connection.
+    if (dir == ConnDir::reply && reached_from_outside(e.tuple(ConnDir::original), table) &&
+        outside_client(dst, table))
+      return to_underlay_gateway(table);
     // An endpoint on this node's own address (a host-network pod) is the node's stack.
     if (dst == overlay.node_ip) return table.route(table.host_ip(), kNoPort);
   }

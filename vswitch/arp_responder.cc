@@ -5,8 +5,11 @@
 namespace podvs {
 namespace {
 
+// The node resolves each pod on the host port (its route to the pod CIDR is on-link), and the
+// pods' gateway, its next hop to the service CIDR (one neighbour entry for every ClusterIP).
 bool answers_for(rte_be32_t target, uint16_t in_port, const ForwardingTable& table) {
-  if (in_port == table.host_port()) return table.in_pod_cidr(target) && target != table.host_ip();
+  if (in_port == table.host_port())
+    return (table.in_pod_cidr(target) && target != table.host_ip()) || target == table.gateway_ip();
   return target == table.gateway_ip();
 }
 

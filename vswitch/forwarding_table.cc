@@ -79,7 +79,16 @@ uint16_t ForwardingTable::find_remote(rte_be32_t ip) const {
 
 ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
   ForwardAction action;
-  if (in_pod_cidr(dst) && dst != host_ip_) {
+  if (dst == host_ip_) {
+    // The node itself, even inside cluster_cidr (which otherwise means "a pod nobody owns").
+    if (host_port_ != kNoPort && in_port != host_port_) {
+      action.next = NextStage::local;
+      action.out_port = host_port_;
+      action.dst_mac = ports_[host_port_].mac;
+    }
+    return action;
+  }
+  if (in_pod_cidr(dst)) {
     const uint16_t port = find_pod_port(dst);
     if (port != kNoPort) {
       action.next = NextStage::local;

@@ -39,6 +39,16 @@ class GrpcPodvsd final : public Podvsd {
     return from_proto(response.status());
   }
 
+  uint64_t report_agent(const AgentReport& report) override {
+    AgentReport ours = report;
+    ours.name = kAgentOwner;
+    v1::ReportAgentRequest request;
+    *request.mutable_report() = to_proto(ours);
+    v1::ReportAgentResponse response;
+    call("ReportAgent", &v1::Podvs::Stub::ReportAgent, request, &response);
+    return response.instance_id();
+  }
+
   NodeStatus set_pod_cidr(const std::string& pod_cidr) override {
     v1::SetPodCidrRequest request;
     request.set_pod_cidr(pod_cidr);

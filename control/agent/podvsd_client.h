@@ -26,7 +26,13 @@ inline constexpr const char* kAgentOwner = "podvs-agent";
 class Podvsd {
  public:
   virtual ~Podvsd() = default;
+  // Its instance_id changes when podvsd restarts: then reconcile everything (podvsd may have lost
+  // what it had not yet saved).
   virtual NodeStatus status() = 0;
+  // Tells podvsd how the agent is doing (shown by `podvsctl status`; call it every few seconds,
+  // podvsd calls an agent stale after 30 s without a report). The name is set to kAgentOwner.
+  // Returns podvsd's instance_id, as status() does, so a restart is noticed on every report.
+  virtual uint64_t report_agent(const AgentReport& report) = 0;
   // Replaces podvsd's pod CIDR (refused once pods exist); returns podvsd's status after it.
   virtual NodeStatus set_pod_cidr(const std::string& pod_cidr) = 0;
   // The agent's remote nodes only (owner kAgentOwner).

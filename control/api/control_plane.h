@@ -128,6 +128,24 @@ struct SwitchStats {
   uint64_t tsc_hz = 0;
 };
 
+// What a controller beside podvsd (podvs-agent) says about itself with ReportAgent, periodically;
+// podvsd keeps the last report of each name in memory only (a restarted podvsd knows no agent until
+// it reports again).
+struct AgentReport {
+  std::string name;     // the controller's owner name (e.g. "podvs-agent"): a DNS-1123 label
+  std::string version;  // at most 64 characters
+  int64_t pid = 0;
+  bool synced = false;           // its informers have listed everything at least once
+  int64_t last_sync_unix_s = 0;  // when it last finished a full sync (relist/reconcile); 0: never
+  uint32_t services = 0;         // Services it programs now
+  uint32_t nodes = 0;            // remote nodes it programs now
+};
+
+struct AgentSeen {
+  AgentReport report;
+  double report_age_s = 0;  // since podvsd received the last report
+};
+
 // What a client needs to know about the node before asking for anything (CNI STATUS).
 struct NodeStatus {
   std::string version;
@@ -141,6 +159,10 @@ struct NodeStatus {
   std::string node_ip, vtep_mac;  // the overlay: empty without an uplink
   uint32_t vxlan_port = 0, vni = 0, uplink_mtu = 0;
   std::string uplink, uplink_offload;
+  // Random per start of podvsd: a controller that sees it change knows podvsd restarted (and may
+  // have lost what was programmed after its last save), and reconciles.
+  uint64_t instance_id = 0;
+  std::vector<AgentSeen> agents;  // the controllers that reported (ReportAgent), by name
 };
 
 // A remote node of the overlay. The last three fields are podvsd's answer, ignored in requests.
@@ -205,6 +227,9 @@ struct ServiceSpec {
   std::string ns;          // Kubernetes namespace (DNS-1123 label)
   std::string name;        // DNS-1123 label
   std::string cluster_ip;  // dotted quad
+  // spec.externalIPs and status.loadBalancer.ingress[].ip: served on the same ports as the
+  // ClusterIP, with the external traffic policy (as NodePorts are).
+  std::vector<std::string> external_ips{};
   std::vector<ServicePort> ports;
   std::vector<ServiceEndpoint> endpoints;
   bool client_ip_affinity = false;
@@ -254,6 +279,10 @@ class ControlPlane {
   // Sorted by ns/name; with an owner, only that owner's Services.
   virtual Result<std::vector<ServiceSpec>> list_services(
       const std::optional<std::string>& owner) = 0;
+  // A controller's report about itself (AgentReport): kept in memory with the time it arrived and
+  // shown in status(); returns podvsd's instance_id. invalid_argument for a bad name or version,
+  // resource_exhausted beyond 16 names.
+  virtual Result<uint64_t> report_agent(const AgentReport& report) = 0;
 };
 
 }  // namespace podvs

@@ -292,7 +292,31 @@ v1::NodeStatus to_proto(const NodeStatus& status) {
   out.set_uplink_mtu(status.uplink_mtu);
   out.set_uplink(status.uplink);
   out.set_uplink_offload(status.uplink_offload);
+  out.set_instance_id(status.instance_id);
+  for (const AgentSeen& agent : status.agents) {
+    v1::AgentSeen* seen = out.add_agents();
+    *seen->mutable_report() = to_proto(agent.report);
+    seen->set_report_age_s(agent.report_age_s);
+  }
   return out;
+}
+
+v1::AgentReport to_proto(const AgentReport& report) {
+  v1::AgentReport out;
+  out.set_name(report.name);
+  out.set_version(report.version);
+  out.set_pid(report.pid);
+  out.set_synced(report.synced);
+  out.set_last_sync_unix_s(report.last_sync_unix_s);
+  out.set_services(report.services);
+  out.set_nodes(report.nodes);
+  return out;
+}
+
+AgentReport from_proto(const v1::AgentReport& report) {
+  return AgentReport{report.name(),   report.version(),          report.pid(),
+                     report.synced(), report.last_sync_unix_s(), report.services(),
+                     report.nodes()};
 }
 
 v1::RemoteNode to_proto(const RemoteNodeSpec& node) {
@@ -318,6 +342,7 @@ v1::Service to_proto(const ServiceSpec& service) {
   out.set_namespace_(service.ns);
   out.set_name(service.name);
   out.set_cluster_ip(service.cluster_ip);
+  for (const std::string& ip : service.external_ips) out.add_external_ips(ip);
   for (const ServicePort& p : service.ports) {
     v1::ServicePort* port = out.add_ports();
     port->set_name(p.name);
@@ -356,6 +381,7 @@ Result<ServiceSpec> from_proto(const v1::Service& service) {
   out.ns = service.namespace_();
   out.name = service.name();
   out.cluster_ip = service.cluster_ip();
+  out.external_ips.assign(service.external_ips().begin(), service.external_ips().end());
   for (int i = 0; i < service.ports_size(); ++i) {
     auto port = from_proto(service.ports(i), where + " ports[" + std::to_string(i) + "]");
     if (!port.is_ok()) return pass_error<ServiceSpec>(port);
@@ -408,13 +434,37 @@ RecentDrop from_proto(const v1::RecentDrop& drop) {
                     drop.reason(),       drop.length(), drop.headers()};
 }
 
+namespace {
+
+std::vector<AgentSeen> agents_from_proto(const v1::NodeStatus& status) {
+  std::vector<AgentSeen> out;
+  for (const auto& seen : status.agents())
+    out.push_back({podvs::from_proto(seen.report()), seen.report_age_s()});
+  return out;
+}
+
+}  // namespace
+
 NodeStatus from_proto(const v1::NodeStatus& status) {
-  return NodeStatus{status.version(),        status.pod_cidr(),      status.gateway_ip(),
-                    status.host_ip(),        status.mtu(),           status.addresses_total(),
-                    status.addresses_used(), status.ports_used(),    status.ports_max(),
-                    status.workers(),        status.node_ip(),       status.vtep_mac(),
-                    status.vxlan_port(),     status.vni(),           status.uplink_mtu(),
-                    status.uplink(),         status.uplink_offload()};
+  return NodeStatus{status.version(),
+                    status.pod_cidr(),
+                    status.gateway_ip(),
+                    status.host_ip(),
+                    status.mtu(),
+                    status.addresses_total(),
+                    status.addresses_used(),
+                    status.ports_used(),
+                    status.ports_max(),
+                    status.workers(),
+                    status.node_ip(),
+                    status.vtep_mac(),
+                    status.vxlan_port(),
+                    status.vni(),
+                    status.uplink_mtu(),
+                    status.uplink(),
+                    status.uplink_offload(),
+                    status.instance_id(),
+                    agents_from_proto(status)};
 }
 
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats) {

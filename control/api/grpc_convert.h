@@ -22,6 +22,8 @@ v1::NodeStatus to_proto(const NodeStatus& status);
 v1::RecentDrop to_proto(const RecentDrop& drop);
 v1::RemoteNode to_proto(const RemoteNodeSpec& node);
 v1::Service to_proto(const ServiceSpec& service);
+v1::AgentReport to_proto(const AgentReport& report);
+AgentReport from_proto(const v1::AgentReport& report);
 
 // proto3 enums are open: a peer built from a newer podvs.proto may send a kind this build does not
 // know, so these fail with invalid_argument naming the field and the value. An empty ifname becomes

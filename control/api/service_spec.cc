@@ -110,6 +110,27 @@ std::string validate_endpoints(const ServiceSpec& spec) {
   return {};
 }
 
+// Unicast, each once, not the ClusterIP: a packet to it must mean this Service and no other
+// frontend of it.
+std::string validate_external_ips(const ServiceSpec& spec) {
+  if (spec.external_ips.size() > kMaxExternalIps)
+    return "it has " + std::to_string(spec.external_ips.size()) + " external IPs; at most " +
+           std::to_string(kMaxExternalIps) + " are allowed";
+  std::map<Ipv4, size_t> seen;
+  for (size_t i = 0; i < spec.external_ips.size(); ++i) {
+    const std::string field = "external_ips[" + std::to_string(i) + "]";
+    const std::string& ip = spec.external_ips[i];
+    if (auto error = unicast_error(field, ip); !error.empty()) return error;
+    if (parse_ipv4(ip) == parse_ipv4(spec.cluster_ip))
+      return field + " " + ip +
+             " is the service's own cluster_ip; an external IP is another address";
+    if (auto [it, added] = seen.emplace(*parse_ipv4(ip), i); !added)
+      return "external_ips[" + std::to_string(it->second) + "] and " + field + " are both " + ip +
+             "; list each external IP once";
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string service_key(const std::string& ns, const std::string& name) { return ns + "/" + name; }
@@ -146,6 +167,7 @@ std::string validate_service(const ServiceSpec& spec) {
   if (auto error = label_error("service namespace", spec.ns); !error.empty()) return error;
   if (auto error = label_error("service name", spec.name); !error.empty()) return error;
   std::string error = unicast_error("cluster_ip", spec.cluster_ip);
+  if (error.empty()) error = validate_external_ips(spec);
   if (error.empty()) error = validate_ports(spec);
   if (error.empty()) error = validate_endpoints(spec);
   if (error.empty() &&

@@ -18,6 +18,9 @@ namespace podvs {
 constexpr size_t kMaxEndpointsPerService = 4096;
 // Kubernetes itself allows any number; 100 covers every real Service and bounds a request.
 constexpr size_t kMaxPortsPerService = 100;
+// externalIPs plus load-balancer ingress IPs of one Service: real Services have one or two; the
+// bound keeps a request's frontends (addresses times ports) small.
+constexpr size_t kMaxExternalIps = 16;
 // Kubernetes' limit for sessionAffinityConfig.clientIP.timeoutSeconds (one day).
 constexpr uint32_t kMaxAffinityTimeoutS = 86400;
 

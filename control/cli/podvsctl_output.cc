@@ -69,7 +69,38 @@ void print_drop_table(std::ostream& out, const std::vector<DropCount>& drops) {
   print_table(out, {"REASON", "PACKETS"}, rows);
 }
 
+// An agent reports every few seconds; one silent for longer than this has stopped or lost podvsd.
+constexpr double kAgentConnectedS = 30;
+
+std::string utc_time(int64_t unix_s) {
+  const std::time_t t = unix_s;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string hex64(uint64_t value) {
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
 }  // namespace
+
+std::string agent_summary(const AgentSeen& agent) {
+  const AgentReport& r = agent.report;
+  const auto age = std::to_string(static_cast<int64_t>(agent.report_age_s));
+  std::string text = agent.report_age_s <= kAgentConnectedS ? "connected (report " + age + "s ago)"
+                                                            : "stale (report " + age + "s ago)";
+  text += r.synced ? ", synced" : ", not synced";
+  text += r.last_sync_unix_s > 0 ? ", last sync " + utc_time(r.last_sync_unix_s) : ", never synced";
+  text += ", " + std::to_string(r.services) + " services, " + std::to_string(r.nodes) +
+          " nodes, pid " + std::to_string(r.pid);
+  if (!r.version.empty()) text += ", version " + r.version;
+  return text;
+}
 
 void to_json(nlohmann::json& j, const PodSpec& spec) {
   j = {{"id", spec.id},
@@ -161,7 +192,11 @@ void print_status(std::ostream& out, const NodeStatus& status) {
                                             std::to_string(status.addresses_total)},
                          {"ports:", std::to_string(status.ports_used) + " used of " +
                                         std::to_string(status.ports_max) + " (DPDK build limit)"},
-                         {"workers:", std::to_string(status.workers)}});
+                         {"workers:", std::to_string(status.workers)},
+                         {"instance:", hex64(status.instance_id)}});
+  if (status.agents.empty()) out << "agent: none\n";
+  for (const AgentSeen& agent : status.agents)
+    out << "agent " << agent.report.name << ": " << agent_summary(agent) << '\n';
   if (status.node_ip.empty()) return;
   print_key_values(out, {{"underlay address:", status.node_ip},
                          {"uplink:", status.uplink + " (mtu " + std::to_string(status.uplink_mtu) +
@@ -357,7 +392,22 @@ void to_json(nlohmann::json& j, const NodeStatus& status) {
        {"vni", status.vni},
        {"uplink_mtu", status.uplink_mtu},
        {"uplink", status.uplink},
-       {"uplink_offload", status.uplink_offload}};
+       {"uplink_offload", status.uplink_offload},
+       {"instance_id", status.instance_id},
+       {"agents", status.agents}};
+}
+
+void to_json(nlohmann::json& j, const AgentSeen& agent) {
+  const AgentReport& r = agent.report;
+  j = {{"name", r.name},
+       {"version", r.version},
+       {"pid", r.pid},
+       {"synced", r.synced},
+       {"last_sync_unix_s", r.last_sync_unix_s},
+       {"services", r.services},
+       {"nodes", r.nodes},
+       {"report_age_s", agent.report_age_s},
+       {"connected", agent.report_age_s <= kAgentConnectedS}};
 }
 
 void to_json(nlohmann::json& j, const RemoteNodeSpec& node) {
@@ -403,6 +453,7 @@ void to_json(nlohmann::json& j, const ServiceSpec& service) {
   j = {{"namespace", service.ns},
        {"name", service.name},
        {"cluster_ip", service.cluster_ip},
+       {"external_ips", service.external_ips},
        {"ports", ports},
        {"endpoints", endpoints},
        {"client_ip_affinity", service.client_ip_affinity},
@@ -420,16 +471,18 @@ void print_service_table(std::ostream& out, const std::vector<ServiceSpec>& serv
       ports += (ports.empty() ? "" : ",") + format_service_port(p);
     size_t ready = 0;
     for (const ServiceEndpoint& e : s.endpoints) ready += e.ready ? 1 : 0;
+    std::string external;
+    for (const std::string& ip : s.external_ips) external += (external.empty() ? "" : ",") + ip;
     rows.push_back(
-        {service_key(s.ns, s.name), s.cluster_ip, ports,
+        {service_key(s.ns, s.name), s.cluster_ip, or_dash(external), ports,
          std::to_string(ready) + " ready of " + std::to_string(s.endpoints.size()),
          s.client_ip_affinity ? "client-ip:" + std::to_string(s.affinity_timeout_s) : "-",
          traffic_policy_name(s.external_traffic_policy),
          traffic_policy_name(s.internal_traffic_policy), or_dash(s.owner)});
   }
   print_table(out,
-              {"SERVICE", "CLUSTER_IP", "PORTS", "ENDPOINTS", "AFFINITY", "EXTERNAL_POLICY",
-               "INTERNAL_POLICY", "OWNER"},
+              {"SERVICE", "CLUSTER_IP", "EXTERNAL_IPS", "PORTS", "ENDPOINTS", "AFFINITY",
+               "EXTERNAL_POLICY", "INTERNAL_POLICY", "OWNER"},
               rows);
 }
 

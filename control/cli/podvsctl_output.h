@@ -19,6 +19,9 @@ void to_json(nlohmann::json& j, const PortStats& port);
 void to_json(nlohmann::json& j, const WorkerStats& worker);
 void to_json(nlohmann::json& j, const SwitchStats& stats);
 void to_json(nlohmann::json& j, const NodeStatus& status);
+void to_json(nlohmann::json& j, const AgentSeen& agent);
+// "connected (report 3s ago), synced, last sync 2026-12-02T08:00:01Z, ..." (stale after 30 s).
+std::string agent_summary(const AgentSeen& agent);
 void to_json(nlohmann::json& j, const RemoteNodeSpec& node);
 void to_json(nlohmann::json& j, const RecentDrop& drop);
 void to_json(nlohmann::json& j, const ServiceSpec& service);

@@ -65,6 +65,11 @@ Result<std::vector<EndpointPort>> parse_endpoint_ports(const std::string& text,
 void add_service_options(CLI::App& app, ServiceArgs& args) {
   app.add_option("service", args.ref, "NS/NAME of the Service")->required();
   app.add_option("--cluster-ip", args.cluster_ip, "The Service's virtual IP")->required();
+  app.add_option("--external-ip", args.external_ips,
+                 "An external or load-balancer IP served like the ClusterIP (repeat the option "
+                 "for more)")
+      ->type_name("IP")
+      ->allow_extra_args(false);
   app.add_option("--port", args.ports,
                  "[NAME=]tcp|udp:PORT[:TARGET[:NODEPORT]] (TARGET defaults to PORT; repeat the "
                  "option for more ports)")
@@ -180,6 +185,7 @@ Result<ServiceSpec> service_from_args(const ServiceArgs& args) {
   spec.ns = ref.value->first;
   spec.name = ref.value->second;
   spec.cluster_ip = args.cluster_ip;
+  spec.external_ips = args.external_ips;
   for (const std::string& text : args.ports) {
     auto port = parse_service_port(text);
     if (!port.is_ok()) return invalid<ServiceSpec>(port.error.message);

@@ -1,7 +1,7 @@
 // The arguments of `podvsctl service add`, shared by the command line and the lines of
 // `podvsctl service load FILE`, so both accept exactly the same syntax:
 //
-//   NS/NAME --cluster-ip IP --port [NAME=]tcp|udp:PORT[:TARGET[:NODEPORT]]...
+//   NS/NAME --cluster-ip IP [--external-ip IP]... --port [NAME=]tcp|udp:PORT[:TARGET[:NODEPORT]]...
 //           [--endpoint IP[:COND][@[NAME=]PORT,...]]... [--affinity client-ip[:TIMEOUT_S]]
 //           [--external-traffic-policy cluster|local] [--internal-traffic-policy cluster|local]
 //           [--owner OWNER]
@@ -25,6 +25,7 @@ namespace podvs {
 struct ServiceArgs {
   std::string ref;  // NS/NAME
   std::string cluster_ip;
+  std::vector<std::string> external_ips;
   std::vector<std::string> ports;
   std::vector<std::string> endpoints;
   std::string affinity;  // "" (none) or client-ip[:TIMEOUT_S]

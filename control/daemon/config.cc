@@ -62,6 +62,10 @@ no_huge: false
 eal_args: []
 # error, warning, info or debug.
 log_level: info
+# The cluster's Service network (Kubernetes' --service-cluster-ip-range), e.g. 10.96.0.0/12: podvsd
+# routes it to the host port so the node's own stack (kubelet, host-network pods) reaches
+# ClusterIPs without kube-proxy, and every ClusterIP must lie in it. "" = no route, any ClusterIP.
+service_cidr: ""
 
 # The VXLAN overlay between nodes: off while neither uplink_interface nor uplink_device is set.
 # The cluster's pod network (all nodes' pod CIDRs), e.g. 10.244.0.0/16: an address in it that no
@@ -226,6 +230,14 @@ void set_cluster_cidr(Config& config, const YAML::Node& node) {
   config.cluster_cidr = probe.pod_cidr;
 }
 
+void set_service_cidr(Config& config, const YAML::Node& node) {
+  config.service_cidr.reset();
+  if (node.IsNull() || scalar(node).empty()) return;
+  Config probe;
+  set_pod_cidr(probe, node);  // same syntax and the same precise errors
+  config.service_cidr = probe.pod_cidr;
+}
+
 void set_no_masquerade(Config& config, const YAML::Node& node) {
   config.no_masquerade_cidrs.clear();
   for (const std::string& text : items(node, ',')) {
@@ -306,6 +318,9 @@ constexpr Key kKeys[] = {
      "Extra DPDK EAL arguments, one string split on spaces (write --eal-args='--a --b')",
      set_eal_args, false, "none"},
     {"log_level", "LEVEL", "error, warning, info or debug", set_string<&Config::log_level>},
+    {"service_cidr", "CIDR",
+     "The cluster's Service network, routed to the host port, e.g. 10.96.0.0/12", set_service_cidr,
+     false, "none"},
     {"cluster_cidr", "CIDR", "The cluster's pod network, e.g. 10.244.0.0/16", set_cluster_cidr,
      false, "none"},
     {"uplink_interface", "IFNAME", "Kernel interface used as the uplink (net_af_packet)",
@@ -499,10 +514,33 @@ void validate_pod_cidr(const Config& config) {
   if (config.overlay_enabled() && cidr.contains(config.node_ip))
     throw ConfigError("node_ip " + ipv4_str(config.node_ip) + " lies inside pod_cidr " +
                       cidr.str() + "; the underlay needs its own addresses");
+  if (config.service_cidr &&
+      (config.service_cidr->contains(cidr.network) || cidr.contains(config.service_cidr->network)))
+    throw ConfigError("pod_cidr " + cidr.str() + " overlaps service_cidr " +
+                      config.service_cidr->str() + "; Services and pods need separate networks");
+}
+
+void validate_service_cidr(const Config& config) {
+  if (!config.service_cidr) return;
+  const Ipv4Prefix& cidr = *config.service_cidr;
+  // The pod CIDR's bounds: a shorter prefix would route a large part of the Internet into podvs.
+  if (cidr.length < kShortestPodPrefix || cidr.length > kLongestPodPrefix)
+    throw ConfigError("service_cidr " + cidr.str() + " is not supported; use /8 to /30");
+  if (cidr.contains(config.gateway_ip))
+    throw ConfigError("gateway_ip " + ipv4_str(config.gateway_ip) + " lies inside service_cidr " +
+                      cidr.str());
+  if (config.cluster_cidr &&
+      (config.cluster_cidr->contains(cidr.network) || cidr.contains(config.cluster_cidr->network)))
+    throw ConfigError("service_cidr " + cidr.str() + " overlaps cluster_cidr " +
+                      config.cluster_cidr->str() + "; Services and pods need separate networks");
+  if (config.overlay_enabled() && cidr.contains(config.node_ip))
+    throw ConfigError("node_ip " + ipv4_str(config.node_ip) + " lies inside service_cidr " +
+                      cidr.str());
 }
 
 void validate(const Config& config) {
   validate_pod_cidr(config);
+  validate_service_cidr(config);
   validate_cpus(config);
   if (config.socket.empty() || config.socket.size() >= kUnixPathMax)
     throw ConfigError("socket path " + quoted(config.socket) + " is " +

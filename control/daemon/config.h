@@ -35,6 +35,8 @@ struct Config {
   bool no_huge = false;       // run DPDK without hugepages (tests, tiny machines)
   std::vector<std::string> eal_args;  // extra EAL arguments appended verbatim
   std::string log_level = "info";     // error|warning|info|debug
+  // Kubernetes' Service network: routed to the host port; every ClusterIP lies in it. none: off.
+  std::optional<Ipv4Prefix> service_cidr;
 
   // The VXLAN overlay (off while neither uplink_interface nor uplink_device is set).
   std::optional<Ipv4Prefix> cluster_cidr;  // every node's pod CIDR lies in it; none: unknown
@@ -101,9 +103,13 @@ void fill_cpu_defaults(Config& config);
 Ipv4Prefix parse_pod_cidr(const std::string& text);
 
 // Throws ConfigError when `config.pod_cidr` does not fit the rest of `config`: prefix length out of
-// /8../30, holding gateway_ip or (with an uplink) node_ip, outside cluster_cidr. Part of validate;
+// /8../30, holding gateway_ip or (with an uplink) node_ip, outside cluster_cidr, overlapping
+// service_cidr. Part of validate;
 // also how podvsd judges a pod CIDR set over the API or found in its saved state.
 void validate_pod_cidr(const Config& config);
+// service_cidr, when set: /8../30, clear of gateway_ip, cluster_cidr and (with an uplink) node_ip.
+// Part of validate.
+void validate_service_cidr(const Config& config);
 
 // Throws ConfigError for the first value out of range. Expects fill_cpu_defaults to have run.
 void validate(const Config& config);

@@ -47,18 +47,31 @@ void configure_pod_interface(const PodInterfaceConfig& c) {
     nl.set_link(lo, {.name = std::nullopt, .mac = std::nullopt, .mtu = std::nullopt, .up = true});
 }
 
-void configure_host_interface(const std::string& ifname, Ipv4 host_ip, const MacAddr& mac,
-                              uint32_t mtu, const Ipv4Prefix& pod_cidr) {
+void configure_host_interface(const HostInterfaceConfig& c) {
   Netlink nl;
-  const int ifindex = require_link(nl, ifname);
-  disable_ipv6(ifname);
-  nl.set_link(ifindex, {.name = std::nullopt, .mac = mac, .mtu = mtu, .up = true});
-  nl.add_address(ifindex, host_ip, 32);
-  nl.add_route({.dst = pod_cidr,
+  const int ifindex = require_link(nl, c.ifname);
+  disable_ipv6(c.ifname);
+  nl.set_link(ifindex, {.name = std::nullopt, .mac = c.mac, .mtu = c.mtu, .up = true});
+  nl.add_address(ifindex, c.host_ip, 32);
+  nl.add_route({.dst = c.pod_cidr,
                 .oif = ifindex,
                 .gateway = std::nullopt,
-                .src = host_ip,
+                .src = c.host_ip,
                 .scope_link = true});
+  if (!c.service_cidr) return;
+  // Via one next hop rather than on-link: the kernel then keeps one neighbour entry for every
+  // ClusterIP instead of one each (its neighbour table is bounded, gc_thresh3 = 1024 by default).
+  // The gateway's own route also carries replies to connections the switch gave that source.
+  nl.add_route({.dst = Ipv4Prefix{c.gateway_ip, 32},
+                .oif = ifindex,
+                .gateway = std::nullopt,
+                .src = c.host_ip,
+                .scope_link = true});
+  nl.add_route({.dst = *c.service_cidr,
+                .oif = ifindex,
+                .gateway = c.gateway_ip,
+                .src = c.host_ip,
+                .scope_link = false});
 }
 
 void unconfigure_host_interface(const std::string& ifname, Ipv4 host_ip, const Ipv4Prefix& pod_cidr,

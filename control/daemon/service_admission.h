@@ -1,7 +1,8 @@
 // What a Service must satisfy on this node beyond its own validity (validate_service): its
-// ClusterIP and NodePorts used by no other Service, its ClusterIP none of the node's own
-// addresses, replacing it only by its owner, and the node's capacity. Keeps the index of who serves
-// which frontend so that a check costs O(ports of the Service), not O(all Services).
+// ClusterIP, external IP ports and NodePorts used by no other Service, its ClusterIP and external
+// IPs none of the node's own addresses (and the ClusterIP inside service_cidr when one is set),
+// replacing it only by its owner, and the node's capacity. Keeps the index of who serves which
+// frontend so that a check costs O(ports of the Service), not O(all Services).
 //
 // Thread safety: none. The control thread owns it, next to the Services it indexes.
 #pragma once
@@ -28,6 +29,8 @@ struct ServiceNode {
   Ipv4 node_ip = 0;                // the underlay address; 0 without an overlay
   Ipv4Prefix pod_cidr;
   std::optional<Ipv4Prefix> cluster_cidr;
+  // Set: the node routes it to podvs (service_cidr), and every ClusterIP must lie in it.
+  std::optional<Ipv4Prefix> service_cidr;
 };
 
 class ServiceAdmission {
@@ -58,9 +61,10 @@ class ServiceAdmission {
 
  private:
   ServiceNode node_;
-  // Who serves each frontend: (ClusterIP, protocol, port), and (0, protocol, node port) for
-  // NodePorts (0.0.0.0 is never a ClusterIP).
+  // Who serves each frontend: (ClusterIP or external IP, protocol, port), and (0, protocol, node
+  // port) for NodePorts (0.0.0.0 is never a ClusterIP).
   std::map<std::tuple<Ipv4, ServiceProto, uint16_t>, std::string> frontends_;
+  std::map<Ipv4, std::string> cluster_ips_;  // whose ClusterIP each is
   size_t endpoints_ = 0;
 };
 

@@ -52,6 +52,7 @@ json encode(const ServiceSpec& spec) {
           {"namespace", spec.ns},
           {"name", spec.name},
           {"cluster_ip", spec.cluster_ip},
+          {"external_ips", spec.external_ips},
           {"ports", std::move(ports)},
           {"endpoints", std::move(endpoints)},
           {"client_ip_affinity", spec.client_ip_affinity},
@@ -75,6 +76,7 @@ class Decoder {
     spec.ns = d_.string(root, "namespace", "the top level");
     spec.name = d_.string(root, "name", "the top level");
     spec.cluster_ip = d_.string(root, "cluster_ip", "the top level");
+    spec.external_ips = external_ips(root);
     const json& ports = d_.array(root, "ports", "the top level");
     for (size_t i = 0; i < ports.size(); ++i) {
       const std::string where = "ports[" + std::to_string(i) + "]";
@@ -105,6 +107,19 @@ class Decoder {
   }
 
  private:
+  // Added after version 1 was first written: absent means none.
+  std::vector<std::string> external_ips(const json& root) const {
+    std::vector<std::string> ips;
+    if (!root.contains("external_ips")) return ips;
+    const json& list = d_.array(root, "external_ips", "the top level");
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string())
+        fail("external_ips[" + std::to_string(i) + "] is not a string such as \"203.0.113.10\"");
+      ips.push_back(list[i].get<std::string>());
+    }
+    return ips;
+  }
+
   // Added after version 1 was first written: absent means none (every port's target_port).
   std::vector<EndpointPort> endpoint_ports(const json& endpoint, const std::string& where) const {
     std::vector<EndpointPort> ports;

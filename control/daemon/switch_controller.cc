@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 
 #include <filesystem>
+#include <random>
 #include <regex>
 #include <stdexcept>
 
@@ -45,6 +46,11 @@ SwitchController::SwitchController(const Config& config)
       ipam_(config.pod_cidr, {host_address(config.pod_cidr)}),
       store_(config.state_dir) {
   for (auto& lock : tx_locks_) rte_spinlock_init(&lock);
+  // Two 32-bit draws: random_device yields unsigned int. Never 0, which a client reads as "not
+  // known yet".
+  std::random_device random;
+  do instance_id_ = (uint64_t{random()} << 32) | random();
+  while (instance_id_ == 0);
 }
 
 SwitchController::~SwitchController() {
@@ -99,8 +105,7 @@ void SwitchController::start() {
   }
 
   host_port_ = ports_->create_tap("net_tap_" + config_.host_port, config_.host_port);
-  configure_host_interface(config_.host_port, host_ip_, host_mac_, config_.pod_mtu(),
-                           config_.pod_cidr);
+  configure_host_interface(host_interface(host_ip_, config_.pod_cidr));
   reset_port_counters(host_port_->port_id);
   if (saved) restore_pods(*saved);
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
@@ -430,6 +435,12 @@ Result<PodInfo> SwitchController::get_pod(const std::string& id) {
   return on_control_thread<PodInfo>([this, id] { return do_get_pod(id); });
 }
 
+HostInterfaceConfig SwitchController::host_interface(Ipv4 host_ip, const Ipv4Prefix& cidr) const {
+  return {config_.host_port,   host_ip, MacAddr::from_ipv4(host_ip),
+          config_.pod_mtu(),   cidr,    config_.gateway_ip,
+          config_.service_cidr};
+}
+
 NodeStatus SwitchController::node_status() const {
   NodeStatus s;
   s.version = PODVS_VERSION;
@@ -443,7 +454,17 @@ NodeStatus SwitchController::node_status() const {
   s.ports_max = RTE_MAX_ETHPORTS;
   s.workers = static_cast<uint32_t>(workers_.size());
   fill_overlay_status(s);
+  s.instance_id = instance_id_;
+  s.agents = agents_.seen(AgentRegistry::Clock::now());
   return s;
+}
+
+Result<uint64_t> SwitchController::report_agent(const AgentReport& report) {
+  return on_control_thread<uint64_t>([this, report] {
+    const Result<Empty> kept = agents_.report(report, AgentRegistry::Clock::now());
+    if (!kept.is_ok()) return Result<uint64_t>::fail(kept.error.code, kept.error.message);
+    return Result<uint64_t>::ok(instance_id_);
+  });
 }
 
 Result<NodeStatus> SwitchController::status() {

@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "control/api/control_plane.h"
+#include "control/daemon/agent_registry.h"
 #include "control/daemon/config.h"
 #include "control/daemon/control_queue.h"
 #include "control/daemon/ipam.h"
+#include "control/daemon/pod_interface.h"
 #include "control/daemon/port_manager.h"
 #include "control/daemon/service_admission.h"
 #include "control/daemon/service_store.h"
@@ -65,6 +67,7 @@ class SwitchController : public ControlPlane {
   Result<Empty> del_service(const std::string& ns, const std::string& name,
                             const std::optional<std::string>& owner) override;
   Result<std::vector<ServiceSpec>> list_services(const std::optional<std::string>& owner) override;
+  Result<uint64_t> report_agent(const AgentReport& report) override;
 
  private:
   struct Pod {
@@ -108,6 +111,8 @@ class SwitchController : public ControlPlane {
   // Makes `cidr` the pod CIDR of everything built from it in memory: IPAM, the host IP and MAC,
   // Service admission. Not the kernel, the tables or the saved state.
   void use_pod_cidr(const Ipv4Prefix& cidr);
+  // The host port's kernel set-up for the node address `host_ip` in `cidr`.
+  HostInterfaceConfig host_interface(Ipv4 host_ip, const Ipv4Prefix& cidr) const;
   void persist() const;
   std::string try_persist();  // "" or why the state was not saved (then retried on the next DEL)
   static void remove_socket_dir(const PodRecord& record);
@@ -211,6 +216,10 @@ class SwitchController : public ControlPlane {
   std::map<std::string, std::unique_ptr<CompiledService>> compiled_services_;
   std::shared_ptr<const ServiceIndex> service_index_ = std::make_shared<ServiceIndex>();
   uint32_t next_affinity_id_ = 1;
+
+  // Random per start (NodeStatus::instance_id): controllers tell a restarted podvsd by it.
+  uint64_t instance_id_ = 0;
+  AgentRegistry agents_;
 };
 
 bool valid_pod_id(const std::string& id);

@@ -75,20 +75,19 @@ Result<NodeStatus> SwitchController::do_set_pod_cidr(const std::string& text) {
   // The kernel first, the only step that may fail half-way: the new address and route join the
   // old ones, which go only once everything else has followed.
   const Ipv4 old_host = host_ip_;
-  const MacAddr old_mac = host_mac_;
   const Ipv4 new_host = host_address(cidr);  // the same as old_host when the network stays
   const std::string& port = config_.host_port;
   const auto restore_host_port = [&] {
     try {
       unconfigure_host_interface(port, new_host, cidr, old_host);
-      configure_host_interface(port, old_host, old_mac, config_.pod_mtu(), old);
+      configure_host_interface(host_interface(old_host, old));
     } catch (const std::exception& undo) {
       PODVS_LOG(error, "host port %s not restored for pod CIDR %s: %s", port.c_str(),
                 old.str().c_str(), undo.what());
     }
   };
   try {
-    configure_host_interface(port, new_host, MacAddr::from_ipv4(new_host), config_.pod_mtu(), cidr);
+    configure_host_interface(host_interface(new_host, cidr));
   } catch (const std::exception& e) {
     restore_host_port();
     return R::fail(ErrorCode::internal, "cannot give host port " + port + " the address " +

@@ -17,6 +17,7 @@ rte_be32_t be_ipv4(const std::string& text) {
 ServiceDef service_def(const ServiceSpec& spec) {
   ServiceDef def;
   def.cluster_ip = be_ipv4(spec.cluster_ip);
+  for (const std::string& ip : spec.external_ips) def.external_ips.push_back(be_ipv4(ip));
   for (const ServicePort& p : spec.ports)
     def.ports.push_back(
         {static_cast<uint8_t>(p.protocol == ServiceProto::tcp ? IPPROTO_TCP : IPPROTO_UDP), p.port,

@@ -19,8 +19,9 @@ ServiceNode SwitchController::service_node() const {
                   std::to_string(config_.worker_cpus.size()) + " workers with conntrack_entries " +
                   std::to_string(config_.conntrack_entries) +
                   " (replies are not yet handed between workers)";
-  return {unavailable,       config_.maglev_table_size, config_.gateway_ip, host_ip_,
-          config_.host_port, config_.node_ip,           config_.pod_cidr,   config_.cluster_cidr};
+  return {unavailable,      config_.maglev_table_size, config_.gateway_ip,
+          host_ip_,         config_.host_port,         config_.node_ip,
+          config_.pod_cidr, config_.cluster_cidr,      config_.service_cidr};
 }
 
 Result<ServiceSpec> SwitchController::do_add_service(const ServiceSpec& spec, bool save) {

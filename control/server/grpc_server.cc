@@ -233,6 +233,14 @@ class GrpcServer::Service final : public v1::Podvs::Service {
     });
   }
 
+  grpc::Status ReportAgent(grpc::ServerContext*, const v1::ReportAgentRequest* request,
+                           v1::ReportAgentResponse* response) override {
+    return guarded("ReportAgent", [&] {
+      return reply(control_.report_agent(from_proto(request->report())),
+                   [&](uint64_t instance_id) { response->set_instance_id(instance_id); });
+    });
+  }
+
   grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                          v1::GetStatusResponse* response) override {
     return guarded("GetStatus", [&] {

@@ -111,6 +111,17 @@ class MetricsCollector : public prometheus::Collectable {
           node.value->ports_max);
     f.add("podvs_info", "podvsd build and node facts (value 1).", MetricType::Gauge,
           {{"version", node.value->version}, {"pod_cidr", node.value->pod_cidr}}, 1);
+    for (const AgentSeen& agent : node.value->agents) {
+      const std::string& name = agent.report.name;
+      f.add("podvs_agent_report_age_seconds",
+            "Seconds since the agent (podvs-agent) last reported to podvsd (ReportAgent).",
+            MetricType::Gauge, {{"agent", name}}, agent.report_age_s);
+      f.add("podvs_agent_synced", "Whether the agent's informers have synced (1) or not (0).",
+            MetricType::Gauge, {{"agent", name}}, agent.report.synced ? 1 : 0);
+      f.add("podvs_agent_last_sync_timestamp_seconds",
+            "Unix time of the agent's last full sync (0: never).", MetricType::Gauge,
+            {{"agent", name}}, static_cast<double>(agent.report.last_sync_unix_s));
+    }
     f.add("podvs_mbufs_in_use", "Packet buffers currently allocated.", MetricType::Gauge, {},
           static_cast<double>(stats.value->mbufs_in_use));
     f.add("podvs_mbufs", "Packet buffers in the pool.", MetricType::Gauge, {},

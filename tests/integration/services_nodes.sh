@@ -4,7 +4,8 @@
 # only; n2 needs none. A pod on n1 reaches a ClusterIP whose endpoint is a pod on n2 and that pod
 # sees the client's own address; the outside host reaches n1's node IP:NodePort: with
 # externalTrafficPolicy Cluster and the endpoint on n2 the backend sees n1's host IP (the reply
-# must come back through n1), with Local only n1's endpoint is used and it sees the outside host.
+# must come back through n1), with Local only n1's endpoint is used and it sees the outside host;
+# external IPs routed to n1 by the gateway behave the same way.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/overlay_lib.sh"
 source "$(dirname "$0")/services_lib.sh"
@@ -118,6 +119,24 @@ for _ in range(20):
 print(' '.join('%s=%d' % kv for kv in sorted(names.items())))" 2>&1)
 check_eq "NodePort Local: 20 more connections from outside all reach a2, which sees $OUTSIDE" \
   "a2 $OUTSIDE=20" "$many"
+
+# --- External IPs from outside: the gateway routes them to n1's node IP, as a load balancer or a
+# router in front of the cluster would. Local: only a2 on n1, which sees the outside host;
+# Cluster: b1 on n2, which sees n1's host IP (its reply must come back through n1).
+EXT_L=198.51.100.10 EXT_C=198.51.100.11
+ip -n "$gw" route add $EXT_L/32 via "$UL.1" && ip -n "$gw" route add $EXT_C/32 via "$UL.1"
+check "n1: service add default/ext-local (external IP $EXT_L, tcp 80->8081, endpoints a2 and b1, Local)" \
+  svc_add "$n1_SOCK" "default/ext-local-$ID" --cluster-ip 10.96.1.13 --external-ip $EXT_L \
+  --port tcp:80:8081 --endpoint "$ip_a2" --endpoint "$ip_b1" --external-traffic-policy local
+check "n1: service add default/ext-cluster (external IP $EXT_C, tcp 80->8080, endpoint b1 on n2)" \
+  svc_add "$n1_SOCK" "default/ext-cluster-$ID" --cluster-ip 10.96.1.14 --external-ip $EXT_C \
+  --port tcp:80:8080 --endpoint "$ip_b1"
+answer=$(in_ns "$gw" ask $EXT_L 80 --src $OUTSIDE)
+check_eq "External IP Local: the outside host reaches $EXT_L:80, served by a2, which sees it" \
+  "a2 8081 $OUTSIDE" "$answer"
+answer=$(in_ns "$gw" ask $EXT_C 80 --src $OUTSIDE)
+check_eq "External IP Cluster: the outside host reaches $EXT_C:80, served by b1 on n2, which sees n1's host IP" \
+  "b1 8080 $host1" "$answer"
 
 if [ "$FAILED" -ne 0 ]; then
   evidence "$n1_SOCK"

@@ -25,6 +25,7 @@ struct FakePodvsd final : Podvsd {
     s.vni = 1;
     return s;
   }
+  uint64_t report_agent(const AgentReport&) override { return 1; }
   NodeStatus set_pod_cidr(const std::string& cidr) override {
     pod_cidrs.push_back(cidr);
     pod_cidr = cidr;

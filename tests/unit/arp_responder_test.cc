@@ -74,8 +74,23 @@ TEST(ArpResponder, HostAsksForPod) {
   EXPECT_EQ(o.frame, expected);
 }
 
+// The node's route to the service CIDR goes via the pods' gateway address: one neighbour entry.
+TEST(ArpResponder, HostAsksForTheGatewayItsNextHopToServices) {
+  const auto request = PacketBuilder()
+                           .eth(kHostMac, kBcast, 0x0806)
+                           .arp(1, kHostMac, "10.244.0.1", kZero, "169.254.1.1")
+                           .bytes();
+  const auto expected = PacketBuilder()
+                            .eth(kGwMac, kHostMac, 0x0806)
+                            .arp(2, kGwMac, "169.254.1.1", kHostMac, "10.244.0.1")
+                            .bytes();
+  const Outcome o = respond(request, kHostPort);
+  EXPECT_TRUE(o.verdict.reply);
+  EXPECT_EQ(o.frame, expected);
+}
+
 TEST(ArpResponder, HostAskingForItselfOrOutsideIsNotAnswered) {
-  for (const char* target : {"10.244.0.1", "192.0.2.1", "169.254.1.1"}) {
+  for (const char* target : {"10.244.0.1", "192.0.2.1", "10.96.0.10"}) {
     const auto request = PacketBuilder()
                              .eth(kHostMac, kBcast, 0x0806)
                              .arp(1, kHostMac, "10.244.0.1", kZero, target)

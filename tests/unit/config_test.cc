@@ -409,3 +409,57 @@ TEST(ConfigOverlay, BadOverlaySettingsNameTheKey) {
 
 }  // namespace
 }  // namespace podvs
+
+namespace podvs {
+namespace {
+
+TEST(ConfigServiceCidr, OffByDefaultAndANetworkWhenSet) {
+  EXPECT_FALSE(config_from_yaml("", Config{}).service_cidr);
+  const Config c = config_from_yaml("service_cidr: 10.96.0.0/12\n", Config{});
+  ASSERT_TRUE(c.service_cidr);
+  EXPECT_EQ(c.service_cidr->str(), "10.96.0.0/12");
+  EXPECT_FALSE(config_from_yaml("service_cidr: \"\"\n", c).service_cidr);
+  try {
+    config_from_yaml("service_cidr: 10.96.0.1/12\n", Config{});
+    ADD_FAILURE() << "host bits accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("has host bits set; the network is 10.96.0.0/12"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ConfigServiceCidr, MustStayClearOfThePodNetworkAndTheNode) {
+  auto error = [](const std::string& yaml) {
+    Config c = config_from_yaml(yaml, Config{});
+    try {
+      validate_pod_cidr(c);
+      validate_service_cidr(c);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("service_cidr: 10.96.0.0/12\n"), "no error");
+  EXPECT_EQ(error("service_cidr: 10.0.0.0/8\n"),
+            "pod_cidr 10.244.0.0/24 overlaps service_cidr 10.0.0.0/8; Services and pods need "
+            "separate networks");
+  EXPECT_EQ(error("service_cidr: 10.96.0.0/12\ncluster_cidr: 10.96.0.0/16\npod_cidr: "
+                  "10.96.1.0/24\n"),
+            "pod_cidr 10.96.1.0/24 overlaps service_cidr 10.96.0.0/12; Services and pods need "
+            "separate networks");
+  EXPECT_EQ(error("service_cidr: 10.96.0.0/12\ncluster_cidr: 10.64.0.0/10\npod_cidr: "
+                  "10.64.1.0/24\n"),
+            "service_cidr 10.96.0.0/12 overlaps cluster_cidr 10.64.0.0/10; Services and pods "
+            "need separate networks");
+  EXPECT_EQ(error("service_cidr: 169.254.0.0/16\n"),
+            "gateway_ip 169.254.1.1 lies inside service_cidr 169.254.0.0/16");
+  EXPECT_EQ(error("service_cidr: 128.0.0.0/1\n"),
+            "service_cidr 128.0.0.0/1 is not supported; use /8 to /30");
+  EXPECT_EQ(error("service_cidr: 192.168.1.0/24\nuplink_interface: eth1\nnode_ip: "
+                  "192.168.1.10/24\n"),
+            "node_ip 192.168.1.10 lies inside service_cidr 192.168.1.0/24");
+}
+
+}  // namespace
+}  // namespace podvs

@@ -29,6 +29,21 @@ TEST(ForwardingTable, NodeAddressAndOutsideGoToTheHost) {
   EXPECT_EQ(t->route(be("192.0.2.10"), kPodAPort).out_port, kHostPort);
 }
 
+// With an overlay, cluster_cidr holds the node's own host IP, yet that address is the node's, not
+// a pod's nobody owns.
+TEST(ForwardingTable, TheHostIpInsideTheClusterCidrIsStillTheHost) {
+  auto t = make_table();
+  OverlayState overlay;
+  overlay.uplink_port = 3;
+  overlay.cluster_net = be("10.244.0.0");
+  overlay.cluster_mask = be("255.255.0.0");
+  t->set_overlay(overlay);
+  EXPECT_EQ(t->route(be("10.244.0.1"), kPodAPort).out_port, kHostPort);
+  EXPECT_EQ(t->route(be("10.244.0.1"), kNoPort).out_port, kHostPort);
+  EXPECT_EQ(t->route(be("10.244.0.1"), kHostPort).out_port, kNoPort);
+  EXPECT_EQ(t->route(be("10.244.9.9"), kPodAPort).out_port, kNoPort);
+}
+
 TEST(ForwardingTable, HostTrafficIsNeverSentBackToTheHost) {
   auto t = make_table();
   EXPECT_EQ(t->route(be("192.0.2.10"), kHostPort).out_port, kNoPort);

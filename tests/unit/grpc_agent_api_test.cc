@@ -202,5 +202,95 @@ TEST_F(AgentApiTest, PodvsctlSendsEndpointPortsAndOwner) {
     EXPECT_NE(list.out.find(expected), std::string::npos) << expected << " in " << list.out;
 }
 
+TEST_F(AgentApiTest, ReportAgentAnswersWithTheInstanceAndShowsInStatus) {
+  const AgentReport sent{"podvs-agent", "0.1.0", 4242, true, 1796198401, 12, 3};
+  v1::ReportAgentRequest request;
+  *request.mutable_report() = to_proto(sent);
+  v1::ReportAgentResponse response;
+  grpc::ClientContext context;
+  with_deadline(context);
+  ASSERT_TRUE(stub()->ReportAgent(&context, request, &response).ok());
+  EXPECT_EQ(response.instance_id(), FakeControlPlane::kInstanceId);
+
+  v1::GetStatusResponse status;
+  grpc::ClientContext status_context;
+  with_deadline(status_context);
+  ASSERT_TRUE(stub()->GetStatus(&status_context, v1::GetStatusRequest{}, &status).ok());
+  const NodeStatus got = from_proto(status.status());
+  EXPECT_EQ(got.instance_id, FakeControlPlane::kInstanceId);
+  ASSERT_EQ(got.agents.size(), 1u);
+  const AgentReport& r = got.agents[0].report;
+  EXPECT_EQ(r.name, sent.name);
+  EXPECT_EQ(r.version, sent.version);
+  EXPECT_EQ(r.pid, sent.pid);
+  EXPECT_EQ(r.synced, sent.synced);
+  EXPECT_EQ(r.last_sync_unix_s, sent.last_sync_unix_s);
+  EXPECT_EQ(r.services, sent.services);
+  EXPECT_EQ(r.nodes, sent.nodes);
+  EXPECT_EQ(got.agents[0].report_age_s, 3.5);
+}
+
+TEST_F(AgentApiTest, ReportAgentRefusalKeepsItsCodeAndSentence) {
+  const std::string message =
+      "agent name 'Agent' is not a DNS-1123 label: use 1 to 63 "
+      "lowercase letters, digits or '-', starting and ending with a "
+      "letter or digit";
+  control_.force_error(Error{ErrorCode::invalid_argument, message});
+  v1::ReportAgentRequest request;
+  request.mutable_report()->set_name("Agent");
+  v1::ReportAgentResponse response;
+  grpc::ClientContext context;
+  with_deadline(context);
+  const grpc::Status status = stub()->ReportAgent(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), message);
+}
+
+TEST_F(AgentApiTest, PodvsctlStatusShowsTheAgentOrNone) {
+  const CliRun none = podvsctl({"--socket", socket_, "status"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("agent: none\n"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("fedcba9876543210\n"), std::string::npos) << none.out;
+
+  ASSERT_TRUE(
+      control_.report_agent({"podvs-agent", "0.1.0", 4242, true, 1796198401, 12, 3}).is_ok());
+  const CliRun shown = podvsctl({"--socket", socket_, "status"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("agent podvs-agent: connected (report 3s ago), synced, last sync "
+                           "2026-12-02T08:00:01Z, 12 services, 3 nodes, pid 4242, version 0.1.0\n"),
+            std::string::npos)
+      << shown.out;
+
+  const CliRun json = podvsctl({"--socket", socket_, "--json", "status"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  for (const char* expected : {R"("instance_id": 18364758544493064720)", R"("name": "podvs-agent")",
+                               R"("connected": true)", R"("last_sync_unix_s": 1796198401)",
+                               R"("report_age_s": 3.5)", R"("synced": true)"})
+    EXPECT_NE(json.out.find(expected), std::string::npos) << expected << " in " << json.out;
+}
+
+TEST_F(AgentApiTest, PodvsctlSendsAndListsExternalIps) {
+  const CliRun add = podvsctl({"--socket", socket_, "service", "add", "default/web", "--cluster-ip",
+                               "10.96.0.10", "--external-ip", "203.0.113.10", "--external-ip",
+                               "198.51.100.7", "--port", "tcp:80"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(control_.last_service()->external_ips,
+            (std::vector<std::string>{"203.0.113.10", "198.51.100.7"}));
+  const CliRun table = podvsctl({"--socket", socket_, "service", "list"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("EXTERNAL_IPS"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("203.0.113.10,198.51.100.7"), std::string::npos) << table.out;
+  const CliRun json = podvsctl({"--socket", socket_, "--json", "service", "list"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find(R"("external_ips": [)"), std::string::npos) << json.out;
+
+  const CliRun bad = podvsctl({"--socket", socket_, "service", "add", "default/web", "--cluster-ip",
+                               "10.96.0.10", "--external-ip", "203.0.113.300", "--port", "tcp:80"});
+  EXPECT_EQ(bad.exit_code, 2);  // refused before sending, as every invalid Service is
+  EXPECT_NE(bad.err.find("external_ips[0] '203.0.113.300' is not an IPv4 address"),
+            std::string::npos)
+      << bad.err;
+}
+
 }  // namespace
 }  // namespace podvs

@@ -181,11 +181,38 @@ class FakeControlPlane : public ControlPlane {
   Result<NodeStatus> status() override {
     std::lock_guard lock(mutex_);
     if (forced_) return {std::nullopt, *forced_};
-    auto status = Result<NodeStatus>::ok({"0.1.0", "", "169.254.1.1", "10.244.0.1", 1500, 253, 2, 3,
-                                          32, 1, "192.168.1.10/24", "02:00:00:00:00:01", 8472, 1,
-                                          1500, "net_af_packet_eth1", "software (no rte_flow)"});
+    auto status = Result<NodeStatus>::ok({"0.1.0",
+                                          "",
+                                          "169.254.1.1",
+                                          "10.244.0.1",
+                                          1500,
+                                          253,
+                                          2,
+                                          3,
+                                          32,
+                                          1,
+                                          "192.168.1.10/24",
+                                          "02:00:00:00:00:01",
+                                          8472,
+                                          1,
+                                          1500,
+                                          "net_af_packet_eth1",
+                                          "software (no rte_flow)",
+                                          0,
+                                          {}});
     status.value->pod_cidr = pod_cidr_;  // SetPodCidr's
+    status.value->instance_id = kInstanceId;
+    for (const auto& [name, report] : agents_) status.value->agents.push_back({report, 3.5});
     return status;
+  }
+
+  static constexpr uint64_t kInstanceId = 0xfedcba9876543210;
+  // Kept by name as podvsd does; status() shows each with a report age of 3.5 s.
+  Result<uint64_t> report_agent(const AgentReport& report) override {
+    std::lock_guard lock(mutex_);
+    if (forced_) return {std::nullopt, *forced_};
+    agents_[report.name] = report;
+    return Result<uint64_t>::ok(kInstanceId);
   }
 
   void force_error(std::optional<Error> error) {
@@ -218,6 +245,7 @@ class FakeControlPlane : public ControlPlane {
   std::map<std::string, ServiceSpec> services_;
   std::optional<ServiceSpec> last_service_;
   std::optional<std::string> owner_asked_;
+  std::map<std::string, AgentReport> agents_;
   std::string pod_cidr_ = "10.244.0.0/24";
   int clears_ = 0;
 };
@@ -288,6 +316,7 @@ inline ServiceSpec sample_service() {
   s.ns = "kube-system";
   s.name = "dns";
   s.cluster_ip = "10.96.0.10";
+  s.external_ips = {"203.0.113.10", "198.51.100.7"};
   s.ports = {{"dns", ServiceProto::udp, 53, 5353, 30053},
              {"dns-tcp", ServiceProto::tcp, 54, 5354, 30054}};
   s.endpoints = {{"10.244.0.5", true, true, false, {{"dns", 8053}, {"dns-tcp", 8054}}},

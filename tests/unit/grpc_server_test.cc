@@ -553,10 +553,10 @@ TEST_F(GrpcServerTest, PodvsctlAddsListsAndDeletesServices) {
   ASSERT_EQ(add.exit_code, 0) << add.err;
   EXPECT_EQ(add.err, "");
   EXPECT_EQ(add.out,
-            "SERVICE      CLUSTER_IP  PORTS                       ENDPOINTS     AFFINITY       "
-            "EXTERNAL_POLICY  INTERNAL_POLICY  OWNER\n"
-            "default/web  10.96.0.10  http=tcp:80:8080,udp:53:53  1 ready of 2  client-ip:600  "
-            "local            cluster          -\n");
+            "SERVICE      CLUSTER_IP  EXTERNAL_IPS  PORTS                       ENDPOINTS     "
+            "AFFINITY       EXTERNAL_POLICY  INTERNAL_POLICY  OWNER\n"
+            "default/web  10.96.0.10  -             http=tcp:80:8080,udp:53:53  1 ready of 2  "
+            "client-ip:600  local            cluster          -\n");
   const ServiceSpec sent = *control_.last_service();
   ASSERT_EQ(sent.endpoints.size(), 2u);
   EXPECT_FALSE(sent.endpoints[1].ready);

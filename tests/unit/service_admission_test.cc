@@ -20,7 +20,8 @@ ServiceNode node() {
           "podvs0",
           *parse_ipv4("192.168.1.10"),
           *Ipv4Prefix::parse("10.244.0.0/24"),
-          *Ipv4Prefix::parse("10.244.0.0/16")};
+          *Ipv4Prefix::parse("10.244.0.0/16"),
+          std::nullopt};
 }
 
 ServiceSpec service(const std::string& name, const std::string& ip) {
@@ -282,6 +283,81 @@ TEST_F(ServiceAdmissionTest, AtMostAHundredThousandEndpointsInTotal) {
     s.endpoints[i].ip = ipv4_str(*parse_ipv4("10.1.0.1") + i);
   const auto replaced = add(s);
   EXPECT_TRUE(replaced.is_ok()) << replaced.error.message;
+}
+
+}  // namespace
+}  // namespace podvs
+
+namespace podvs {
+namespace {
+
+// External IPs: another Service may use one on other ports (as in Kubernetes), never on the same
+// port, and an external IP is never a ClusterIP, in either order.
+TEST_F(ServiceAdmissionTest, ExternalIpsConflictPrecisely) {
+  ServiceSpec web = service("web", "10.96.0.10");
+  web.external_ips = {"203.0.113.10"};
+  ASSERT_TRUE(add(web).is_ok());
+
+  ServiceSpec same_port = service("other", "10.96.0.11");
+  same_port.ports = {{"", ServiceProto::tcp, 80, 0, 0}};
+  same_port.external_ips = {"198.51.100.1", "203.0.113.10"};
+  expect_error(add(same_port), ErrorCode::already_exists,
+               "service default/other: external_ips[1] 203.0.113.10 port 80/tcp is already "
+               "served by service default/web");
+  same_port.ports = {{"", ServiceProto::tcp, 8443, 0, 0}};  // another port of the same address
+  EXPECT_TRUE(add(same_port).is_ok());
+
+  ServiceSpec on_cluster_ip = service("third", "10.96.0.12");
+  on_cluster_ip.ports = {{"", ServiceProto::tcp, 9000, 0, 0}};
+  on_cluster_ip.external_ips = {"10.96.0.10"};
+  expect_error(add(on_cluster_ip), ErrorCode::already_exists,
+               "service default/third: external_ips[0] 10.96.0.10 is the cluster_ip of service "
+               "default/web");
+  ServiceSpec cluster_ip_taken = service("fourth", "203.0.113.10");
+  cluster_ip_taken.ports = {{"", ServiceProto::tcp, 9000, 0, 0}};
+  expect_error(add(cluster_ip_taken), ErrorCode::already_exists,
+               "service default/fourth: cluster_ip 203.0.113.10 is an external IP of service "
+               "default/web");
+
+  // Deleting web frees its external IP's port 80.
+  del("web");
+  ServiceSpec again = service("again", "10.96.0.13");
+  again.ports = {{"", ServiceProto::tcp, 80, 0, 0}};
+  again.external_ips = {"203.0.113.10"};
+  EXPECT_TRUE(add(again).is_ok());
+}
+
+TEST_F(ServiceAdmissionTest, ExternalIpsMustNotBeTheNodes) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"169.254.1.1", "the pods' gateway IP (gateway_ip)"},
+      {"10.244.0.1", "this node's host IP (on podvs0)"},
+      {"192.168.1.10", "this node's IP (node_ip); serve it with a NodePort instead"},
+      {"10.244.0.77", "inside the pod CIDR 10.244.0.0/24"},
+      {"10.244.9.1", "inside the cluster CIDR 10.244.0.0/16"},
+  };
+  for (const auto& [ip, what] : cases) {
+    ServiceSpec s = service("web", "10.96.0.10");
+    s.external_ips = {"203.0.113.10", ip};
+    expect_error(add(s), ErrorCode::invalid_argument,
+                 std::string("service default/web: external_ips[1] ") + ip + " is " + what +
+                     "; an external IP must be an address no pod or node uses");
+  }
+}
+
+TEST_F(ServiceAdmissionTest, WithAServiceCidrClusterIpsLieInIt) {
+  ServiceNode n = node();
+  n.service_cidr = *Ipv4Prefix::parse("10.96.0.0/12");
+  admission_.set_node(n);
+  EXPECT_TRUE(add(service("web", "10.111.255.254")).is_ok());
+  expect_error(add(service("out", "10.112.0.1")), ErrorCode::invalid_argument,
+               "service default/out: cluster_ip 10.112.0.1 is outside the service CIDR "
+               "10.96.0.0/12 (service_cidr, Kubernetes' --service-cluster-ip-range): the node "
+               "routes only that range to podvs");
+  // External IPs are the cluster's outside addresses: anywhere but the node's own.
+  ServiceSpec s = service("ext", "10.96.0.20");
+  s.ports[0].node_port = 0;
+  s.external_ips = {"203.0.113.10"};
+  EXPECT_TRUE(add(s).is_ok());
 }
 
 }  // namespace

@@ -749,5 +749,176 @@ TEST_F(OverlayServiceTest, AnEndpointOutsideTheClusterIsReachedFromTheNodeIp) {
   expect_checksums_valid(back);
 }
 
+constexpr const char* kExternalIp = "203.0.113.50";
+constexpr const char* kGatewayIp = "169.254.1.1";
+constexpr const char* kApiServer = "192.0.2.10";  // an address of the node's own stack
+
+// What the node's stack sends on the host port (to the gateway MAC it resolved as its next hop to
+// the service CIDR, or to a pod's MAC answer: both are the gateway MAC), and what reaches it.
+std::vector<uint8_t> from_host(uint8_t proto, const char* src, uint16_t sport, const char* dst,
+                               uint16_t dport, bool syn_ack = false) {
+  return frame(kHostMac, kGwMac, proto, src, sport, dst, dport, 64, syn_ack);
+}
+std::vector<uint8_t> to_host(uint8_t proto, const char* src, uint16_t sport, const char* dst,
+                             uint16_t dport, bool syn_ack = false) {
+  return frame(kGwMac, kHostMac, proto, src, sport, dst, dport, 63, syn_ack);
+}
+
+class ExternalIpTest : public ServicePipelineTest {
+ protected:
+  void SetUp() override {
+    ServicePipelineTest::SetUp();
+    use_overlay();
+  }
+  // tcp 80 → 8080 on kServiceIp and kExternalIp, endpoint pod B.
+  void set_external_service(bool external_local) {
+    ServiceDef def = service(IPPROTO_TCP, 80, 8080, {ready(kPodB)});
+    def.external_ips = {be(kExternalIp)};
+    def.external_local = external_local;
+    set_service(def);
+  }
+  // A client outside the cluster, through the underlay gateway, to the external IP.
+  static std::vector<uint8_t> from_outside(uint16_t dport = 80) {
+    return frame(kGatewayUnderlayMac, kUplinkMac, IPPROTO_TCP, kOutsideClient, 40500, kExternalIp,
+                 dport, 60);
+  }
+  static std::vector<uint8_t> reply_outside() {
+    return frame(kUplinkMac, kGatewayUnderlayMac, IPPROTO_TCP, kExternalIp, 80, kOutsideClient,
+                 40500, 63, true);
+  }
+};
+
+TEST_F(ExternalIpTest, LocalPolicyFromOutsideKeepsTheClientsAddress) {
+  set_external_service(true);
+  run(kUplinkPort, from_outside());
+  const auto in = sent(kPodBPort);
+  EXPECT_EQ(in, to_pod(kPodBPort, IPPROTO_TCP, kOutsideClient, 40500, kPodB, 8080, false, 59));
+  expect_checksums_valid(in);
+
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kOutsideClient, 40500, true));
+  const auto out = sent(kUplinkPort);
+  EXPECT_EQ(out, reply_outside());
+  expect_checksums_valid(out);
+}
+
+TEST_F(ExternalIpTest, ClusterPolicyFromOutsideShowsThePodTheHostIp) {
+  set_external_service(false);
+  run(kUplinkPort, from_outside());
+  const auto in = sent(kPodBPort);
+  EXPECT_EQ(in, to_pod(kPodBPort, IPPROTO_TCP, kHostIp, kSnatPort, kPodB, 8080, false, 59));
+  expect_checksums_valid(in);
+
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kHostIp, kSnatPort, true));
+  EXPECT_EQ(sent(kUplinkPort), reply_outside());
+}
+
+// Without masquerade the plain route to the outside client is the host port; the answer still
+// leaves where the connection came in.
+TEST_F(ExternalIpTest, ReplyGoesBackThroughTheUplinkWithoutMasquerade) {
+  masquerade_ = false;
+  publish();
+  set_external_service(true);
+  run(kUplinkPort, from_outside());
+  EXPECT_EQ(take().port, kPodBPort);
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kOutsideClient, 40500, true));
+  EXPECT_EQ(sent(kUplinkPort), reply_outside());
+}
+
+// A pod reaches the external IP as kube-proxy serves it: balanced like the ClusterIP, the source
+// translated under policy Cluster, the reply from the external IP.
+TEST_F(ExternalIpTest, APodReachesTheExternalIp) {
+  set_external_service(false);
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, 33000, kExternalIp, 80));
+  EXPECT_EQ(sent(kPodBPort), to_pod(kPodBPort, IPPROTO_TCP, kHostIp, kSnatPort, kPodB, 8080));
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kHostIp, kSnatPort, true));
+  EXPECT_EQ(sent(kPodAPort), to_pod(kPodAPort, IPPROTO_TCP, kExternalIp, 80, kPodA, 33000, true));
+}
+
+// An external IP is not the Service's alone: its other ports are plain traffic, here masqueraded
+// out of the cluster, not rejected as a ClusterIP's would be.
+TEST_F(ExternalIpTest, OtherPortsOfTheExternalIpAreNotTheServices) {
+  set_external_service(false);
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, 33000, kExternalIp, 22));
+  EXPECT_EQ(sent(kUplinkPort), frame(kUplinkMac, kGatewayUnderlayMac, IPPROTO_TCP, kNodeIp,
+                                     kSnatPort, kExternalIp, 22, 63));
+  EXPECT_EQ(drops(kPodAPort, DropReason::service_port_unknown), 0u);
+}
+
+TEST_F(ExternalIpTest, ADeletedServiceFreesItsExternalIp) {
+  set_external_service(true);
+  delete_service(kServiceIp);
+  run(kUplinkPort, from_outside());
+  // Plain IPv4 on the uplink that is no Service's and no masqueraded reply.
+  EXPECT_TRUE(nothing_sent());
+  EXPECT_EQ(drops(kUplinkPort, DropReason::uplink_not_overlay), 1u);
+}
+
+// The node's own stack (kubelet, host-network pods) on the host port reaches a ClusterIP as a pod
+// does: balanced, its own source kept (a pod answers it on the host port), the reply from the
+// ClusterIP.
+TEST_F(ServicePipelineTest, TheNodeReachesAClusterIpThroughTheHostPort) {
+  set_service(service(IPPROTO_TCP, 80, 8080, {ready(kPodB)}));
+  run(kHostPort, from_host(IPPROTO_TCP, kHostIp, 45000, kServiceIp, 80));
+  const auto in = sent(kPodBPort);
+  EXPECT_EQ(in, to_pod(kPodBPort, IPPROTO_TCP, kHostIp, 45000, kPodB, 8080));
+  expect_checksums_valid(in);
+
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kHostIp, 45000, true));
+  const auto reply = sent(kHostPort);
+  EXPECT_EQ(reply, to_host(IPPROTO_TCP, kServiceIp, 80, kHostIp, 45000, true));
+  expect_checksums_valid(reply);
+}
+
+// The same with an overlay whose cluster CIDR holds the host IP: the node's address is still the
+// node's, not an unowned pod address.
+TEST_F(OverlayServiceTest, TheNodeReachesAClusterIpInsideTheClusterCidr) {
+  set_service(service(IPPROTO_TCP, 80, 8080, {ready(kPodB)}));
+  run(kHostPort, from_host(IPPROTO_TCP, kHostIp, 45000, kServiceIp, 80));
+  EXPECT_EQ(sent(kPodBPort), to_pod(kPodBPort, IPPROTO_TCP, kHostIp, 45000, kPodB, 8080));
+  run(kPodBPort, from_pod(kPodBPort, IPPROTO_TCP, kPodB, 8080, kHostIp, 45000, true));
+  EXPECT_EQ(sent(kHostPort), to_host(IPPROTO_TCP, kServiceIp, 80, kHostIp, 45000, true));
+}
+
+// The `kubernetes` Service: its endpoint is an address of the node's own stack, reached back out
+// of the host port. From a pod the source stays the pod's (the node answers pods on the host port).
+TEST_F(ServicePipelineTest, APodReachesAnEndpointOnTheNodesOwnStack) {
+  set_service(service(IPPROTO_TCP, 443, 6443, {ready(kApiServer)}));
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, 33000, kServiceIp, 443));
+  const auto out = sent(kHostPort);
+  EXPECT_EQ(out, to_host(IPPROTO_TCP, kPodA, 33000, kApiServer, 6443));
+  expect_checksums_valid(out);
+
+  run(kHostPort, from_host(IPPROTO_TCP, kApiServer, 6443, kPodA, 33000, true));
+  EXPECT_EQ(sent(kPodAPort), to_pod(kPodAPort, IPPROTO_TCP, kServiceIp, 443, kPodA, 33000, true));
+}
+
+// From the node itself its own address as source would come back to it as a martian: the
+// connection takes the pods' gateway address, which the node routes to the host port.
+TEST_F(ServicePipelineTest, TheNodeReachesAnEndpointOnItsOwnStackFromTheGatewayIp) {
+  set_service(service(IPPROTO_TCP, 443, 6443, {ready(kApiServer)}));
+  run(kHostPort, from_host(IPPROTO_TCP, kHostIp, 45000, kServiceIp, 443));
+  const auto out = sent(kHostPort);
+  EXPECT_EQ(out, to_host(IPPROTO_TCP, kGatewayIp, kSnatPort, kApiServer, 6443));
+  expect_checksums_valid(out);
+
+  run(kHostPort, from_host(IPPROTO_TCP, kApiServer, 6443, kGatewayIp, kSnatPort, true));
+  const auto reply = sent(kHostPort);
+  EXPECT_EQ(reply, to_host(IPPROTO_TCP, kServiceIp, 443, kHostIp, 45000, true));
+  expect_checksums_valid(reply);
+}
+
+// With an overlay the API server on this node listens on the node IP: reached through the host
+// port, never from the node IP itself (a martian there), and never masqueraded out the uplink.
+TEST_F(OverlayServiceTest, AnEndpointOnTheNodeIpIsTheNodesStack) {
+  set_service(service(IPPROTO_TCP, 443, 6443, {ready(kNodeIp)}));
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, 33000, kServiceIp, 443));
+  EXPECT_EQ(sent(kHostPort), to_host(IPPROTO_TCP, kPodA, 33000, kNodeIp, 6443));
+  run(kHostPort, from_host(IPPROTO_TCP, kNodeIp, 6443, kPodA, 33000, true));
+  EXPECT_EQ(sent(kPodAPort), to_pod(kPodAPort, IPPROTO_TCP, kServiceIp, 443, kPodA, 33000, true));
+
+  run(kHostPort, from_host(IPPROTO_TCP, kHostIp, 45000, kServiceIp, 443));
+  EXPECT_EQ(sent(kHostPort), to_host(IPPROTO_TCP, kGatewayIp, kSnatPort, kNodeIp, 6443));
+}
+
 }  // namespace
 }  // namespace podvs::test

@@ -12,6 +12,7 @@ inline void expect_same(const ServiceSpec& a, const ServiceSpec& b) {
   EXPECT_EQ(a.ns, b.ns);
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.cluster_ip, b.cluster_ip);
+  EXPECT_EQ(a.external_ips, b.external_ips);
   ASSERT_EQ(a.ports.size(), b.ports.size());
   for (size_t i = 0; i < a.ports.size(); ++i) {
     EXPECT_EQ(a.ports[i].name, b.ports[i].name);

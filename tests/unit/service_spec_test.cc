@@ -104,6 +104,33 @@ TEST(ServiceSpec, ClusterIpMustBeUnicastIpv4) {
   }
 }
 
+TEST(ServiceSpec, ExternalIpsAreUnicastUniqueAndNotTheClusterIp) {
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"203.0.113.300"},
+       "service default/web: external_ips[0] '203.0.113.300' is not an IPv4 address such as "
+       "10.96.0.10"},
+      {{"203.0.113.10", "224.0.0.5"},
+       "service default/web: external_ips[1] 224.0.0.5 is a multicast address; use a unicast "
+       "IPv4 address"},
+      {{"10.96.0.10"},
+       "service default/web: external_ips[0] 10.96.0.10 is the service's own cluster_ip; an "
+       "external IP is another address"},
+      {{"203.0.113.10", "198.51.100.1", "203.0.113.10"},
+       "service default/web: external_ips[0] and external_ips[2] are both 203.0.113.10; list "
+       "each external IP once"},
+  };
+  for (const auto& [ips, expected] : cases) {
+    ServiceSpec s = valid_service();
+    s.external_ips = ips;
+    EXPECT_EQ(error_of(s), expected);
+  }
+  ServiceSpec s = valid_service();
+  for (int i = 0; i < 16; ++i) s.external_ips.push_back("203.0.113." + std::to_string(i + 1));
+  EXPECT_EQ(error_of(s), "");
+  s.external_ips.push_back("203.0.113.100");
+  EXPECT_EQ(error_of(s), "service default/web: it has 17 external IPs; at most 16 are allowed");
+}
+
 TEST(ServiceSpec, PortCountIsOneToAHundred) {
   ServiceSpec s = valid_service();
   s.ports.clear();

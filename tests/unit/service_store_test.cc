@@ -62,6 +62,7 @@ ServiceSpec sample_service() {
   s.ns = "kube-system";
   s.name = "dns";
   s.cluster_ip = "10.96.0.10";
+  s.external_ips = {"203.0.113.10", "198.51.100.7"};
   s.ports = {{"dns", ServiceProto::udp, 53, 5353, 30053},
              {"dns-tcp", ServiceProto::tcp, 54, 5354, 0}};
   s.endpoints = {{"10.244.0.5", true, true, false, {{"dns", 8053}, {"dns-tcp", 8054}}},
@@ -135,6 +136,7 @@ TEST_F(ServiceStoreTest, FilesWithoutEndpointPortsOrOwnerStillLoad) {
   ASSERT_EQ(loaded[0].endpoints.size(), 1u);
   EXPECT_TRUE(loaded[0].endpoints[0].ports.empty());
   EXPECT_EQ(loaded[0].owner, "");
+  EXPECT_TRUE(loaded[0].external_ips.empty());
 }
 
 TEST_F(ServiceStoreTest, SaveReplacesAndRemoveDeletes) {
@@ -230,6 +232,9 @@ TEST_F(ServiceStoreTest, DamagedFilesAreReportedByName) {
   with("\"port\": 8054", "\"port\": -1");
   expect_load_error(store, file,
                     "is corrupt: endpoints[0].ports[1].port is not a whole number in 0..65535");
+  with("\"203.0.113.10\"", "7");
+  expect_load_error(store, file,
+                    "is corrupt: external_ips[0] is not a string such as \"203.0.113.10\"");
   with("\"owner\": \"podvs-agent\"", "\"owner\": 7");
   expect_load_error(store, file, "is corrupt: the top level.owner is not a string");
   with("\"internal_traffic_policy\": \"local\"", "\"internal_traffic_policy\": \"nearby\"");

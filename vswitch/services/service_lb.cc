@@ -2,6 +2,8 @@
 
 #include <netinet/in.h>
 
+#include <optional>
+
 #include "base/ipv4_header.h"
 #include "vswitch/deliver.h"
 #include "vswitch/icmp_error.h"
@@ -22,8 +24,8 @@ ForwardAction to_stage(NextStage next) {
 
 bool balanced_protocol(uint8_t proto) { return proto == IPPROTO_TCP || proto == IPPROTO_UDP; }
 
-// The frontend a connection's original tuple addresses: a ClusterIP port, or a NodePort on one of
-// this node's addresses.
+// The frontend a connection's original tuple addresses: a ClusterIP or external IP port, or a
+// NodePort on one of this node's addresses.
 const ServiceFrontend* frontend_of(const ConnTuple& t, const ForwardingTable& table) {
   const ServiceIndex& services = table.services();
   if (const ServiceFrontend* f = services.find(t.dst_ip, t.dst_port, t.proto)) return f;
@@ -32,11 +34,14 @@ const ServiceFrontend* frontend_of(const ConnTuple& t, const ForwardingTable& ta
   return nullptr;
 }
 
-// Any port of a ClusterIP comes here (a port the Service lacks is rejected, not routed away), and
-// a NodePort's port of a node address.
+// Any port of a ClusterIP comes here (a port the Service lacks is rejected, not routed away), an
+// external IP's Service ports (its other ports are plain traffic: the address may serve more than
+// Services), and a NodePort's port of a node address.
 bool to_frontend(const FlowKey& k, const ForwardingTable& table) {
   const ServiceIndex& services = table.services();
   if (services.is_cluster_ip(k.dst_ip)) return true;
+  if (services.has_external_ips() && services.find(k.dst_ip, k.dst_port, k.proto) != nullptr)
+    return true;
   return services.has_node_ports() && table.is_node_ip(k.dst_ip) &&
          services.find_node_port(k.dst_port, k.proto) != nullptr;
 }
@@ -111,20 +116,50 @@ ForwardAction to_underlay_gateway(const ForwardingTable& table) {
   return a;
 }
 
+// Whether `dst` (a reply's destination) is outside the cluster and not the node itself: a client
+// that came in through the uplink.
+bool outside_client(rte_be32_t dst, const ForwardingTable& table) {
+  if (dst == table.host_ip()) return false;
+  const ForwardAction plain = table.route(dst, kNoPort);
+  return plain.next == NextStage::masquerade ||
+         (plain.next == NextStage::local && plain.out_port == table.host_port());
+}
+
+// Whether a connection's original tuple addresses a frontend that clients outside the cluster
+// use: a NodePort on the node IP, or an external IP.
+bool reached_from_outside(const ConnTuple& original, const ForwardingTable& table) {
+  if (original.dst_ip == table.overlay().node_ip) return true;
+  if (!table.services().has_external_ips()) return false;
+  const ServiceFrontend* f = frontend_of(original, table);
+  return f != nullptr && f->external;
+}
+
 // Where a packet of the connection goes once translated. Routed as if from nowhere in particular:
 // a NodePort connection arriving on the uplink may go on to a backend on another node.
 ForwardAction route_translated(const ConnEntry& e, ConnDir dir, const ForwardingTable& table) {
   const rte_be32_t dst = reversed(e.tuple(opposite(dir))).dst_ip;
   const OverlayState& overlay = table.overlay();
   if (overlay.uplink_port != kNoPort) {
-    // A NodePort client that came through the uplink is answered that way, whatever the plain
-    // route to its address says (the host port, when masquerade is off or skips it).
-    if (dir == ConnDir::reply && e.tuple(ConnDir::original).dst_ip == overlay.node_ip)
+    // A client outside the cluster that came through the uplink to a NodePort or an external IP
+    // is answered that way, whatever the plain route to its address says (the host port, when
+    // masquerade is off or skips it).
+    // Cheapest tests first: this runs for every reply packet of every Service connection.
+    if (dir == ConnDir::reply && reached_from_outside(e.tuple(ConnDir::original), table) &&
+        outside_client(dst, table))
       return to_underlay_gateway(table);
     // An endpoint on this node's own address (a host-network pod) is the node's stack.
     if (dst == overlay.node_ip) return table.route(table.host_ip(), kNoPort);
   }
   return table.route(dst, kNoPort);
+}
+
+// Whether `backend` is reached through the host port, i.e. is the node's own stack or what lies
+// behind it: a host-network endpoint, an API server on one of the node's addresses.
+bool via_host_port(rte_be32_t backend, const ForwardingTable& table) {
+  const OverlayState& overlay = table.overlay();
+  if (overlay.uplink_port != kNoPort && backend == overlay.node_ip) return true;
+  const ForwardAction plain = table.route(backend, kNoPort);
+  return plain.next == NextStage::local && plain.out_port == table.host_port();
 }
 
 void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDir dir,
@@ -165,6 +200,30 @@ ForwardAction plain_route(const ParsedPacket& p, uint16_t in_port, bool decapped
   return table.route(p.key.dst_ip, in_port);
 }
 
+// The source a new connection to `b` takes, when the client's own would not do.
+std::optional<rte_be32_t> snat_source(const ServiceFrontend& f, const ServiceBackend& b,
+                                      const ConnTuple& t, uint16_t in_port,
+                                      const ForwardingTable& table) {
+  // Through the host port the node's stack would drop a packet whose source is one of its own
+  // addresses (the node as client, or our host IP for a Cluster-policy NodePort or external IP)
+  // as a martian, as Linux does without accept_local; and it must answer through us. The pods'
+  // gateway address is neither the node's nor anyone else's, and the node routes it to the host
+  // port (with service_cidr): kube-proxy masquerades such traffic for the same reason. A pod's own
+  // address needs no change: the node answers it through the host port anyway.
+  if (via_host_port(b.ip, table)) {
+    if (in_port == table.host_port() || f.snat) return table.gateway_ip();
+    return std::nullopt;
+  }
+  // Hairpin: a pod reaching itself through its Service would see its own address as the source
+  // and answer itself directly, untranslated; NodePort and external IPs with externalTrafficPolicy
+  // Cluster may reach another node, whose reply must come back through us. Both take our host IP
+  // as source. An endpoint outside the cluster (an API server on another machine, say) is reached
+  // like any outside address: from the node IP, or it could not answer a pod address.
+  if (table.route(b.ip, kNoPort).next == NextStage::masquerade) return table.overlay().node_ip;
+  if (f.snat || b.ip == t.src_ip) return table.host_ip();
+  return std::nullopt;
+}
+
 void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint32_t hash,
                     uint16_t in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
@@ -175,15 +234,9 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
   if (b == nullptr) return reject(m, p, in_port, DropReason::service_no_endpoints, ctx);
 
   NatSpec nat = dnat_spec(b->ip, b->port);
-  // Hairpin: a pod reaching itself through its Service would see its own address as the source
-  // and answer itself directly, untranslated; NodePort with externalTrafficPolicy Cluster may
-  // reach another node, whose reply must come back through us. Both take our host IP as source.
-  // An endpoint outside the cluster (an API server, say) is reached like any outside address:
-  // from the node IP, or it could not answer a pod address.
-  const bool outside = table.route(b->ip, kNoPort).next == NextStage::masquerade;
-  if (f->snat || b->ip == t.src_ip || outside) {
-    const rte_be32_t snat_ip = outside ? table.overlay().node_ip : table.host_ip();
-    const auto with_snat = conn.ports.pick(conn.conntrack, t, snat_ip, ctx.now, nat);
+  const std::optional<rte_be32_t> snat_ip = snat_source(*f, *b, t, in_port, table);
+  if (snat_ip) {
+    const auto with_snat = conn.ports.pick(conn.conntrack, t, *snat_ip, ctx.now, nat);
     if (!with_snat) return drop(m, in_port, DropReason::snat_ports_exhausted, ctx.counters);
     nat = *with_snat;
   }
@@ -285,10 +338,13 @@ void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t 
   if (ctx.conn != nullptr && ipv4_is_later_fragment(p.ip) &&
       translate_later_fragment(m, p, hash, in_port, ctx))
     return;
-  if (ctx.conn != nullptr && table.services().has_node_ports() &&
-      p.ip->dst_addr == table.overlay().node_ip && balanced_protocol(p.ip->next_proto_id)) {
+  // A client outside the cluster: to a NodePort on our node IP, or to an external IP routed to us.
+  const ServiceIndex& services = table.services();
+  if (ctx.conn != nullptr && (services.has_node_ports() || services.has_external_ips()) &&
+      balanced_protocol(p.ip->next_proto_id)) {
     const auto t = packet_tuple(p.ip);
-    if (t && table.services().find_node_port(t->dst_port, t->proto) != nullptr) {
+    const ServiceFrontend* f = t ? frontend_of(*t, table) : nullptr;
+    if (f != nullptr && (f->external || (f->node_port && t->dst_ip == table.overlay().node_ip))) {
       const ConnLookup found = find_connection(*t, ctx);
       if (found.entry == nullptr) return new_connection(m, p, *t, hash, in_port, ctx);
       if (found.dir == ConnDir::original)

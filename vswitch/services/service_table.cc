@@ -40,20 +40,21 @@ std::vector<ServiceBackend> backends_of(const ServiceDef& def, size_t port_index
   return all;
 }
 
-// make_frontend's `node_port` argument, named at the call.
-constexpr bool kClusterIpFrontend = false;
-constexpr bool kNodePortFrontend = true;
+enum class FrontendKind : uint8_t { cluster_ip, external_ip, node_port };
 
 std::unique_ptr<ServiceFrontend> make_frontend(const ServiceDef& def, size_t port_index,
-                                               const ServiceCompileParams& params, bool node_port,
-                                               uint32_t affinity_id) {
+                                               const ServiceCompileParams& params,
+                                               FrontendKind kind, uint32_t affinity_id) {
   auto f = std::make_unique<ServiceFrontend>();
   f->affinity_id = affinity_id;
-  f->node_port = node_port;
-  const bool local_only = node_port ? def.external_local : def.internal_local;
+  f->node_port = kind == FrontendKind::node_port;
+  f->external = kind == FrontendKind::external_ip;
+  // External IPs follow externalTrafficPolicy as NodePorts do (kube-proxy's rule).
+  const bool external = kind != FrontendKind::cluster_ip;
+  const bool local_only = external ? def.external_local : def.internal_local;
   // externalTrafficPolicy Cluster may send the connection to another node, whose reply must come
   // back through us to be translated: the source becomes ours. Local keeps the client's address.
-  f->snat = node_port && !def.external_local;
+  f->snat = external && !def.external_local;
   f->affinity = def.client_ip_affinity;
   f->affinity_timeout_tsc = uint64_t{def.affinity_timeout_s} * params.tsc_hz;
   f->backends = backends_of(def, port_index, params, local_only);
@@ -95,13 +96,19 @@ CompiledService::CompiledService(const ServiceDef& def, const ServiceCompilePara
         Entry{.ip = def.cluster_ip,
               .port = be_port,
               .proto = port.proto,
-              .frontend = make_frontend(def, index, params, kClusterIpFrontend, id)});
+              .frontend = make_frontend(def, index, params, FrontendKind::cluster_ip, id)});
+    for (const rte_be32_t external : def.external_ips)
+      entries_.push_back(
+          Entry{.ip = external,
+                .port = be_port,
+                .proto = port.proto,
+                .frontend = make_frontend(def, index, params, FrontendKind::external_ip, id)});
     if (port.node_port != 0)
       entries_.push_back(
           Entry{.ip = 0,
                 .port = rte_cpu_to_be_16(port.node_port),
                 .proto = port.proto,
-                .frontend = make_frontend(def, index, params, kNodePortFrontend, id)});
+                .frontend = make_frontend(def, index, params, FrontendKind::node_port, id)});
   }
 }
 
@@ -164,6 +171,7 @@ void ServiceIndex::add(const CompiledService& service) {
     insert(Slot{
         .ip = e.ip, .port = e.port, .proto = e.proto, .used = true, .frontend = e.frontend.get()});
     if (e.frontend->node_port) ++node_ports_;
+    if (e.frontend->external) ++external_ports_;
   }
 }
 
@@ -173,6 +181,7 @@ void ServiceIndex::remove(const CompiledService& service) {
   for (const CompiledService::Entry& e : service.entries()) {
     erase(e.ip, e.port, e.proto);
     if (e.frontend->node_port) --node_ports_;
+    if (e.frontend->external) --external_ports_;
   }
 }
 

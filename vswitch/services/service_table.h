@@ -1,6 +1,6 @@
 // Kubernetes Services as the data path sees them: the frontends a Service answers on (ClusterIP:
-// port/protocol, and node IP:NodePort/protocol), each with its endpoints and the Maglev table that
-// picks one of them for a new connection.
+// port/protocol, external IP:port/protocol, and node IP:NodePort/protocol), each with its endpoints
+// and the Maglev table that picks one of them for a new connection.
 //
 // Concurrency: a ServiceIndex is immutable once published and reaches workers inside the
 // ForwardingTable, so it is read under the same RCU as the rest of the table. The control thread
@@ -36,10 +36,13 @@ struct ServiceBackend {
 };
 
 struct ServiceFrontend {
-  uint32_t affinity_id = 0;  // shared by the ClusterIP and NodePort frontends of one Service port
-  bool node_port = false;    // reached on a node IP
-  bool snat = false;         // also translate the source to the node's host IP (NodePort, Cluster)
-  bool affinity = false;     // ClientIP session affinity
+  // Shared by the ClusterIP, external IP and NodePort frontends of one Service port.
+  uint32_t affinity_id = 0;
+  bool node_port = false;  // reached on a node IP
+  bool external = false;   // reached on an external IP (spec.externalIPs, load-balancer ingress)
+  // Also translate the source to the node's host IP (NodePort and external IPs, policy Cluster).
+  bool snat = false;
+  bool affinity = false;  // ClientIP session affinity
   uint64_t affinity_timeout_tsc = 0;
   // Every endpoint, sorted by (ip, port): a connection stays on its endpoint while it is listed,
   // whatever its conditions.
@@ -70,6 +73,7 @@ struct ServiceDef {
     std::vector<uint16_t> target_ports{};
   };
   rte_be32_t cluster_ip = 0;
+  std::vector<rte_be32_t> external_ips;  // served on `ports` like the ClusterIP
   std::vector<Port> ports;
   std::vector<Endpoint> endpoints;
   bool client_ip_affinity = false;
@@ -93,7 +97,7 @@ class CompiledService {
                   const CompiledService* previous, uint32_t& next_id);
 
   struct Entry {
-    rte_be32_t ip;  // 0 for a NodePort (any node IP)
+    rte_be32_t ip;  // the ClusterIP or an external IP; 0 for a NodePort (any node IP)
     rte_be16_t port;
     uint8_t proto;
     std::unique_ptr<ServiceFrontend> frontend;
@@ -121,6 +125,7 @@ class ServiceIndex {
   }
   bool is_cluster_ip(rte_be32_t dst) const { return find_slot(dst, 0, 0) != nullptr; }
   bool has_node_ports() const { return node_ports_ != 0; }
+  bool has_external_ips() const { return external_ports_ != 0; }
   size_t frontends() const { return used_ - cluster_ips_; }
 
   // Copies of this index with `service`'s frontends added (after removing `replaced`'s, when it
@@ -155,6 +160,7 @@ class ServiceIndex {
   size_t used_ = 0;
   size_t cluster_ips_ = 0;
   size_t node_ports_ = 0;
+  size_t external_ports_ = 0;  // external IP frontends (address, port, protocol)
 };
 
 }  // namespace podvs

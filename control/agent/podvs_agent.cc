@@ -1,6 +1,7 @@
 // podvs-agent: one per node beside podvsd. Follows the Kubernetes API server and programs
-// podvsd over its gRPC socket, as kube-proxy and flanneld do for the kernel: today the overlay
-// (remote nodes from Node objects, this node's VTEP announced in its annotations).
+// podvsd over its gRPC socket, as kube-proxy and flanneld do for the kernel: the overlay (remote
+// nodes from Node objects, this node's VTEP announced in its annotations) and the Services
+// (from Services and EndpointSlices).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "control/agent/kube_client.h"
 #include "control/agent/node_controller.h"
 #include "control/agent/podvsd_client.h"
+#include "control/agent/service_controller.h"
 
 using namespace podvs;
 using namespace podvs::agent;
@@ -90,12 +92,22 @@ int main(int argc, char** argv) {
     options.page_size = flags.page_size;
     options.watch_timeout = std::chrono::seconds(flags.watch_timeout_s);
     Informer node_informer(kube, "/api/v1/nodes", nodes, options);
+    ServiceController services(*podvsd);
+    Informer service_informer(kube, "/api/v1/services", services.services_handler(), options);
+    Informer slice_informer(kube, "/apis/discovery.k8s.io/v1/endpointslices",
+                            services.slices_handler(), options);
+    services.start();
     node_informer.start();
-    PODVS_LOG(info, "ready: following /api/v1/nodes");
+    service_informer.start();
+    slice_informer.start();
+    PODVS_LOG(info, "ready: following nodes, services and endpointslices");
     int signal = 0;
     sigwait(&stop_signals, &signal);
     PODVS_LOG(info, "signal %d: stopping", signal);
+    slice_informer.stop();
+    service_informer.stop();
     node_informer.stop();
+    services.stop();
   } catch (const std::exception& e) {
     PODVS_LOG(error, "%s", e.what());
     return 1;

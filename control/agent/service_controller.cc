@@ -244,10 +244,11 @@ void ServiceController::add(const std::string& key, const ServiceSpec& spec,
   given_[key] = spec;
   error_logged_.erase(key);
   ++adds_;
-  PODVS_LOG(info, "service %s: %s: %s, %zu ports, %zu endpoints", key.c_str(),
-            replaced ? "replaced" : "added", spec.cluster_ip.c_str(), spec.ports.size(),
-            spec.endpoints.size());
-  if (options_.on_programmed) options_.on_programmed(Clock::now() - since);
+  const std::chrono::duration<double> latency = Clock::now() - since;
+  PODVS_LOG(info, "service %s: %s: %s, %zu ports, %zu endpoints, %.1f ms after the change",
+            key.c_str(), replaced ? "replaced" : "added", spec.cluster_ip.c_str(),
+            spec.ports.size(), spec.endpoints.size(), latency.count() * 1000);
+  if (options_.on_programmed) options_.on_programmed(latency);
 }
 
 void ServiceController::remove(const std::string& key, Clock::time_point since) {
@@ -261,8 +262,10 @@ void ServiceController::remove(const std::string& key, Clock::time_point since) 
   given_.erase(key);
   error_logged_.erase(key);
   ++deletes_;
-  PODVS_LOG(info, "service %s: deleted from podvsd", key.c_str());
-  if (options_.on_programmed) options_.on_programmed(Clock::now() - since);
+  const std::chrono::duration<double> latency = Clock::now() - since;
+  PODVS_LOG(info, "service %s: deleted from podvsd, %.1f ms after the change", key.c_str(),
+            latency.count() * 1000);
+  if (options_.on_programmed) options_.on_programmed(latency);
 }
 
 void ServiceController::note_error(const std::string& key, const std::string& error) {

@@ -65,7 +65,7 @@ void ServiceController::mark_dirty(const std::string& service, Clock::time_point
 void ServiceController::service_changed(const std::string& key, const nlohmann::json* object) {
   std::lock_guard lock(state_mutex_);
   if (object)
-    services_[key] = *object;
+    services_[key] = slim_service(*object);
   else
     services_.erase(key);
   mark_dirty(key, Clock::now());
@@ -95,7 +95,7 @@ void ServiceController::slice_changed(const std::string& key, const nlohmann::js
     return;
   }
   const std::string service = slice_service_key(*object);
-  slices_[key] = Slice{service, *object};
+  slices_[key] = Slice{service, slim_slice(*object)};
   if (service.empty()) {
     PODVS_LOG(debug, "EndpointSlice %s: no %s label: kept, belongs to no Service", key.c_str(),
               kServiceNameLabel);

@@ -357,6 +357,61 @@ ServiceTranslation service_from(const json& service, const std::vector<json>& sl
   }
 }
 
+namespace {
+
+// `to[key] = from[key]` for each key `from` has.
+void copy_members(const json& from, json& to, std::initializer_list<const char*> keys) {
+  for (const char* key : keys)
+    if (const auto it = from.find(key); it != from.end()) to[key] = *it;
+}
+
+json slim_metadata(const json& meta) {
+  if (!meta.is_object()) return meta;
+  json out = json::object();
+  copy_members(meta, out, {"name", "namespace", "labels"});
+  return out;
+}
+
+}  // namespace
+
+json slim_service(const json& service) {
+  if (!service.is_object()) return service;
+  json out = json::object();
+  copy_members(service, out, {"spec"});
+  if (const auto meta = service.find("metadata"); meta != service.end())
+    out["metadata"] = slim_metadata(*meta);
+  if (const auto status = service.find("status"); status != service.end()) {
+    out["status"] = json::object();
+    if (status->is_object()) copy_members(*status, out["status"], {"loadBalancer"});
+  }
+  return out;
+}
+
+json slim_slice(const json& slice) {
+  if (!slice.is_object()) return slice;
+  json out = json::object();
+  copy_members(slice, out, {"addressType", "ports"});
+  if (const auto meta = slice.find("metadata"); meta != slice.end())
+    out["metadata"] = slim_metadata(*meta);
+  if (const auto endpoints = slice.find("endpoints"); endpoints != slice.end()) {
+    if (!endpoints->is_array()) {
+      out["endpoints"] = *endpoints;
+    } else {
+      json& list = out["endpoints"] = json::array();
+      for (const json& e : *endpoints) {
+        if (!e.is_object()) {
+          list.push_back(e);
+          continue;
+        }
+        json kept = json::object();
+        copy_members(e, kept, {"addresses", "conditions"});
+        list.push_back(std::move(kept));
+      }
+    }
+  }
+  return out;
+}
+
 std::string slice_service_key(const json& slice) {
   const json* meta = child(slice, "metadata");
   if (!meta || !meta->is_object()) return "";

@@ -58,6 +58,12 @@ struct ServiceTranslation {
 ServiceTranslation service_from(const nlohmann::json& service,
                                 const std::vector<nlohmann::json>& slices);
 
+// Only what service_from reads of a Service or an EndpointSlice (fields of the wrong type kept
+// as they are, so the translation still names them): the controller keeps every object of the
+// cluster, and managedFields, targetRefs, hints and the like are most of their size.
+nlohmann::json slim_service(const nlohmann::json& service);
+nlohmann::json slim_slice(const nlohmann::json& slice);
+
 // "namespace/name" of the Service an EndpointSlice belongs to (its namespace and its
 // kubernetes.io/service-name label), or "" when it names none.
 std::string slice_service_key(const nlohmann::json& slice);

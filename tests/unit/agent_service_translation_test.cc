@@ -323,6 +323,27 @@ TEST(ServiceTranslation, MalformedObjectsGiveAReasonNeverAnException) {
   EXPECT_TRUE(service_from(service(), {json(42)}).spec);
 }
 
+TEST(ServiceTranslation, SlimObjectsTranslateTheSame) {
+  json svc = service();
+  svc["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"}}});
+  svc["spec"]["externalIPs"] = {"192.0.2.10"};
+  json s = slice("a", http_port(8080),
+                 {endpoint("10.244.0.1", {{"ready", false}, {"serving", true}}), json("odd")});
+  s["endpoints"][0]["hints"] = {{"forZones", json::array()}};
+  const ServiceTranslation full = service_from(svc, {s});
+  const ServiceTranslation slim = service_from(slim_service(svc), {slim_slice(s)});
+  ASSERT_TRUE(full.spec);
+  ASSERT_TRUE(slim.spec);
+  EXPECT_EQ(slim.spec->endpoints.size(), full.spec->endpoints.size());
+  EXPECT_EQ(slim.notes, full.notes);
+  EXPECT_FALSE(slim_service(svc)["metadata"].contains("managedFields"));
+  EXPECT_FALSE(slim_slice(s)["endpoints"][0].contains("nodeName"));
+  // Wrong types stay wrong, so the reason is the same.
+  svc["metadata"] = 7;
+  EXPECT_EQ(service_from(slim_service(svc), {}).problem, service_from(svc, {}).problem);
+  EXPECT_EQ(slim_slice(json(3)), json(3));
+}
+
 TEST(ServiceTranslation, SliceServiceKeyAndTriggerTime) {
   json s = slice("web-x1", http_port(8080), {});
   EXPECT_EQ(slice_service_key(s), "default/web");

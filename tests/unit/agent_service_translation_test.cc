@@ -367,8 +367,9 @@ TEST(ServiceTranslation, Rfc3339) {
             duration_cast<system_clock::duration>(nanoseconds(123456789)));
   EXPECT_EQ(parse_rfc3339("2026-12-02T09:00:00+02:00"), base);
   EXPECT_EQ(parse_rfc3339("2026-12-02T06:30:00-00:30"), base);
-  for (const char* bad : {"", "2026-12-02", "2026-12-02T07:00:00", "2026-13-02T07:00:00Z",
-                          "2026-12-02T07:00:00.Z", "2026-12-02T07:00:00Zjunk", "yesterday"})
+  for (const char* bad :
+       {"", "2026-12-02", "2026-12-02T07:00:00", "2026-13-02T07:00:00Z", "2026-12-02T07:00:00.Z",
+        "2026-12-02T07:00:00Zjunk", "yesterday", "4235-01-01T00:00:00Z", "1969-12-31T23:59:59Z"})
     EXPECT_FALSE(parse_rfc3339(bad)) << bad;
 }
 

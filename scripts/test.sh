@@ -49,7 +49,7 @@ fi
 # libFuzzer on the parser and pipeline (clang, ASan + UBSan), seeded with the golden frames,
 # for a bounded time. A crash, a sanitizer report or a lost mbuf fails it.
 fuzz_seconds=${FUZZ_SECONDS:-60}
-if CXX=clang++ TARGETS="tests/fuzz_pipeline tests/fuzz_seeds" build build-fuzz -Dfuzz=true \
+if CXX=clang++ TARGETS="tests/fuzz_pipeline tests/fuzz_seeds tests/fuzz_agent_objects" build build-fuzz -Dfuzz=true \
      -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; then
   corpus=$(mktemp -d)
   if ./build-fuzz/tests/fuzz_seeds "$corpus" >/dev/null &&
@@ -58,6 +58,16 @@ if CXX=clang++ TARGETS="tests/fuzz_pipeline tests/fuzz_seeds" build build-fuzz -
     passed=$((passed + 1)); summary+=("fuzz: $(grep -o 'Done [0-9]* runs' build-fuzz/fuzz.log) in ${fuzz_seconds}s, no crash")
   else
     failed=$((failed + 1)); summary+=("fuzz: FAILED (build-fuzz/fuzz.log)"); tail -40 build-fuzz/fuzz.log
+  fi
+  rm -rf "$corpus"
+  # podvs-agent's Service translation on JSON (15 s), from copies of tests/fuzz/agent_seeds.
+  corpus=$(mktemp -d)
+  cp tests/fuzz/agent_seeds/*.json "$corpus"/
+  if UBSAN_OPTIONS=halt_on_error=1 ./build-fuzz/tests/fuzz_agent_objects -max_total_time=15 \
+       -max_len=8192 "$corpus" >build-fuzz/fuzz-agent.log 2>&1; then
+    passed=$((passed + 1)); summary+=("fuzz agent objects: $(grep -o 'Done [0-9]* runs' build-fuzz/fuzz-agent.log) in 15s, no crash")
+  else
+    failed=$((failed + 1)); summary+=("fuzz agent objects: FAILED (build-fuzz/fuzz-agent.log)"); tail -40 build-fuzz/fuzz-agent.log
   fi
   rm -rf "$corpus"
 else

@@ -75,7 +75,10 @@ void InformerCache::replace(const std::vector<nlohmann::json>& items,
     it = objects_.erase(it);
     deliver("delete", key, [&] { handler_.on_delete(key, last); });
   }
-  for (auto& [key, object] : fresh) {
+  // Not a structured binding: clang before 16 (the fuzz build's) cannot capture one in a lambda.
+  for (auto& entry : fresh) {
+    const std::string& key = entry.first;
+    const nlohmann::json& object = entry.second;
     auto old = objects_.find(key);
     if (old == objects_.end()) {
       objects_[key] = object;

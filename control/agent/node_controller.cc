@@ -59,6 +59,16 @@ void NodeController::on_synced() {
             programmed_.size());
 }
 
+bool NodeController::synced() const {
+  std::lock_guard lock(mutex_);
+  return synced_;
+}
+
+size_t NodeController::programmed() const {
+  std::lock_guard lock(mutex_);
+  return programmed_.size();
+}
+
 void NodeController::resync() {
   std::lock_guard lock(mutex_);
   if (!synced_) return;

@@ -48,6 +48,11 @@ class NodeController final : public InformerHandler {
   // logged; the next resync tries again. Safe from any thread.
   void resync();
 
+  // For the agent's report to podvsd: whether a complete LIST was delivered, and how many
+  // remote nodes podvsd holds as the agent gave them. Safe from any thread.
+  bool synced() const;
+  size_t programmed() const;
+
  private:
   using Clock = std::chrono::steady_clock;
   void on_node(const std::string& name, const nlohmann::json& node, Clock::time_point arrived);
@@ -64,7 +69,7 @@ class NodeController final : public InformerHandler {
   Podvsd& podvsd_;
   KubeClient* kube_;  // for the PATCH of our Node; null in tests that only program podvsd
   AgentStats& stats_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   bool synced_ = false;                               // a complete LIST was delivered
   std::map<std::string, nlohmann::json> nodes_;       // every Node object seen, by name
   std::map<std::string, RemoteNodeSpec> programmed_;  // what podvsd last accepted, by name

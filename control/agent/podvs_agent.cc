@@ -1,8 +1,12 @@
 // podvs-agent: one per node beside podvsd. Follows the Kubernetes API server and programs
-// podvsd over its gRPC socket, as kube-proxy and flanneld do for the kernel: today the overlay
-// (remote nodes from Node objects, this node's VTEP announced in its annotations). A resyncer
-// mends podvsd periodically and when podvsd comes back; /metrics and /healthz tell how it goes.
+// podvsd over its gRPC socket, as kube-proxy and flanneld do for the kernel: the overlay (remote
+// nodes from Node objects, this node's VTEP announced in its annotations) and the Services (from
+// Services and EndpointSlices). A resyncer mends podvsd periodically and when podvsd comes back,
+// and tells podvsd the agent is there (ReportAgent); /metrics and /healthz tell how it goes.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 
@@ -16,6 +20,7 @@
 #include "control/agent/node_controller.h"
 #include "control/agent/podvsd_client.h"
 #include "control/agent/resyncer.h"
+#include "control/agent/service_controller.h"
 
 using namespace podvs;
 using namespace podvs::agent;
@@ -44,6 +49,47 @@ LogLevel parse_level(const std::string& text) {
   if (text == "warning") return LogLevel::warning;
   if (text == "debug") return LogLevel::debug;
   return LogLevel::info;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The Service controller's numbers, read at each scrape (stats() holds its lock briefly, never
+// across a podvsd call).
+void add_service_metrics(AgentMetrics& metrics, const ServiceController& services) {
+  metrics.add_scraped(
+      {"podvs_agent_services_skipped",
+       "Services of the API server not programmed into podvsd, by reason (headless, "
+       "external_name, proxy_name, no_cluster_ip, ipv6, unsupported_protocol, too_many_ports, "
+       "invalid)",
+       false, "reason", [&services] {
+         std::map<std::string, double> by_reason;
+         for (SkipReason reason : kAllSkipReasons) by_reason[skip_reason_name(reason)] = 0;
+         for (const auto& [reason, count] : services.stats().skipped)
+           by_reason[reason] = static_cast<double>(count);
+         return by_reason;
+       }});
+  metrics.add_scraped({"podvs_agent_services",
+                       "Service objects the agent knows, and those podvsd holds as it gave them",
+                       false, "state", [&services] {
+                         const ServiceControllerStats s = services.stats();
+                         return std::map<std::string, double>{
+                             {"known", static_cast<double>(s.services)},
+                             {"programmed", static_cast<double>(s.programmed)}};
+                       }});
+  metrics.add_scraped({"podvs_agent_service_calls_total",
+                       "The Service controller's podvsd calls: Services added or replaced, "
+                       "deleted, and calls that failed",
+                       true, "outcome", [&services] {
+                         const ServiceControllerStats s = services.stats();
+                         return std::map<std::string, double>{
+                             {"add", static_cast<double>(s.adds)},
+                             {"delete", static_cast<double>(s.deletes)},
+                             {"error", static_cast<double>(s.errors)}};
+                       }});
 }
 
 ClusterConfig cluster_config(const Flags& flags) {
@@ -113,11 +159,41 @@ int main(int argc, char** argv) {
     options.page_size = flags.page_size;
     options.watch_timeout = std::chrono::seconds(flags.watch_timeout_s);
     Informer node_informer(kube, "/api/v1/nodes", nodes, options, metrics);
+    ServiceControllerOptions service_options;
+    service_options.on_programmed = [&metrics](std::chrono::duration<double> latency) {
+      metrics.programmed(std::chrono::duration_cast<std::chrono::steady_clock::duration>(latency));
+    };
+    ServiceController services(*podvsd, service_options);
+    add_service_metrics(metrics, services);
+    Informer service_informer(kube, "/api/v1/services", services.services_handler(), options,
+                              metrics);
+    Informer slice_informer(kube, "/apis/discovery.k8s.io/v1/endpointslices",
+                            services.slices_handler(), options, metrics);
     ResyncOptions resync_options;
     resync_options.period = std::chrono::seconds(flags.resync_period_s);
     Resyncer resyncer(*probe, resync_options);
+    // The last time both controllers compared podvsd with the whole API state, for the report.
+    std::atomic<int64_t> last_sync_unix_s{0};
+    const auto note_sync = [&] {
+      if (nodes.synced() && services.synced()) last_sync_unix_s = unix_now();
+    };
     resyncer.add("nodes", [&nodes] { nodes.resync(); });
-    const std::vector<const Informer*> informers = {&node_informer};
+    resyncer.add("services", [&] {
+      if (services.resync()) note_sync();
+    });
+    resyncer.set_reporter([&] {
+      AgentReport report;
+      report.version = PODVS_VERSION;
+      report.pid = getpid();
+      report.synced = nodes.synced() && services.synced();
+      if (report.synced && last_sync_unix_s == 0) note_sync();  // the first reconcile
+      report.last_sync_unix_s = last_sync_unix_s;
+      report.services = static_cast<uint32_t>(services.stats().programmed);
+      report.nodes = static_cast<uint32_t>(nodes.programmed());
+      return report;
+    });
+    const std::vector<const Informer*> informers = {&node_informer, &service_informer,
+                                                    &slice_informer};
     std::unique_ptr<MetricsEndpoint> endpoint;
     if (!flags.metrics_listen.empty())
       endpoint = std::make_unique<MetricsEndpoint>(flags.metrics_listen, metrics, [&] {
@@ -131,9 +207,14 @@ int main(int argc, char** argv) {
         in.podvsd_answer = resyncer.last_answer();
         return evaluate_health(in);
       });
+    services.start();
     node_informer.start();
+    service_informer.start();
+    slice_informer.start();
     resyncer.start();
-    PODVS_LOG(info, "ready: following /api/v1/nodes, resync every %u s, metrics on %s",
+    PODVS_LOG(info,
+              "ready: following nodes, services and endpointslices, resync every %u s, metrics "
+              "on %s",
               flags.resync_period_s,
               flags.metrics_listen.empty() ? "(none)" : flags.metrics_listen.c_str());
     int signal = 0;
@@ -141,7 +222,10 @@ int main(int argc, char** argv) {
     PODVS_LOG(info, "signal %d: stopping", signal);
     endpoint.reset();
     resyncer.stop();
+    slice_informer.stop();
+    service_informer.stop();
     node_informer.stop();
+    services.stop();
   } catch (const std::exception& e) {
     PODVS_LOG(error, "%s", e.what());
     return 1;

@@ -85,7 +85,46 @@ class GrpcPodvsd final : public Podvsd {
     call("DelNode " + name, &v1::Podvs::Stub::DelNode, request, &response);
   }
 
+  std::vector<ServiceSpec> list_services() override {
+    v1::ListServicesRequest request;
+    request.set_owner(kAgentOwner);
+    v1::ListServicesResponse response;
+    call("ListServices", &v1::Podvs::Stub::ListServices, request, &response);
+    std::vector<ServiceSpec> services;
+    for (const auto& service : response.services()) services.push_back(decoded(service));
+    return services;
+  }
+
+  ServiceSpec add_service(const ServiceSpec& service) override {
+    ServiceSpec ours = service;
+    ours.owner = kAgentOwner;
+    v1::AddServiceRequest request;
+    *request.mutable_service() = to_proto(ours);
+    v1::AddServiceResponse response;
+    call("AddService " + service.ns + "/" + service.name, &v1::Podvs::Stub::AddService, request,
+         &response);
+    return decoded(response.service());
+  }
+
+  void del_service(const std::string& ns, const std::string& name) override {
+    v1::DelServiceRequest request;
+    request.set_namespace_(ns);
+    request.set_name(name);
+    request.set_owner(kAgentOwner);
+    v1::DelServiceResponse response;
+    call("DelService " + ns + "/" + name, &v1::Podvs::Stub::DelService, request, &response);
+  }
+
  private:
+  // podvsd's own answer cannot be malformed unless the two are of different builds.
+  ServiceSpec decoded(const v1::Service& service) const {
+    auto result = from_proto(service);
+    if (!result.value)
+      throw PodvsdError("podvsd at " + socket_ +
+                        ": a Service it listed does not decode: " + result.error.message);
+    return std::move(*result.value);
+  }
+
   // With WhenPodvsdIsDown::wait, waits for a restarting podvsd up to the call timeout
   // (wait_for_ready) instead of failing at once: the agent and podvsd start side by side.
   template <typename Request, typename Response>

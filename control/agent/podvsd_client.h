@@ -41,6 +41,13 @@ class Podvsd {
   virtual RemoteNodeSpec add_node(const RemoteNodeSpec& node) = 0;
   // Deletes the agent's node of that name; never an operator's.
   virtual void del_node(const std::string& name) = 0;
+  // The agent's Services only (owner kAgentOwner), as podvsd holds them (normalised).
+  virtual std::vector<ServiceSpec> list_services() = 0;
+  // Adds or replaces the agent's Service of that ns/name (its owner is set to kAgentOwner);
+  // refused when an operator's Service holds the name or the ClusterIP.
+  virtual ServiceSpec add_service(const ServiceSpec& service) = 0;
+  // Deletes the agent's Service of that ns/name; never an operator's.
+  virtual void del_service(const std::string& ns, const std::string& name) = 0;
 };
 
 // How a call meets a podvsd that is not there: the controllers wait for it up to the call

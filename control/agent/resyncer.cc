@@ -9,7 +9,9 @@ constexpr const char* kPeriodic = "periodic";
 
 }  // namespace
 
-std::string podvsd_instance(const NodeStatus&) { return ""; }
+std::string podvsd_instance(const NodeStatus& status) {
+  return status.instance_id ? std::to_string(status.instance_id) : "";
+}
 
 Resyncer::Resyncer(Podvsd& probe, ResyncOptions options) : probe_(probe), options_(options) {}
 
@@ -17,6 +19,10 @@ Resyncer::~Resyncer() { stop(); }
 
 void Resyncer::add(std::string controller, std::function<void()> resync) {
   controllers_.emplace_back(std::move(controller), std::move(resync));
+}
+
+void Resyncer::set_reporter(std::function<AgentReport()> reporter) {
+  reporter_ = std::move(reporter);
 }
 
 void Resyncer::start() {
@@ -58,6 +64,23 @@ void Resyncer::probe() {
     resync_all("podvsd answers again");
   else if (restarted)
     resync_all("podvsd restarted (instance " + instance + ")");
+  report(back || restarted);
+}
+
+void Resyncer::report(bool now_due) {
+  if (!reporter_) return;
+  const auto now = Clock::now();
+  if (!now_due && last_report_ != Clock::time_point{} &&
+      now - last_report_ < options_.report_interval)
+    return;
+  try {
+    probe_.report_agent(reporter_());
+    last_report_ = now;
+    report_failed_ = false;
+  } catch (const std::exception& e) {
+    if (!report_failed_) PODVS_LOG(warning, "ReportAgent failed: %s", e.what());
+    report_failed_ = true;
+  }
 }
 
 void Resyncer::resync_all(const std::string& why) {

@@ -28,11 +28,13 @@ struct ResyncOptions {
   // Often enough that a podvsd restarted by its supervisor within a second or two is noticed;
   // a GetStatus a second costs podvsd's control thread nothing measurable.
   std::chrono::milliseconds probe_interval{1000};
+  // How often the agent tells podvsd it is there (ReportAgent); podvsd shows an agent whose last
+  // report is older than 30 s as stale, so three reports may be lost before it does.
+  std::chrono::milliseconds report_interval{10000};
 };
 
 // Which podvsd process answered, or "" when podvsd does not say. A podvsd that restarted between
 // two probes answers with another instance, which a probe cannot otherwise tell.
-// TODO(podside): return status.instance_id once NodeStatus carries podvsd's instance_id.
 std::string podvsd_instance(const NodeStatus& status);
 
 class Resyncer {
@@ -45,6 +47,9 @@ class Resyncer {
 
   // Registers one controller's resync, named for the logs.
   void add(std::string controller, std::function<void()> resync);
+  // What the agent reports to podvsd (ReportAgent) every report interval, and at once when
+  // podvsd answers again or restarted (a new podvsd knows no agent). Before start().
+  void set_reporter(std::function<AgentReport()> reporter);
   void start();
   void stop();
 
@@ -53,6 +58,9 @@ class Resyncer {
   void probe();
   // Calls every registered resync; one that throws does not keep the others from running.
   void resync_all(const std::string& why);
+  // Sends the reporter's report to podvsd when one is due (or `now_due`); a failure is logged
+  // once until a report succeeds again.
+  void report(bool now_due);
 
   // For /healthz: when the thread last went round its loop (a resyncer stuck behind a
   // controller's lock stops), and when podvsd last answered a probe (epoch: never).
@@ -66,6 +74,9 @@ class Resyncer {
   Podvsd& probe_;
   ResyncOptions options_;
   std::vector<std::pair<std::string, std::function<void()>>> controllers_;
+  std::function<AgentReport()> reporter_;
+  Clock::time_point last_report_{};  // the probing thread's only
+  bool report_failed_ = false;
   enum class PodvsdSeen { not_yet, answering, silent };
   PodvsdSeen podvsd_ = PodvsdSeen::not_yet;  // touched by the probing thread only
   std::string instance_;

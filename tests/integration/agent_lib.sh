@@ -65,6 +65,7 @@ KC
 put() { curl -sf -X PUT --data-binary "$2" "$C/objects/$1" >/dev/null; }
 get_node() { curl -sf "$C/objects/nodes/$1"; }
 del_node() { curl -sf -X DELETE "$C/objects/nodes/$1" >/dev/null; }
+del_object() { curl -sf -X DELETE "$C/objects/$1/$2" >/dev/null; }  # del_object RESOURCE [NS/]NAME
 post() { curl -sf -X POST ${2:+--data-binary "$2"} "$C/$1" >/dev/null; }
 # flannel_node NAME N IP MAC: a Node owning 10.244.N.0/24 with flannel's vxlan annotations.
 flannel_node() {
@@ -77,4 +78,21 @@ wait_for() {
   local end=$((SECONDS + $1)); shift
   while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   "$@"
+}
+
+# rbac_covers REQUESTS_JSON RESOURCE:VERB...: every request of the agent in the API server's log
+# uses a verb control/agent/rbac.json lists, and each RESOURCE:VERB given was used.
+rbac_covers() {
+  local log=$1; shift
+  python3 - "$log" "$TOP/control/agent/rbac.json" "$@" <<'PY'
+import json, sys
+log = [r for r in json.load(open(sys.argv[1])) if r['user_agent'].startswith('podvs-agent/')]
+allowed = {(rule['resource'], v) for rule in json.load(open(sys.argv[2]))['rules'] for v in rule['verbs']}
+used = {(r['resource'], r['verb']) for r in log}
+print('used:', sorted(used), file=sys.stderr)
+expected = {tuple(a.split(':')) for a in sys.argv[3:]}
+if used - allowed or not expected <= used:
+    print('not in rbac.json:', sorted(used - allowed), 'not used:', sorted(expected - used), file=sys.stderr)
+    sys.exit(1)
+PY
 }

@@ -50,6 +50,15 @@ struct FakePodvsd final : Podvsd {
     calls.push_back("del " + name);
     nodes.erase(name);
   }
+  // The Node controller makes no Service call.
+  std::vector<ServiceSpec> list_services() override { return {}; }
+  ServiceSpec add_service(const ServiceSpec& service) override {
+    ADD_FAILURE() << "add_service " << service.name;
+    return service;
+  }
+  void del_service(const std::string&, const std::string& name) override {
+    ADD_FAILURE() << "del_service " << name;
+  }
 };
 
 nlohmann::json node(const std::string& name, int n, const std::string& mac = "0a:00:00:00:00:02") {

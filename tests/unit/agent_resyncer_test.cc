@@ -9,17 +9,29 @@
 namespace podvs::agent {
 namespace {
 
-// Only GetStatus matters to the resyncer's probe.
+// Only GetStatus (and ReportAgent) matter to the resyncer's probe.
 struct ProbedPodvsd final : Podvsd {
   bool up = true;
+  uint64_t instance = 7;
+  std::vector<AgentReport> reports;
   NodeStatus status() override {
     if (!up) throw PodvsdError("podvsd: GetStatus: connection refused");
-    return {};
+    NodeStatus s;
+    s.instance_id = instance;
+    return s;
+  }
+  uint64_t report_agent(const AgentReport& report) override {
+    if (!up) throw PodvsdError("podvsd: ReportAgent: connection refused");
+    reports.push_back(report);
+    return instance;
   }
   NodeStatus set_pod_cidr(const std::string&) override { return {}; }
   std::vector<RemoteNodeSpec> list_nodes() override { return {}; }
   RemoteNodeSpec add_node(const RemoteNodeSpec& node) override { return node; }
   void del_node(const std::string&) override {}
+  std::vector<ServiceSpec> list_services() override { return {}; }
+  ServiceSpec add_service(const ServiceSpec& service) override { return service; }
+  void del_service(const std::string&, const std::string&) override {}
 };
 
 TEST(Resyncer, ResyncsEveryControllerWhenPodvsdAnswersAgain) {
@@ -42,6 +54,46 @@ TEST(Resyncer, ResyncsEveryControllerWhenPodvsdAnswersAgain) {
   EXPECT_EQ(services, 1);
   r.probe();  // answering still: no more
   EXPECT_EQ(nodes, 1);
+}
+
+TEST(Resyncer, ANewInstanceOfPodvsdBetweenTwoProbesIsARestart) {
+  ProbedPodvsd podvsd;
+  Resyncer r(podvsd, {});
+  int nodes = 0;
+  r.add("nodes", [&] { ++nodes; });
+  r.probe();
+  r.probe();
+  EXPECT_EQ(nodes, 0);
+  podvsd.instance = 8;  // restarted faster than a probe could see it silent
+  r.probe();
+  EXPECT_EQ(nodes, 1);
+  r.probe();
+  EXPECT_EQ(nodes, 1);
+}
+
+TEST(Resyncer, ReportsToPodvsdEachIntervalAndAtOnceWhenPodvsdIsNew) {
+  ProbedPodvsd podvsd;
+  ResyncOptions options;
+  options.report_interval = std::chrono::hours(1);
+  Resyncer r(podvsd, options);
+  r.set_reporter([] {
+    AgentReport report;
+    report.synced = true;
+    report.services = 3;
+    return report;
+  });
+  r.probe();  // the first report goes at once
+  r.probe();  // the next only after the interval
+  ASSERT_EQ(podvsd.reports.size(), 1u);
+  EXPECT_EQ(podvsd.reports[0].services, 3u);
+  podvsd.instance = 9;  // a new podvsd knows no agent: reported at once
+  r.probe();
+  EXPECT_EQ(podvsd.reports.size(), 2u);
+  podvsd.up = false;
+  r.probe();
+  podvsd.up = true;
+  r.probe();  // back: reported at once
+  EXPECT_EQ(podvsd.reports.size(), 3u);
 }
 
 TEST(Resyncer, AControllerThatThrowsDoesNotStopTheOthers) {

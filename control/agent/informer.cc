@@ -29,7 +29,7 @@ Informer::Informer(KubeClient& client, std::string path, InformerHandler& handle
     : client_(client),
       path_(std::move(path)),
       resource_(path_.substr(path_.find_last_of('/') + 1)),
-      cache_(path_, handler),
+      cache_(path_, handler, options.transform),
       options_(options),
       stats_(stats) {
   stats_.synced(resource_, false);
@@ -75,7 +75,7 @@ void Informer::list() {
     version = meta->value("resourceVersion", "");
     continue_token = meta->value("continue", "");
     if (const auto list = page.find("items"); list != page.end() && list->is_array())
-      for (const auto& item : *list) items.push_back(item);
+      for (const auto& item : *list) items.push_back(cache_.stored(item));
     if (stop_) return;
   } while (!continue_token.empty());
   if (version.empty())

@@ -23,6 +23,7 @@ struct InformerOptions {
   std::chrono::seconds watch_timeout{300};  // WATCH ?timeoutSeconds=
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30000};  // client-go caps its back-off at 30 s too
+  ObjectTransform transform;                     // what is kept of each object (informer_cache.h)
 };
 
 // Exponential back-off: each failure doubles the wait up to the cap; success resets it.

@@ -36,9 +36,18 @@ void InformerCache::malformed(const std::string& what) {
 
 // managedFields are the largest part of most objects and no controller here reads them.
 nlohmann::json InformerCache::stored(nlohmann::json object) const {
-  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object())
-    meta->erase("managedFields");
-  return object;
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return transform_ ? transform_(object) : object;
+  meta->erase("managedFields");
+  if (!transform_) return object;
+  const auto version = meta->find("resourceVersion");
+  nlohmann::json kept = transform_(object);
+  if (version != meta->end() && kept.is_object()) {
+    nlohmann::json& kept_meta = kept["metadata"];
+    if (kept_meta.is_null()) kept_meta = nlohmann::json::object();
+    if (kept_meta.is_object()) kept_meta["resourceVersion"] = *version;
+  }
+  return kept;
 }
 
 // A handler that throws must not stop the informer: the next event or relist gives it the

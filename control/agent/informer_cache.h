@@ -48,10 +48,16 @@ enum class LineOutcome {
   error,    // another ERROR event: re-watch from the last resourceVersion
 };
 
+// What the informer keeps of each object and hands its handler, as client-go's SetTransform: a
+// controller that reads a few fields names them, so a cluster's worth of objects (every
+// EndpointSlice, with every field the API server sends) is not held in full. It must be
+// idempotent; metadata.resourceVersion is kept whatever it returns (the cache compares it).
+using ObjectTransform = std::function<nlohmann::json(const nlohmann::json&)>;
+
 class InformerCache {
  public:
-  InformerCache(std::string resource, InformerHandler& handler)
-      : resource_(std::move(resource)), handler_(handler) {}
+  InformerCache(std::string resource, InformerHandler& handler, ObjectTransform transform = {})
+      : resource_(std::move(resource)), handler_(handler), transform_(std::move(transform)) {}
 
   // A complete LIST (all pages' items, the list's resourceVersion): delivers adds, updates of
   // objects whose resourceVersion changed, deletes of cached objects absent from it, then
@@ -67,14 +73,18 @@ class InformerCache {
 
   // The key of an object, or "" when it has no metadata.name.
   static std::string key_of(const nlohmann::json& object);
+  // What is kept of an object: without managedFields (no controller reads them), then
+  // transformed. The informer applies it to each LIST page as it arrives, so a LIST does not
+  // hold every page in full until the last.
+  nlohmann::json stored(nlohmann::json object) const;
 
  private:
   void malformed(const std::string& what);
   void deliver(const char* what, const std::string& key, const std::function<void()>& call);
-  nlohmann::json stored(nlohmann::json object) const;
 
   std::string resource_;
   InformerHandler& handler_;
+  ObjectTransform transform_;
   std::map<std::string, nlohmann::json> objects_;
   std::string resource_version_;
   InformerCounters counters_;

@@ -21,6 +21,7 @@
 #include "control/agent/podvsd_client.h"
 #include "control/agent/resyncer.h"
 #include "control/agent/service_controller.h"
+#include "control/agent/service_objects.h"
 
 using namespace podvs;
 using namespace podvs::agent;
@@ -165,10 +166,16 @@ int main(int argc, char** argv) {
     };
     ServiceController services(*podvsd, service_options);
     add_service_metrics(metrics, services);
-    Informer service_informer(kube, "/api/v1/services", services.services_handler(), options,
-                              metrics);
+    // The informers keep only what the translation reads: a cluster's EndpointSlices in full
+    // would cost the agent hundreds of MiB.
+    InformerOptions service_informer_options = options;
+    service_informer_options.transform = slim_service;
+    Informer service_informer(kube, "/api/v1/services", services.services_handler(),
+                              service_informer_options, metrics);
+    InformerOptions slice_informer_options = options;
+    slice_informer_options.transform = slim_slice;
     Informer slice_informer(kube, "/apis/discovery.k8s.io/v1/endpointslices",
-                            services.slices_handler(), options, metrics);
+                            services.slices_handler(), slice_informer_options, metrics);
     ResyncOptions resync_options;
     resync_options.period = std::chrono::seconds(flags.resync_period_s);
     Resyncer resyncer(*probe, resync_options);

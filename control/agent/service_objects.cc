@@ -30,10 +30,17 @@ void copy_members(const json& from, json& to, std::initializer_list<const char*>
     if (const auto it = from.find(key); it != from.end()) to[key] = *it;
 }
 
+// Name, namespace, labels (the service-name and proxy-name labels are read) and, of the
+// annotations, the last-change trigger time (the programming latency starts there).
 json slim_metadata(const json& meta) {
   if (!meta.is_object()) return meta;
   json out = json::object();
   copy_members(meta, out, {"name", "namespace", "labels"});
+  if (const auto annotations = meta.find("annotations");
+      annotations != meta.end() && annotations->is_object())
+    if (const auto trigger = annotations->find(kLastChangeTriggerTime);
+        trigger != annotations->end())
+      out["annotations"] = {{kLastChangeTriggerTime, *trigger}};
   return out;
 }
 

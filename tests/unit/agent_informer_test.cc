@@ -151,6 +151,21 @@ TEST(InformerCache, ManagedFieldsAreNotKept) {
   EXPECT_EQ(keeper.last["metadata"]["uid"], "uid-a");
 }
 
+TEST(InformerCache, ATransformDecidesWhatIsKeptButNotTheResourceVersion) {
+  Recorder r;
+  // Keeps the name only, as a controller that reads one field would.
+  InformerCache cache("/api/v1/nodes", r, [](const nlohmann::json& o) {
+    return nlohmann::json{{"metadata", {{"name", o["metadata"]["name"]}}}};
+  });
+  const nlohmann::json kept = cache.stored(object("a", "1"));
+  EXPECT_EQ(kept, (nlohmann::json{{"metadata", {{"name", "a"}, {"resourceVersion", "1"}}}}));
+  // The cache still tells an unchanged object from a changed one on a relist.
+  cache.replace({object("a", "1"), object("b", "2")}, "5");
+  cache.replace({object("a", "1"), object("b", "3")}, "6");
+  EXPECT_EQ(r.calls, (std::vector<std::string>{"add a 1", "add b 2", "synced", "update b 2->3",
+                                               "synced"}));
+}
+
 TEST(Backoff, DoublesUpToTheCapAndResets) {
   Backoff b(std::chrono::milliseconds(500), std::chrono::milliseconds(30000));
   std::vector<long> waits;

@@ -92,7 +92,7 @@ class GrpcPodvsd final : public Podvsd {
     for (const ServiceSpec& service : services) {
       v1::Service proto = to_proto(marked_ours(service));
       const size_t size = proto.ByteSizeLong() + kFieldOverheadBytes;
-      if (bytes + size > kMaxBatchBytes) send();
+      if (bytes + size > kMaxBatchBytes || request.services_size() == kMaxBatchServices) send();
       bytes += size;
       *request.add_services() = std::move(proto);
     }
@@ -114,6 +114,11 @@ class GrpcPodvsd final : public Podvsd {
   // stay well below. A Service at its limits (100 ports, 4096 endpoints) is about 150 KiB.
   static constexpr size_t kMaxBatchBytes = size_t{1} << 20;
   static constexpr size_t kFieldOverheadBytes = 8;  // a repeated field's tag and length, at most
+  // podvsd's control thread takes a batch in one go: its other callers (a CNI ADD, the resyncer's
+  // 2 s probe) wait behind it. 250 Services amortise the table publication nearly as well as
+  // thousands do; a 1 MiB batch (3,000 Services) held it for over 2 s on this busy 2-core VM, and
+  // the probe took podvsd for gone.
+  static constexpr int kMaxBatchServices = 250;
 
   // A list or delete request that names the agent as owner: only its own are listed or deleted.
   template <typename Request>
@@ -149,8 +154,8 @@ class GrpcPodvsd final : public Podvsd {
       const v1::Service& asked = request.services(i);
       refusals.push_back(result.code() == grpc::StatusCode::OK
                              ? ""
-                             : "podvsd at " + socket_ + ": AddService " + asked.namespace_() +
-                                   "/" + asked.name() + ": " + result.error());
+                             : "podvsd at " + socket_ + ": AddService " + asked.namespace_() + "/" +
+                                   asked.name() + ": " + result.error());
     }
   }
 

@@ -44,7 +44,7 @@ class Podvsd {
   // The agent's Services only (owner kAgentOwner), as podvsd holds them (normalised).
   virtual std::vector<ServiceSpec> list_services() = 0;
   // Adds or replaces the agent's Services of those ns/names (their owner is set to kAgentOwner),
-  // in as few calls as fit podvsd's message size. Returns, for each Service in order, "" when
+  // in calls of up to 250 Services and 1 MiB. Returns, for each Service in order, "" when
   // podvsd took it, else why not: one refused (an operator's Service holds the name or the
   // ClusterIP) blocks no other, and a call that fails (podvsd away) fails each of its Services.
   virtual std::vector<std::string> add_services(const std::vector<ServiceSpec>& services) = 0;

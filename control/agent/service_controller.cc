@@ -224,7 +224,8 @@ void ServiceController::program(const std::map<std::string, Desired>& desired) {
   for (const auto& [key, d] : desired) {
     const auto given = given_.find(key);
     if (d.spec) {
-      if (given == given_.end() || !same_service(given->second, *d.spec)) adds.emplace_back(key, &d);
+      if (given == given_.end() || !same_service(given->second, *d.spec))
+        adds.emplace_back(key, &d);
     } else if (given != given_.end()) {
       remove(key, d.since);
     }

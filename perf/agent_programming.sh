@@ -24,7 +24,7 @@ fi
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # cpu_ticks PID [TID]: user + system time of a process (or one of its threads), in clock ticks.
 # CPU time, unlike the wall clock, hardly moves with what else runs on this shared VM.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/task/${2:-$1}/stat" 2>/dev/null || echo 0; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1${2:+/task/$2}/stat" 2>/dev/null || echo 0; }
 
 start_apiserver || exit 1
 start_podvsd n1 --workers "$(($(nproc) - 1))" || exit 1
@@ -78,7 +78,7 @@ post compact
 write_kubeconfig "$WORK/kubeconfig"
 start_ns=$(date +%s%N)
 # podvsd's main thread is its control thread.
-control_ticks_before=$(cpu_ticks "$n1_PID")
+control_ticks_before=$(cpu_ticks "$n1_PID" "$n1_PID")
 "$AGENT" --kubeconfig "$WORK/kubeconfig" --node-name "bench-$ID" --socket "$n1_SOCK" \
   >"$WORK/agent.log" 2>&1 &
 agent_pid=$!
@@ -93,7 +93,7 @@ listed_at=$(sed -n 's/^\([0-9T:-]*\)Z .*: listed [0-9]* objects.*/\1/p' "$WORK/a
 listed_s=$(( $(date -u -d "${listed_at/T/ }" +%s) - start_ns / 1000000000 ))
 agent_rss=$(rss_mb "$agent_pid")
 hz=$(getconf CLK_TCK)
-control_cpu_s=$(awk -v a="$control_ticks_before" -v b="$(cpu_ticks "$n1_PID")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+control_cpu_s=$(awk -v a="$control_ticks_before" -v b="$(cpu_ticks "$n1_PID" "$n1_PID")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
 agent_cpu_s=$(awk -v t="$(cpu_ticks "$agent_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')
 podvsd_rss=$(rss_mb "$n1_PID")
 in_podvsd=$(ctl "$n1_SOCK" --json service list | json_get 'len(j)')

@@ -22,6 +22,9 @@ if [ "$services" -lt 1 ] || [ "$services" -gt 10000 ] || [ "$per" -lt 1 ] || [ "
   exit 2
 fi
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# cpu_ticks PID [TID]: user + system time of a process (or one of its threads), in clock ticks.
+# CPU time, unlike the wall clock, hardly moves with what else runs on this shared VM.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1${2:+/task/$2}/stat" 2>/dev/null || echo 0; }
 
 start_apiserver || exit 1
 start_podvsd n1 --workers "$(($(nproc) - 1))" || exit 1
@@ -74,6 +77,8 @@ post compact
 
 write_kubeconfig "$WORK/kubeconfig"
 start_ns=$(date +%s%N)
+# podvsd's main thread is its control thread.
+control_ticks_before=$(cpu_ticks "$n1_PID" "$n1_PID")
 "$AGENT" --kubeconfig "$WORK/kubeconfig" --node-name "bench-$ID" --socket "$n1_SOCK" \
   >"$WORK/agent.log" 2>&1 &
 agent_pid=$!
@@ -82,10 +87,17 @@ synced() { grep -q "services synced with podvsd" "$WORK/agent.log"; }
 for _ in $(seq 1200); do synced && break; kill -0 "$agent_pid" || break; sleep 0.05; done
 synced || { log "the agent did not sync: $(tail -5 "$WORK/agent.log")"; exit 1; }
 sync_s=$(awk -v a="$start_ns" -v b="$(date +%s%N)" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
+# When both LISTs were complete (the log's stamps are whole seconds): the rest of the sync is
+# podvsd's.
+listed_at=$(sed -n 's/^\([0-9T:-]*\)Z .*: listed [0-9]* objects.*/\1/p' "$WORK/agent.log" | tail -1)
+listed_s=$(( $(date -u -d "${listed_at/T/ }" +%s) - start_ns / 1000000000 ))
 agent_rss=$(rss_mb "$agent_pid")
+hz=$(getconf CLK_TCK)
+control_cpu_s=$(awk -v a="$control_ticks_before" -v b="$(cpu_ticks "$n1_PID" "$n1_PID")" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+agent_cpu_s=$(awk -v t="$(cpu_ticks "$agent_pid")" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}')
 podvsd_rss=$(rss_mb "$n1_PID")
 in_podvsd=$(ctl "$n1_SOCK" --json service list | json_get 'len(j)')
-log "initial sync: $in_podvsd Services in podvsd $sync_s s after the agent started; agent RSS $agent_rss MiB"
+log "initial sync: $in_podvsd Services in podvsd $sync_s s after the agent started (its LISTs done after ~$listed_s s); agent RSS $agent_rss MiB"
 
 log "churn: $rate EndpointSlice changes per minute for $duration s"
 lines_before=$(wc -l <"$WORK/agent.log")
@@ -101,10 +113,12 @@ agent_rss_after=$(rss_mb "$agent_pid")
 
 printf '\n| podvs-agent, %s Services x %s endpoints | value |\n| --- | --- |\n' "$services" "$per"
 printf '| initial sync: agent start to all Services in podvsd, s | %s |\n' "$sync_s"
+printf '| of which the LISTs of Services and EndpointSlices, s (whole seconds) | %s |\n' "$listed_s"
+printf '| CPU time during the sync: podvsd control thread / agent, s | %s / %s |\n' "$control_cpu_s" "$agent_cpu_s"
 printf '| agent RSS after the sync / after the churn, MiB | %s / %s |\n' "$agent_rss" "$agent_rss_after"
 printf '| podvsd RSS after the sync, MiB | %s |\n' "$podvsd_rss"
 printf '| slice changes made (%s per minute for %s s) / Services replaced | %s / %s |\n' \
   "$rate" "$duration" "$changes" "$samples"
 printf '| programming latency p50 / p99 / max, ms | %s / %s / %s |\n\n' "$p50" "$p99" "$max"
-echo "JSON {\"services\": $services, \"endpoints_per_service\": $per, \"in_podvsd\": $in_podvsd, \"sync_s\": $sync_s, \"agent_rss_mb\": $agent_rss, \"agent_rss_after_mb\": $agent_rss_after, \"changes\": $changes, \"samples\": $samples, \"latency_ms\": {\"p50\": $p50, \"p99\": $p99, \"max\": $max}}"
+echo "JSON {\"services\": $services, \"endpoints_per_service\": $per, \"in_podvsd\": $in_podvsd, \"sync_s\": $sync_s, \"listed_s\": $listed_s, \"control_cpu_s\": $control_cpu_s, \"agent_cpu_s\": $agent_cpu_s, \"agent_rss_mb\": $agent_rss, \"agent_rss_after_mb\": $agent_rss_after, \"changes\": $changes, \"samples\": $samples, \"latency_ms\": {\"p50\": $p50, \"p99\": $p99, \"max\": $max}}"
 kill -TERM "$agent_pid"

@@ -43,9 +43,11 @@ class Podvsd {
   virtual void del_node(const std::string& name) = 0;
   // The agent's Services only (owner kAgentOwner), as podvsd holds them (normalised).
   virtual std::vector<ServiceSpec> list_services() = 0;
-  // Adds or replaces the agent's Service of that ns/name (its owner is set to kAgentOwner);
-  // refused when an operator's Service holds the name or the ClusterIP.
-  virtual ServiceSpec add_service(const ServiceSpec& service) = 0;
+  // Adds or replaces the agent's Services of those ns/names (their owner is set to kAgentOwner),
+  // in calls of up to 250 Services and 1 MiB. Returns, for each Service in order, "" when
+  // podvsd took it, else why not: one refused (an operator's Service holds the name or the
+  // ClusterIP) blocks no other, and a call that fails (podvsd away) fails each of its Services.
+  virtual std::vector<std::string> add_services(const std::vector<ServiceSpec>& services) = 0;
   // Deletes the agent's Service of that ns/name; never an operator's.
   virtual void del_service(const std::string& ns, const std::string& name) = 0;
 };

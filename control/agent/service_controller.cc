@@ -220,35 +220,43 @@ bool ServiceController::resync() {
 }
 
 void ServiceController::program(const std::map<std::string, Desired>& desired) {
+  std::vector<std::pair<std::string, const Desired*>> adds;
   for (const auto& [key, d] : desired) {
     const auto given = given_.find(key);
     if (d.spec) {
       if (given == given_.end() || !same_service(given->second, *d.spec))
-        add(key, *d.spec, d.since);
+        adds.emplace_back(key, &d);
     } else if (given != given_.end()) {
       remove(key, d.since);
     }
   }
+  if (!adds.empty()) add(adds);
   given_count_ = given_.size();
 }
 
-void ServiceController::add(const std::string& key, const ServiceSpec& spec,
-                            Clock::time_point since) {
-  try {
-    podvsd_.add_service(spec);
-  } catch (const std::exception& e) {
-    note_error(key, e.what());
-    return;
+void ServiceController::add(const std::vector<std::pair<std::string, const Desired*>>& adds) {
+  std::vector<ServiceSpec> specs;
+  specs.reserve(adds.size());
+  for (const auto& [key, d] : adds) specs.push_back(*d->spec);
+  const std::vector<std::string> refusals = podvsd_.add_services(specs);
+  const Clock::time_point now = Clock::now();
+  for (size_t i = 0; i < adds.size(); ++i) {
+    const std::string& key = adds[i].first;
+    const ServiceSpec& spec = specs[i];
+    if (!refusals[i].empty()) {
+      note_error(key, refusals[i]);
+      continue;
+    }
+    const bool replaced = given_.count(key) != 0;
+    given_[key] = spec;
+    error_logged_.erase(key);
+    ++adds_;
+    const std::chrono::duration<double> latency = now - adds[i].second->since;
+    PODVS_LOG(info, "service %s: %s: %s, %zu ports, %zu endpoints, %.1f ms after the change",
+              key.c_str(), replaced ? "replaced" : "added", spec.cluster_ip.c_str(),
+              spec.ports.size(), spec.endpoints.size(), latency.count() * 1000);
+    if (options_.on_programmed) options_.on_programmed(latency);
   }
-  const bool replaced = given_.count(key) != 0;
-  given_[key] = spec;
-  error_logged_.erase(key);
-  ++adds_;
-  const std::chrono::duration<double> latency = Clock::now() - since;
-  PODVS_LOG(info, "service %s: %s: %s, %zu ports, %zu endpoints, %.1f ms after the change",
-            key.c_str(), replaced ? "replaced" : "added", spec.cluster_ip.c_str(),
-            spec.ports.size(), spec.endpoints.size(), latency.count() * 1000);
-  if (options_.on_programmed) options_.on_programmed(latency);
 }
 
 void ServiceController::remove(const std::string& key, Clock::time_point since) {

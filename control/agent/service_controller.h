@@ -30,6 +30,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "control/agent/informer_cache.h"
 #include "control/agent/podvsd_client.h"
@@ -122,9 +124,10 @@ class ServiceController {
   // With state_mutex_ held: the desired state of `keys`, logging skips and notes.
   std::map<std::string, Desired> desired_locked(
       const std::set<std::string>& keys, const std::map<std::string, Clock::time_point>& since);
-  // With program_mutex_ held: makes podvsd match `desired` for its keys.
+  // With program_mutex_ held: makes podvsd match `desired` for its keys, deletes first (a
+  // ClusterIP a deleted Service frees may be taken by a new one), then every add in one batch.
   void program(const std::map<std::string, Desired>& desired);
-  void add(const std::string& key, const ServiceSpec& spec, Clock::time_point since);
+  void add(const std::vector<std::pair<std::string, const Desired*>>& adds);
   void remove(const std::string& key, Clock::time_point since);
   void note_error(const std::string& key, const std::string& error);
   void run();

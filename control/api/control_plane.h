@@ -272,6 +272,11 @@ class ControlPlane {
   // exists with another owner); the result is the Service normalised (normalise_service in
   // control/api/service_spec.h).
   virtual Result<ServiceSpec> add_service(const ServiceSpec& spec) = 0;
+  // add_service for each of `specs`, in order, each with its own result; the whole call fails
+  // only when podvsd cannot take requests at all (shutting down). The data path is published once
+  // for the batch.
+  virtual Result<std::vector<Result<ServiceSpec>>> add_services(
+      const std::vector<ServiceSpec>& specs) = 0;
   // Deleting an unknown Service is not an error: it returns ok. With an owner, a Service that
   // exists with another owner is not deleted (failed_precondition).
   virtual Result<Empty> del_service(const std::string& ns, const std::string& name,

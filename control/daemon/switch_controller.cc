@@ -244,6 +244,8 @@ void SwitchController::publish_table() {
   table->set_overlay(overlay_state());
   table->set_services(service_index_);
   tables_->publish(std::move(table));
+  // publish() returned after the grace period: no worker can still be reading these.
+  retired_services_.clear();
 }
 
 std::string SwitchController::try_persist() {

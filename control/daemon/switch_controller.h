@@ -64,6 +64,8 @@ class SwitchController : public ControlPlane {
   Result<Empty> del_node(const std::string& name, const std::optional<std::string>& owner) override;
   Result<std::vector<RemoteNodeSpec>> list_nodes(const std::optional<std::string>& owner) override;
   Result<ServiceSpec> add_service(const ServiceSpec& spec) override;
+  Result<std::vector<Result<ServiceSpec>>> add_services(
+      const std::vector<ServiceSpec>& specs) override;
   Result<Empty> del_service(const std::string& ns, const std::string& name,
                             const std::optional<std::string>& owner) override;
   Result<std::vector<ServiceSpec>> list_services(const std::optional<std::string>& owner) override;
@@ -151,15 +153,16 @@ class SwitchController : public ControlPlane {
 
   // Kubernetes Services (switch_services.cc): the API, admission and persistence.
   ServiceNode service_node() const;  // what admission needs to know of this node
-  // Admits `spec` and, unless `save` fails, makes it the Service of its key.
+  // Admits `spec` and, unless `save` fails, makes it the Service of its key. The caller
+  // publishes the table (once for many).
   Result<ServiceSpec> do_add_service(const ServiceSpec& spec, bool save);
   void restore_services();
   // Makes saved Services durable: those older than ServiceStore::kFlushDelay, or all.
   void flush_services(bool all);
-  // Compiles services_[key], or its absence after a delete, into the ServiceIndex and publishes
-  // it (switch_service_table.cc). Called after services_ has been updated. Without `publish` the
-  // caller publishes later (restoring many at once), unless a replaced Service had to be freed.
-  void services_changed(const std::string& key, bool publish = true);
+  // Compiles services_[key], or its absence after a delete, into the ServiceIndex
+  // (switch_service_table.cc). Called after services_ has been updated; the caller publishes the
+  // table next, once for any number of changes, which also frees the replaced Services.
+  void services_changed(const std::string& key);
 
   template <typename T, typename F>
   Result<T> on_control_thread(F fn) {
@@ -214,6 +217,9 @@ class SwitchController : public ControlPlane {
     return config_.conntrack_entries != 0 && config_.worker_cpus.size() == 1;
   }
   std::map<std::string, std::unique_ptr<CompiledService>> compiled_services_;
+  // Replaced or deleted, still in the published table until the next publish_table(), which
+  // frees them once the grace period is over.
+  std::vector<std::unique_ptr<CompiledService>> retired_services_;
   std::shared_ptr<const ServiceIndex> service_index_ = std::make_shared<ServiceIndex>();
   uint32_t next_affinity_id_ = 1;
 

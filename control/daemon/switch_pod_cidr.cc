@@ -107,7 +107,7 @@ Result<NodeStatus> SwitchController::do_set_pod_cidr(const std::string& text) {
                                             ": the state was not saved: " + e.what() + stays);
   }
   // Backends are local or not by the pod CIDR: every Service is compiled again, published once.
-  for (const auto& [key, service] : services_) services_changed(key, false);
+  for (const auto& [key, service] : services_) services_changed(key);
   publish_table();
   try {
     unconfigure_host_interface(port, old_host, old, new_host);

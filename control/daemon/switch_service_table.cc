@@ -39,30 +39,26 @@ ServiceDef service_def(const ServiceSpec& spec) {
 
 }  // namespace
 
-void SwitchController::services_changed(const std::string& key, bool publish) {
+void SwitchController::services_changed(const std::string& key) {
   const auto spec = services_.find(key);
   const auto current = compiled_services_.find(key);
   const CompiledService* replaced =
       current != compiled_services_.end() ? current->second.get() : nullptr;
-  // Freed only after the new table is published and the grace period has passed: until then a
-  // worker may still be reading its frontends.
-  std::unique_ptr<CompiledService> retired;
   if (spec == services_.end()) {
     if (replaced == nullptr) return;
     service_index_ = service_index_->without_service(*replaced);
-    retired = std::move(current->second);
+    retired_services_.push_back(std::move(current->second));
     compiled_services_.erase(current);
-  } else {
-    const ServiceCompileParams params{rte_cpu_to_be_32(config_.pod_cidr.network),
-                                      rte_cpu_to_be_32(config_.pod_cidr.mask()),
-                                      config_.maglev_table_size, rte_get_tsc_hz()};
-    auto compiled = std::make_unique<CompiledService>(service_def(spec->second), params, replaced,
-                                                      next_affinity_id_);
-    service_index_ = service_index_->with_service(*compiled, replaced);
-    if (replaced != nullptr) retired = std::move(current->second);
-    compiled_services_[key] = std::move(compiled);
+    return;
   }
-  if (publish || retired) publish_table();
+  const ServiceCompileParams params{rte_cpu_to_be_32(config_.pod_cidr.network),
+                                    rte_cpu_to_be_32(config_.pod_cidr.mask()),
+                                    config_.maglev_table_size, rte_get_tsc_hz()};
+  auto compiled = std::make_unique<CompiledService>(service_def(spec->second), params, replaced,
+                                                    next_affinity_id_);
+  service_index_ = service_index_->with_service(*compiled, replaced);
+  if (replaced != nullptr) retired_services_.push_back(std::move(current->second));
+  compiled_services_[key] = std::move(compiled);
 }
 
 }  // namespace podvs

@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "control/api/grpc_convert.h"
 #include "podvs.grpc.pb.h"
@@ -203,6 +204,36 @@ class GrpcServer::Service final : public v1::Podvs::Service {
       return reply(control_.add_service(*spec.value), [&](const ServiceSpec& service) {
         *response->mutable_service() = to_proto(service);
       });
+    });
+  }
+
+  grpc::Status AddServices(grpc::ServerContext*, const v1::AddServicesRequest* request,
+                           v1::AddServicesResponse* response) override {
+    return guarded("AddServices", [&] {
+      // A Service that does not decode gets its own error; the others go on.
+      std::vector<ServiceSpec> specs;
+      std::vector<std::optional<Error>> undecoded;
+      for (const v1::Service& service : request->services()) {
+        auto spec = from_proto(service);
+        undecoded.push_back(spec.is_ok() ? std::nullopt : std::optional(spec.error));
+        if (spec.is_ok()) specs.push_back(std::move(*spec.value));
+      }
+      auto added = control_.add_services(specs);
+      if (!added.is_ok()) return to_status(added.error);
+      auto next = added.value->begin();
+      for (const std::optional<Error>& error : undecoded) {
+        const Result<ServiceSpec> result =
+            error ? Result<ServiceSpec>{std::nullopt, *error} : std::move(*next++);
+        v1::AddServiceResult* out = response->add_results();
+        if (result.is_ok()) {
+          *out->mutable_service() = to_proto(*result.value);
+        } else {
+          const grpc::Status status = to_status(result.error);
+          out->set_code(status.error_code());
+          out->set_error(status.error_message());
+        }
+      }
+      return grpc::Status::OK;
     });
   }
 

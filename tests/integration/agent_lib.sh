@@ -81,18 +81,21 @@ wait_for() {
 }
 
 # rbac_covers REQUESTS_JSON RESOURCE:VERB...: every request of the agent in the API server's log
-# uses a verb control/agent/rbac.json lists, and each RESOURCE:VERB given was used.
+# uses a verb control/agent/rbac.json lists for its API group and resource, and each
+# RESOURCE:VERB given was used.
 rbac_covers() {
   local log=$1; shift
   python3 - "$log" "$TOP/control/agent/rbac.json" "$@" <<'PY'
 import json, sys
 log = [r for r in json.load(open(sys.argv[1])) if r['user_agent'].startswith('podvs-agent/')]
-allowed = {(rule['resource'], v) for rule in json.load(open(sys.argv[2]))['rules'] for v in rule['verbs']}
-used = {(r['resource'], r['verb']) for r in log}
+allowed = {(rule['apiGroup'], rule['resource'], v)
+           for rule in json.load(open(sys.argv[2]))['rules'] for v in rule['verbs']}
+used = {(r['group'], r['resource'], r['verb']) for r in log}
 print('used:', sorted(used), file=sys.stderr)
 expected = {tuple(a.split(':')) for a in sys.argv[3:]}
-if used - allowed or not expected <= used:
-    print('not in rbac.json:', sorted(used - allowed), 'not used:', sorted(expected - used), file=sys.stderr)
+missing = expected - {(resource, verb) for _, resource, verb in used}
+if used - allowed or missing:
+    print('not in rbac.json:', sorted(used - allowed), 'not used:', sorted(missing), file=sys.stderr)
     sys.exit(1)
 PY
 }

@@ -84,6 +84,22 @@ start_podvsd() {
 
 daemon_log() { cat "$WORK/$1/log"; }
 
+# pod_cidrs N: N distinct /24s of 10.244.0.0/16 for this run's daemons, derived from $ID and not
+# routed on this host. podvsd routes its pod CIDR to its host port in the host's namespace, so
+# two daemons with one CIDR on one machine (tests run side by side) take that route from each
+# other: the node's own answers to one's pods (a TCP reset from a port nobody listens on, say)
+# go to the other, which drops them as no_route, and the route is gone once the other stops.
+pod_cidrs() {
+  local n=$(( $(printf '%s' "$ID" | cksum | cut -d' ' -f1) % 150 + 100 )) found=0 tries=0
+  while [ "$found" -lt "$1" ] && [ "$tries" -lt 150 ]; do
+    if [ -z "$(ip -4 route show "10.244.$n.0/24")" ]; then
+      echo "10.244.$n.0/24"
+      found=$((found + 1))
+    fi
+    n=$(( (n - 99) % 150 + 100 )) tries=$((tries + 1))
+  done
+}
+
 ctl() {  # ctl SOCK args...
   local sock=$1; shift
   "$PODVSCTL" --socket "$sock" "$@"

@@ -10,19 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/services_lib.sh"
 
-# Services need conntrack and exactly one worker: both are podvsd's defaults on this machine, but
-# say so, in case the defaults move.
-start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || exit 1
-host_ip=$(ctl "$n1_SOCK" --json status | json_get 'j["host_ip"]')
-
-for p in c s1 s2 s3; do make_netns "$ID$p" || exit 1; done
-ip_c=$(add_tap_pod "$n1_SOCK" "c-$ID" "${ID}c")
-declare -A IP
-for s in s1 s2 s3; do
-  IP[$s]=$(add_tap_pod "$n1_SOCK" "$s-$ID" "$ID$s")
-  start_server "$ID$s" "$s" || exit 1
-done
-log "client $ip_c, servers s1=${IP[s1]} s2=${IP[s2]} s3=${IP[s3]}, host IP $host_ip"
+start_service_pods || exit 1
 all_eps=(--endpoint "${IP[s1]}" --endpoint "${IP[s2]}" --endpoint "${IP[s3]}")
 
 WEB=10.96.0.10 DNS=10.96.0.11 STREAM=10.96.0.13 EMPTY=10.96.0.20 STICKY=10.96.0.30 SELF=10.96.0.40
@@ -243,7 +231,7 @@ before=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=
 kill -TERM "$n1_PID"
 for _ in $(seq 50); do kill -0 "$n1_PID" 2>/dev/null || break; sleep 0.1; done
 check "SIGTERM stops podvsd" sh -c "! kill -0 $n1_PID 2>/dev/null"
-start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
+start_podvsd n1 "${service_podvsd_flags[@]}" || { finish; exit 1; }
 after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
 check_eq "after a restart, service list shows the same 9 services (endpoint ports too)" "$before" "$after"
 check "service list names default/web-$ID" sh -c "'$PODVSCTL' --socket '$n1_SOCK' service list | grep -q 'web-$ID'"
@@ -266,7 +254,7 @@ before=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=
 sleep 0.5
 kill -9 "$n1_PID"
 wait "$n1_PID" 2>/dev/null
-start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
+start_podvsd n1 "${service_podvsd_flags[@]}" || { finish; exit 1; }
 after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
 check_eq "after kill -9 and a restart, service list is as before the crash" "$before" "$after"
 ok=0

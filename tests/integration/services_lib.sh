@@ -26,6 +26,28 @@ start_server() {
   return 1
 }
 
+# start_service_pods: podvsd n1 able to serve Services, a client pod c and three server pods s1,
+# s2, s3 with their servers started. Sets service_podvsd_flags (to restart n1 with), host_ip
+# (n1's host IP), ip_c and IP[s1..s3] (the pods' addresses).
+start_service_pods() {
+  # A pod CIDR of this run's own (pod_cidrs in lib.sh: the node's answers to the pods must not
+  # be routed to another test's podvsd); conntrack and one worker are podvsd's defaults on this
+  # machine, said in case the defaults move.
+  service_podvsd_flags=(--pod-cidr "$(pod_cidrs 1)" --conntrack-entries 65536
+    --workers "$(($(nproc) - 1))")
+  start_podvsd n1 "${service_podvsd_flags[@]}" || return 1
+  host_ip=$(ctl "$n1_SOCK" --json status | json_get 'j["host_ip"]')
+  local p s
+  for p in c s1 s2 s3; do make_netns "$ID$p" || return 1; done
+  ip_c=$(add_tap_pod "$n1_SOCK" "c-$ID" "${ID}c")
+  declare -gA IP
+  for s in s1 s2 s3; do
+    IP[$s]=$(add_tap_pod "$n1_SOCK" "$s-$ID" "$ID$s")
+    start_server "$ID$s" "$s" || return 1
+  done
+  log "client $ip_c, servers s1=${IP[s1]} s2=${IP[s2]} s3=${IP[s3]}, host IP $host_ip"
+}
+
 svc_add() {  # svc_add SOCK NS/NAME args...: podvsctl service add, its output logged on failure
   local sock=$1; shift
   if ! ctl "$sock" service add "$@" >"$WORK/svc-add.out" 2>&1; then

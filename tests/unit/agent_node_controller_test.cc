@@ -52,9 +52,9 @@ struct FakePodvsd final : Podvsd {
   }
   // The Node controller makes no Service call.
   std::vector<ServiceSpec> list_services() override { return {}; }
-  ServiceSpec add_service(const ServiceSpec& service) override {
-    ADD_FAILURE() << "add_service " << service.name;
-    return service;
+  std::vector<std::string> add_services(const std::vector<ServiceSpec>& services) override {
+    ADD_FAILURE() << "add_services " << services.size();
+    return std::vector<std::string>(services.size());
   }
   void del_service(const std::string&, const std::string& name) override {
     ADD_FAILURE() << "del_service " << name;

@@ -30,7 +30,9 @@ struct ProbedPodvsd final : Podvsd {
   RemoteNodeSpec add_node(const RemoteNodeSpec& node) override { return node; }
   void del_node(const std::string&) override {}
   std::vector<ServiceSpec> list_services() override { return {}; }
-  ServiceSpec add_service(const ServiceSpec& service) override { return service; }
+  std::vector<std::string> add_services(const std::vector<ServiceSpec>& services) override {
+    return std::vector<std::string>(services.size());
+  }
   void del_service(const std::string&, const std::string&) override {}
 };
 

@@ -19,6 +19,7 @@ struct FakePodvsd final : Podvsd {
   std::map<std::string, ServiceSpec> services;  // by ns/name, every owner's
   std::vector<std::string> calls;               // Service adds and deletes
   std::set<std::string> refused;                // ns/name podvsd refuses to add
+  int batches = 0;                              // add_services calls
   NodeStatus status() override { return {}; }
   uint64_t report_agent(const AgentReport&) override { return 1; }
   NodeStatus set_pod_cidr(const std::string&) override { return {}; }
@@ -32,16 +33,23 @@ struct FakePodvsd final : Podvsd {
       if (s.owner == kAgentOwner) out.push_back(s);
     return out;
   }
-  ServiceSpec add_service(const ServiceSpec& service) override {
+  std::vector<std::string> add_services(const std::vector<ServiceSpec>& batch) override {
+    std::vector<std::string> refusals;
+    for (const ServiceSpec& service : batch) refusals.push_back(add(service));
+    ++batches;
+    return refusals;
+  }
+  std::string add(const ServiceSpec& service) {
     const std::string key = service_key(service.ns, service.name);
-    if (refused.count(key)) throw PodvsdError("AddService " + key + ": ClusterIP clash");
+    if (refused.count(key)) return "AddService " + key + ": ClusterIP clash";
     if (auto it = services.find(key); it != services.end() && it->second.owner != kAgentOwner)
-      throw PodvsdError("AddService " + key + ": owned by an operator");
+      return "AddService " + key + ": owned by an operator";
     calls.push_back("add " + key + " " + std::to_string(service.endpoints.size()));
     ServiceSpec ours = service;
     ours.owner = kAgentOwner;
     normalise_service(ours);
-    return services[key] = ours;
+    services[key] = ours;
+    return "";
   }
   void del_service(const std::string& ns, const std::string& name) override {
     calls.push_back("del " + service_key(ns, name));
@@ -152,6 +160,26 @@ TEST(ServiceController, ARestartedAgentChangesOnlyWhatDiffers) {
   EXPECT_EQ(podvsd.services.count("default/manual"), 1u);
   EXPECT_EQ(podvsd.services.at("default/manual").owner, "");
   EXPECT_EQ(c.stats().programmed, 2u);
+}
+
+TEST(ServiceController, AddsAreOneBatchAfterTheDeletesThatFreeTheirAddresses) {
+  Fixture f;
+  f.sync();
+  f.svc().on_add("default/z-old", service("z-old", "10.96.0.7"));
+  f.c.flush();
+  f.podvsd.calls.clear();
+  f.podvsd.batches = 0;
+  f.latencies.clear();
+  // z-old's ClusterIP goes to a-new in the same flush: the delete must reach podvsd first.
+  f.svc().on_delete("default/z-old", json());
+  f.svc().on_add("default/a-new", service("a-new", "10.96.0.7"));
+  f.svc().on_add("default/b", service("b", "10.96.0.8"));
+  f.svc().on_add("default/c", service("c", "10.96.0.9"));
+  f.c.flush();
+  EXPECT_EQ(f.podvsd.calls, (std::vector<std::string>{"del default/z-old", "add default/a-new 0",
+                                                      "add default/b 0", "add default/c 0"}));
+  EXPECT_EQ(f.podvsd.batches, 1);
+  EXPECT_EQ(f.latencies.size(), 4u);
 }
 
 TEST(ServiceController, ResyncRepairsWhatPodvsdLost) {

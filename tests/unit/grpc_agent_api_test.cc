@@ -133,6 +133,45 @@ TEST_F(AgentApiTest, DeleteAndListOwnersKeepTheirPresence) {
   }
 }
 
+TEST_F(AgentApiTest, AddServicesAnswersEachServiceInOrderAndOneBadBlocksNoOther) {
+  v1::AddServicesRequest request;
+  ServiceSpec first = sample_service();
+  ServiceSpec last = sample_service();
+  last.name = "dns-2";
+  *request.add_services() = to_proto(first);
+  v1::Service bad = to_proto(sample_service());
+  bad.set_name("bad");
+  bad.mutable_ports(0)->set_port(70000);
+  *request.add_services() = bad;
+  *request.add_services() = to_proto(last);
+  v1::AddServicesResponse response;
+  grpc::ClientContext context;
+  with_deadline(context);
+  ASSERT_TRUE(stub()->AddServices(&context, request, &response).ok());
+  ASSERT_EQ(response.results_size(), 3);
+  EXPECT_EQ(response.results(0).code(), 0);
+  EXPECT_EQ(response.results(0).service().name(), "dns");
+  EXPECT_EQ(response.results(1).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(response.results(1).error().find("70000"), std::string::npos)
+      << response.results(1).error();
+  EXPECT_FALSE(response.results(1).has_service());
+  EXPECT_EQ(response.results(2).code(), 0);
+  EXPECT_EQ(response.results(2).service().name(), "dns-2");
+  EXPECT_EQ(control_.service_count(), 2u);
+}
+
+TEST_F(AgentApiTest, AddServicesFailsWholeOnlyWhenPodvsdCannotTakeRequests) {
+  control_.force_error(Error{ErrorCode::internal, "podvsd is shutting down"});
+  v1::AddServicesRequest request;
+  *request.add_services() = to_proto(sample_service());
+  v1::AddServicesResponse response;
+  grpc::ClientContext context;
+  with_deadline(context);
+  const grpc::Status status = stub()->AddServices(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(status.error_message(), "podvsd is shutting down");
+}
+
 TEST_F(AgentApiTest, PodvsctlOwnerOptions) {
   ASSERT_TRUE(control_.add_service(sample_service()).is_ok());  // owner podvs-agent
   ServiceSpec operators = sample_service();

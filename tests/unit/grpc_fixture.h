@@ -152,6 +152,17 @@ class FakeControlPlane : public ControlPlane {
     services_[service_key(spec.ns, spec.name)] = normalised;
     return Result<ServiceSpec>::ok(normalised);
   }
+  // One by one, as the switch answers a batch; a forced error fails the whole call.
+  Result<std::vector<Result<ServiceSpec>>> add_services(
+      const std::vector<ServiceSpec>& specs) override {
+    std::vector<Result<ServiceSpec>> results;
+    {
+      std::lock_guard lock(mutex_);
+      if (forced_) return {std::nullopt, *forced_};
+    }
+    for (const ServiceSpec& spec : specs) results.push_back(add_service(spec));
+    return Result<std::vector<Result<ServiceSpec>>>::ok(std::move(results));
+  }
   Result<Empty> del_service(const std::string& ns, const std::string& name,
                             const std::optional<std::string>& owner) override {
     std::lock_guard lock(mutex_);

@@ -16,7 +16,7 @@ add_underlay_host "$gw" "$out" "$UL.254/24" || exit 1
 ip -n "$gw" addr add 203.0.113.1/32 dev lo
 start_podvsd n1 --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" \
   --node-ip "$UL.1/24" --uplink-gateway "$UL.254" --no-masquerade-cidrs 198.51.100.0/24 \
-  || exit 1
+  --workers "$(worker_cpus)" || exit 1
 sysctl -qw "net.ipv4.conf.$n1_HOSTPORT.forwarding=0"
 
 make_netns "${ID}p1" || exit 1
@@ -69,4 +69,5 @@ check_eq "no_masquerade_cidrs: nothing to 198.51.100.7 leaves the uplink" 0 \
   "$(captured nm '198\.51\.100\.7')"
 
 log "pod 1 drops: $(pod_drop_reasons "$n1_SOCK" "p1-$ID")"
+check_all_workers_busy "$n1_SOCK"
 finish

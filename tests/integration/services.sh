@@ -10,9 +10,9 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/services_lib.sh"
 
-# Services need conntrack and exactly one worker: both are podvsd's defaults on this machine, but
-# say so, in case the defaults move.
-start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || exit 1
+# Services need conntrack (podvsd's default, said in case it moves). WORKERS=2 runs every
+# scenario again with two workers, the client's and the first endpoint's ports on different ones.
+start_podvsd n1 --conntrack-entries 65536 --workers "$(worker_cpus)" || exit 1
 host_ip=$(ctl "$n1_SOCK" --json status | json_get 'j["host_ip"]')
 
 for p in c s1 s2 s3; do make_netns "$ID$p" || exit 1; done
@@ -23,6 +23,8 @@ for s in s1 s2 s3; do
   start_server "$ID$s" "$s" || exit 1
 done
 log "client $ip_c, servers s1=${IP[s1]} s2=${IP[s2]} s3=${IP[s3]}, host IP $host_ip"
+check_apart "$n1_SOCK" "c-$ID" "s1-$ID"
+[ "${WORKERS:-1}" -gt 1 ] && log "workers: c $(port_worker "$n1_SOCK" "c-$ID"), s1 $(port_worker "$n1_SOCK" "s1-$ID"), s2 $(port_worker "$n1_SOCK" "s2-$ID"), s3 $(port_worker "$n1_SOCK" "s3-$ID"), host $(port_worker "$n1_SOCK" host)"
 all_eps=(--endpoint "${IP[s1]}" --endpoint "${IP[s2]}" --endpoint "${IP[s3]}")
 
 WEB=10.96.0.10 DNS=10.96.0.11 STREAM=10.96.0.13 EMPTY=10.96.0.20 STICKY=10.96.0.30 SELF=10.96.0.40
@@ -236,6 +238,7 @@ check "metrics export the service_no_endpoints drops" \
 
 # The evidence of a failure so far, before the restart resets the counters.
 [ "$FAILED" -eq 0 ] || evidence "$n1_SOCK"
+check_all_workers_busy "$n1_SOCK"
 failed_before_restart=$FAILED
 
 # --- Restart (SIGTERM, same state dir): the Services come back as they were and work.
@@ -243,7 +246,7 @@ before=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=
 kill -TERM "$n1_PID"
 for _ in $(seq 50); do kill -0 "$n1_PID" 2>/dev/null || break; sleep 0.1; done
 check "SIGTERM stops podvsd" sh -c "! kill -0 $n1_PID 2>/dev/null"
-start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
+start_podvsd n1 --conntrack-entries 65536 --workers "$(worker_cpus)" || { finish; exit 1; }
 after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
 check_eq "after a restart, service list shows the same 9 services (endpoint ports too)" "$before" "$after"
 check "service list names default/web-$ID" sh -c "'$PODVSCTL' --socket '$n1_SOCK' service list | grep -q 'web-$ID'"
@@ -266,7 +269,7 @@ before=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=
 sleep 0.5
 kill -9 "$n1_PID"
 wait "$n1_PID" 2>/dev/null
-start_podvsd n1 --conntrack-entries 65536 --workers "$(($(nproc) - 1))" || { finish; exit 1; }
+start_podvsd n1 --conntrack-entries 65536 --workers "$(worker_cpus)" || { finish; exit 1; }
 after=$(ctl "$n1_SOCK" --json service list | json_get 'json.dumps(j, sort_keys=True)')
 check_eq "after kill -9 and a restart, service list is as before the crash" "$before" "$after"
 ok=0

@@ -51,11 +51,14 @@ fi
 # tables from several threads at once). Only that test is built and run: DPDK's libraries are not
 # instrumented, so TSan cannot see the handoffs inside them (rings, mbufs) and would report the
 # data path's; the shared tables synchronise with std::atomic and DPDK's inline RCU functions
-# (rte_rcu_qsbr.h, compiled into the test and so instrumented). Nothing is suppressed.
+# (rte_rcu_qsbr.h, compiled into the test and so instrumented). One benign race inside DPDK's RCU
+# check is suppressed (tests/tsan_suppressions.txt says why). -Wno-tsan: GCC warns that TSan does
+# not model atomic_thread_fence, which the drop recorder's seqlock uses; that code is compiled
+# into the library but not run by this test.
 if TARGETS=tests/unit_shared_conn build build-tsan -Dbuildtype=debugoptimized -Db_sanitize=thread \
-     -Db_lundef=false >/dev/null; then
-  if TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/unit_shared_conn \
-       >build-tsan/tsan.log 2>&1; then
+     -Db_lundef=false -Dcpp_args=-Wno-tsan >/dev/null; then
+  if TSAN_OPTIONS="halt_on_error=1:suppressions=$PWD/tests/tsan_suppressions.txt" \
+       ./build-tsan/tests/unit_shared_conn >build-tsan/tsan.log 2>&1; then
     passed=$((passed + 1)); summary+=("tsan shared_conn: $(grep -o '[0-9]* tests* from [0-9]* test suites* ran' build-tsan/tsan.log), no race")
   else
     failed=$((failed + 1)); summary+=("tsan shared_conn: FAILED (build-tsan/tsan.log)"); tail -60 build-tsan/tsan.log

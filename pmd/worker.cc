@@ -26,11 +26,9 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
       cache_(options.flow_cache_entries),
       lazy_rest_cycles_(rte_get_tsc_hz() * options.lazy_rest_us / 1000000) {
   rxqs_.reserve(RTE_MAX_ETHPORTS);
-  if (options.conntrack_entries != 0)
-    conn_ = std::make_unique<ConnState>(
-        ConnState{ConnTrack(options.conntrack_entries, rte_get_tsc_hz()),
-                  SnatPortAllocator(options.snat_ports, rte_rdtsc() + index),
-                  AffinityTable(options.conntrack_entries)});
+  if (options.conn != nullptr)
+    conn_ =
+        std::make_unique<ConnState>(*options.conn, index, options.snat_ports, rte_rdtsc() + index);
 }
 
 Worker::~Worker() {

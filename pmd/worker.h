@@ -52,7 +52,7 @@ struct WorkerOptions {
   uint32_t flow_cache_entries = 8192;
   uint32_t idle_backoff_polls = 0;  // 0: never sleep
   uint32_t idle_backoff_us = 200;
-  uint32_t conntrack_entries = 0;       // 0: no connection table (no masquerade, no Services)
+  SharedConnState* conn = nullptr;      // all workers' connections; null: no masquerade, Services
   SnatPortRange snat_ports;             // this worker's share of the SNAT source ports
   uint32_t lazy_rest_us = kLazyRestUs;  // how long an idle lazy queue rests after an empty poll
 };
@@ -108,7 +108,7 @@ class Worker {
   };
   std::vector<PolledQueue> rxqs_;
   FlowCache cache_;
-  std::unique_ptr<ConnState> conn_;  // null: conntrack_entries is 0
+  std::unique_ptr<ConnState> conn_;  // null: options.conn is null
   const uint64_t lazy_rest_cycles_;
   TxBuffers tx_;
   uint32_t empty_polls_ = 0;

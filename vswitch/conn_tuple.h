@@ -44,13 +44,14 @@ inline ConnDir opposite(ConnDir dir) {
 // from SnatPortAllocator), its destination (a Service backend), or both (a Service reached by its
 // own backend or through a NodePort, whose replies must come back through this node). For ICMP
 // echo the port is the identifier.
+// Widest fields first: 16 bytes, so that a conntrack entry fits one cache line.
 struct NatSpec {
+  rte_be32_t src_addr = 0;
+  rte_be32_t dst_addr = 0;
+  rte_be16_t src_port = 0;
+  rte_be16_t dst_port = 0;
   bool snat = false;
   bool dnat = false;
-  rte_be32_t src_addr = 0;
-  rte_be16_t src_port = 0;
-  rte_be32_t dst_addr = 0;
-  rte_be16_t dst_port = 0;
 
   bool any() const { return snat || dnat; }
 };

@@ -62,6 +62,15 @@ class FlowCache {
     set.ways[way] = Entry{key, action, generation_};
   }
 
+  // Replaces the decision cached for `key`, if there is one.
+  void replace(const FlowKey& key, uint32_t hash, const ForwardAction& action) {
+    for (Entry& e : sets_[hash & set_mask_].ways)
+      if (e.generation == generation_ && e.key == key) e.action = action;
+  }
+
+  // Invalidates every entry.
+  void forget_all() { ++generation_; }
+
   uint32_t capacity() const { return static_cast<uint32_t>(sets_.size() * 2); }
 
  private:

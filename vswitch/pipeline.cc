@@ -105,6 +105,16 @@ UplinkKind decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p,
 void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx) {
   PortCounters& pc = ctx.counters.ports[in_port];
   uint64_t bytes = 0;
+  // Connections other workers created since the last burst: their replies, maybe in this
+  // burst, must not meet a plain decision cached before (tracked_flow_notices.h).
+  if (ctx.conn != nullptr) {
+    ForwardAction tracked;
+    tracked.next = NextStage::tracked;
+    ctx.conn->notices.take(
+        ctx.conn->worker,
+        [&](const FlowKey& key) { ctx.cache.replace(key, FlowCache::hash(key), tracked); },
+        [&] { ctx.cache.forget_all(); });
+  }
   for (uint16_t i = 0; i < count && i < kPrefetchAhead; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
 

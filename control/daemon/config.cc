@@ -91,7 +91,7 @@ vxlan_udp_checksum: false
 flannel_compat: false
 # Pods' traffic to outside cluster_cidr leaves the uplink through uplink_gateway with the node IP
 # as source (connection tracked, replies translated back). Needs an uplink, cluster_cidr and
-# uplink_gateway, and one worker (replies are not yet handed between workers).
+# uplink_gateway.
 masquerade: true
 # Destinations that are not masqueraded: traffic to them leaves through the host port.
 no_masquerade_cidrs: []

@@ -82,10 +82,14 @@ void SwitchController::start() {
   const std::optional<SwitchState> saved = store_.load();
   if (saved) adopt_saved_pod_cidr(*saved);
 
+  // One connection table for all workers (conn_state.h says why), conntrack_entries each.
+  if (config_.conntrack_entries != 0)
+    shared_conn_ = std::make_unique<SharedConnState>(config_.conntrack_entries, n_workers,
+                                                     rte_get_tsc_hz(), qsbr_);
   WorkerOptions options{config_.flow_cache_entries,
                         config_.idle_backoff_polls,
                         config_.idle_backoff_us,
-                        masquerade_enabled() || services_enabled() ? config_.conntrack_entries : 0,
+                        shared_conn_.get(),
                         {},
                         kLazyRestUs};
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);

@@ -178,6 +178,8 @@ class SwitchController : public ControlPlane {
   rte_mempool* pool_ = nullptr;
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::unique_ptr<ForwardingTableHandle> tables_;
+  // Before workers_: freed after them.
+  std::unique_ptr<SharedConnState> shared_conn_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<unsigned> worker_lcores_;
   std::unique_ptr<PortManager> ports_;
@@ -211,11 +213,8 @@ class SwitchController : public ControlPlane {
   ServiceStore service_store_{config_.state_dir};
 
   // Services in the data path (switch_service_table.cc). They need the workers' connection
-  // tracking, and for now one worker: a reply is not handed to the worker that owns its
-  // connection.
-  bool services_enabled() const {
-    return config_.conntrack_entries != 0 && config_.worker_cpus.size() == 1;
-  }
+  // tracking, which every worker shares (vswitch/conn_state.h).
+  bool services_enabled() const { return config_.conntrack_entries != 0; }
   std::map<std::string, std::unique_ptr<CompiledService>> compiled_services_;
   // Replaced or deleted, still in the published table until the next publish_table(), which
   // frees them once the grace period is over.

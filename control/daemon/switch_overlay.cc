@@ -64,10 +64,7 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
     PODVS_LOG(info, "masquerade to %s via %s", ipv4_str(config_.node_ip).c_str(),
               ipv4_str(config_.uplink_gateway).c_str());
   } else if (config_.masquerade && config_.cluster_cidr && config_.uplink_gateway != 0) {
-    PODVS_LOG(warning,
-              "masquerade is off: it needs one worker (%zu configured), replies are not yet "
-              "handed between workers",
-              workers_.size());
+    PODVS_LOG(warning, "masquerade is off: it needs connection tracking (conntrack_entries is 0)");
   }
   for (const RemoteNodeSpec& node : saved_nodes)
     if (auto r = do_add_node(node); !r.is_ok())
@@ -104,7 +101,7 @@ bool SwitchController::send_on_uplink(rte_mbuf* m) {
 
 bool SwitchController::masquerade_enabled() const {
   return config_.overlay_enabled() && config_.masquerade && config_.cluster_cidr &&
-         config_.uplink_gateway != 0 && config_.worker_cpus.size() == 1;
+         config_.uplink_gateway != 0 && config_.conntrack_entries != 0;
 }
 
 Ipv4 SwitchController::next_hop_for(Ipv4 node_ip) const {

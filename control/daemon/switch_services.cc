@@ -15,10 +15,7 @@ namespace podvs {
 ServiceNode SwitchController::service_node() const {
   std::string unavailable;
   if (!services_enabled())
-    unavailable = "Services need connection tracking on one worker; podvsd runs " +
-                  std::to_string(config_.worker_cpus.size()) + " workers with conntrack_entries " +
-                  std::to_string(config_.conntrack_entries) +
-                  " (replies are not yet handed between workers)";
+    unavailable = "Services need connection tracking; podvsd runs with conntrack_entries 0";
   return {unavailable,      config_.maglev_table_size, config_.gateway_ip,
           host_ip_,         config_.host_port,         config_.node_ip,
           config_.pod_cidr, config_.cluster_cidr,      config_.service_cidr};

@@ -47,9 +47,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_table = podvs::test::make_table().release();
   g_service = make_service();
   g_table->set_services(podvs::ServiceIndex().with_service(*g_service, nullptr));
-  g_conn =
-      new podvs::ConnState{podvs::ConnTrack(1024, rte_get_tsc_hz()),
-                           podvs::SnatPortAllocator({40000, 40999}, 1), podvs::AffinityTable(1024)};
+  g_conn = new podvs::ConnState(*new podvs::SharedConnState(1024, 1, rte_get_tsc_hz(), nullptr), 0,
+                                {40000, 40999}, 1);
   g_cache = new podvs::FlowCache(256);
   g_cache->sync(g_table->version());
   g_counters = new podvs::WorkerCounters();

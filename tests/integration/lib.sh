@@ -114,6 +114,39 @@ json_get() {  # json_get EXPR: evaluates a Python expression over the JSON on st
   python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 
+# --workers for start_podvsd: WORKERS of them (1 unless the test runs with WORKERS=2), all on the
+# last CPU, taking turns through idle back-off so that they fit a 2-core machine.
+worker_cpus() {
+  local cpu=$(( $(nproc) - 1 )) list=""
+  for _ in $(seq "${WORKERS:-1}"); do list+=${list:+,}$cpu; done
+  echo "$list"
+}
+
+# port_worker SOCK WHAT: the worker polling the port of pod WHAT, the port named WHAT, or the
+# port of kind WHAT (uplink, host), from podvsctl port list.
+port_worker() {
+  ctl "$1" --json port list |
+    json_get "[p['worker'] for p in j if '$2' in (p['pod_id'], p['name'], p['kind'])][0]"
+}
+
+# With several workers, checks (and logs) that the two ports are polled by different workers, so
+# that the scenarios after it cross workers: a connection's two directions are received by each.
+check_apart() {  # check_apart SOCK WHAT WHAT
+  [ "${WORKERS:-1}" -gt 1 ] || return 0
+  local a b
+  a=$(port_worker "$1" "$2") b=$(port_worker "$1" "$3")
+  check "$2 (worker $a) and $3 (worker $b) are polled by different workers" test "$a" != "$b"
+}
+
+# With several workers, checks that every worker received packets: the scenarios before it ran
+# on all of them.
+check_all_workers_busy() {  # check_all_workers_busy SOCK
+  [ "${WORKERS:-1}" -gt 1 ] || return 0
+  local busy
+  busy=$(ctl "$1" --json stats | json_get 'sum(1 for w in j["workers"] if w["rx_packets"] > 0)')
+  check_eq "all $WORKERS workers received packets" "$WORKERS" "$busy"
+}
+
 # For benchmarks: median and "min / max" of numbers.
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 minmax() { printf '%s\n' "$@" | sort -g | awk 'NR==1{min=$1} {max=$1} END {print min " / " max}'; }

@@ -16,16 +16,34 @@ add_underlay_host "$gw" "$out" "$UL.254/24" || exit 1
 ip -n "$gw" addr add 203.0.113.1/32 dev lo
 start_podvsd n1 --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" \
   --node-ip "$UL.1/24" --uplink-gateway "$UL.254" --no-masquerade-cidrs 198.51.100.0/24 \
-  || exit 1
+  --workers "$(worker_cpus)" || exit 1
 sysctl -qw "net.ipv4.conf.$n1_HOSTPORT.forwarding=0"
 
 make_netns "${ID}p1" || exit 1
 ip1=$(add_tap_pod "$n1_SOCK" "p1-$ID" "${ID}p1")
 check "pod 1 is in n1's CIDR ($ip1)" matches "$ip1" "10.244.1.*"
+other=""
+if [ "${WORKERS:-1}" -gt 1 ]; then
+  # A pod on another worker than pod 1 (placement goes by load: pods are added until one lands
+  # there): whichever worker the uplink hands a reply to, one of the two pods' connections has
+  # its directions on different workers.
+  for p in p2 p3 p4; do
+    make_netns "$ID$p" || exit 1
+    add_tap_pod "$n1_SOCK" "$p-$ID" "$ID$p" >/dev/null
+    [ "$(port_worker "$n1_SOCK" "$p-$ID")" != "$(port_worker "$n1_SOCK" "p1-$ID")" ] && other=$p
+    [ -n "$other" ] && break
+  done
+  check "a pod on another worker than pod 1 (${other:-none})" test -n "$other"
+fi
 
 capture_start mq "host 203.0.113.1" || exit 1
 check "ping pod -> 203.0.113.1 (outside the cluster) within 5 s" ping_within 5 "${ID}p1" 203.0.113.1
 check "ping pod -> 203.0.113.1" ip netns exec "${ID}p1" ping -c 3 -i 0.2 -W 2 203.0.113.1
+
+if [ -n "$other" ]; then
+  check "ping $other (the other worker) -> 203.0.113.1" \
+    ip netns exec "$ID$other" ping -c 3 -i 0.2 -W 2 203.0.113.1
+fi
 
 # TCP: a server on the outside host reports the peer address it sees.
 ip netns exec "$gw" timeout 20 python3 -c '
@@ -69,4 +87,5 @@ check_eq "no_masquerade_cidrs: nothing to 198.51.100.7 leaves the uplink" 0 \
   "$(captured nm '198\.51\.100\.7')"
 
 log "pod 1 drops: $(pod_drop_reasons "$n1_SOCK" "p1-$ID")"
+check_all_workers_busy "$n1_SOCK"
 finish

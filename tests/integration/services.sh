@@ -11,6 +11,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/services_lib.sh"
 
 start_service_pods || exit 1
+check_apart "$n1_SOCK" "c-$ID" "s1-$ID"
+[ "${WORKERS:-1}" -gt 1 ] && log "workers: c $(port_worker "$n1_SOCK" "c-$ID"), s1 $(port_worker "$n1_SOCK" "s1-$ID"), s2 $(port_worker "$n1_SOCK" "s2-$ID"), s3 $(port_worker "$n1_SOCK" "s3-$ID"), host $(port_worker "$n1_SOCK" host)"
 all_eps=(--endpoint "${IP[s1]}" --endpoint "${IP[s2]}" --endpoint "${IP[s3]}")
 
 WEB=10.96.0.10 DNS=10.96.0.11 STREAM=10.96.0.13 EMPTY=10.96.0.20 STICKY=10.96.0.30 SELF=10.96.0.40
@@ -224,6 +226,7 @@ check "metrics export the service_no_endpoints drops" \
 
 # The evidence of a failure so far, before the restart resets the counters.
 [ "$FAILED" -eq 0 ] || evidence "$n1_SOCK"
+check_all_workers_busy "$n1_SOCK"
 failed_before_restart=$FAILED
 
 # --- Restart (SIGTERM, same state dir): the Services come back as they were and work.

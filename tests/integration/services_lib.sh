@@ -31,10 +31,10 @@ start_server() {
 # (n1's host IP), ip_c and IP[s1..s3] (the pods' addresses).
 start_service_pods() {
   # A pod CIDR of this run's own (pod_cidrs in lib.sh: the node's answers to the pods must not
-  # be routed to another test's podvsd); conntrack and one worker are podvsd's defaults on this
-  # machine, said in case the defaults move.
+  # be routed to another test's podvsd); conntrack is podvsd's default, said in case it moves.
+  # WORKERS=2 runs the scenarios with two workers (worker_cpus in lib.sh).
   service_podvsd_flags=(--pod-cidr "$(pod_cidrs 1)" --conntrack-entries 65536
-    --workers "$(($(nproc) - 1))")
+    --workers "$(worker_cpus)")
   start_podvsd n1 "${service_podvsd_flags[@]}" || return 1
   host_ip=$(ctl "$n1_SOCK" --json status | json_get 'j["host_ip"]')
   local p s

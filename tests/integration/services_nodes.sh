@@ -19,7 +19,7 @@ no_ipv6 "$gw"
 add_underlay_host "$gw" "$out" "$UL.254/24" || exit 1
 ip -n "$gw" addr add $OUTSIDE/32 dev lo
 common=(--cluster-cidr 10.244.0.0/16 --uplink-gateway "$UL.254" --conntrack-entries 65536
-  --workers "$(($(nproc) - 1))")
+  --workers "$(worker_cpus)")
 start_podvsd n1 --pod-cidr 10.244.1.0/24 --uplink-interface "$u1" --node-ip "$UL.1/24" "${common[@]}" || exit 1
 start_podvsd n2 --pod-cidr 10.244.2.0/24 --uplink-interface "$u2" --node-ip "$UL.2/24" "${common[@]}" || exit 1
 for hp in "$n1_HOSTPORT" "$n2_HOSTPORT"; do sysctl -qw "net.ipv4.conf.$hp.forwarding=0"; done
@@ -35,6 +35,7 @@ ip_a2=$(add_tap_pod "$n1_SOCK" "a2-$ID" "${ID}a2")
 ip_b1=$(add_tap_pod "$n2_SOCK" "b1-$ID" "${ID}b1")
 start_server "${ID}a2" a2 && start_server "${ID}b1" b1 || exit 1
 log "underlay $UL.0/24; n1: client a1 $ip_a1, server a2 $ip_a2, host IP $host1; n2: server b1 $ip_b1"
+check_apart "$n1_SOCK" "a1-$ID" "a2-$ID"
 check "ping a1 (n1) -> b1 (n2) over the overlay (first reply within 5 s)" ping_within 5 "${ID}a1" "$ip_b1"
 
 CIP=10.96.1.10 NPC=10.96.1.11 NPL=10.96.1.12
@@ -138,6 +139,7 @@ answer=$(in_ns "$gw" ask $EXT_C 80 --src $OUTSIDE)
 check_eq "External IP Cluster: the outside host reaches $EXT_C:80, served by b1 on n2, which sees n1's host IP" \
   "b1 8080 $host1" "$answer"
 
+check_all_workers_busy "$n1_SOCK"
 if [ "$FAILED" -ne 0 ]; then
   evidence "$n1_SOCK"
   log "n2 drops:"; ctl "$n2_SOCK" drops 2>&1 | sed 's/^/    /'

@@ -23,17 +23,17 @@ constexpr rte_be16_t kPort = RTE_BE16(8080);
 
 TEST(AffinityTable, RemembersPerClientAndFrontend) {
   AffinityTable t(64);
-  EXPECT_EQ(t.lookup(kClient, kWeb, 0), nullptr);
+  EXPECT_FALSE(t.lookup(kClient, kWeb, 0));
   ASSERT_TRUE(t.remember(kClient, kWeb, kBackend, kPort, 100, kTimeout));
-  const AffinityEntry* e = t.lookup(kClient, kWeb, 200);
-  ASSERT_NE(e, nullptr);
+  const auto e = t.lookup(kClient, kWeb, 200);
+  ASSERT_TRUE(e);
   EXPECT_EQ(e->client(), kClient);
   EXPECT_EQ(e->frontend(), kWeb);
   EXPECT_EQ(e->backend_ip(), kBackend);
   EXPECT_EQ(e->backend_port(), kPort);
   EXPECT_EQ(e->deadline(), 100 + kTimeout);
-  EXPECT_EQ(t.lookup(kClient, kDns, 200), nullptr);
-  EXPECT_EQ(t.lookup(kOtherClient, kWeb, 200), nullptr);
+  EXPECT_FALSE(t.lookup(kClient, kDns, 200));
+  EXPECT_FALSE(t.lookup(kOtherClient, kWeb, 200));
   EXPECT_EQ(t.size(), 1u);
   EXPECT_EQ(t.capacity(), 64u);
 }
@@ -41,10 +41,10 @@ TEST(AffinityTable, RemembersPerClientAndFrontend) {
 TEST(AffinityTable, EntryHoldsUpToItsDeadlineAndNotAfter) {
   AffinityTable t(64);
   ASSERT_TRUE(t.remember(kClient, kWeb, kBackend, kPort, 100, kTimeout));
-  EXPECT_NE(t.lookup(kClient, kWeb, 100 + kTimeout), nullptr);
-  EXPECT_EQ(t.lookup(kClient, kWeb, 100 + kTimeout + 1), nullptr);
+  EXPECT_TRUE(t.lookup(kClient, kWeb, 100 + kTimeout));
+  EXPECT_FALSE(t.lookup(kClient, kWeb, 100 + kTimeout + 1));
   // A lookup does not extend it: remember() does.
-  EXPECT_EQ(t.lookup(kClient, kWeb, 100 + kTimeout + 1), nullptr);
+  EXPECT_FALSE(t.lookup(kClient, kWeb, 100 + kTimeout + 1));
 }
 
 TEST(AffinityTable, RememberRefreshesTheDeadlineAndTheBackend) {
@@ -52,8 +52,8 @@ TEST(AffinityTable, RememberRefreshesTheDeadlineAndTheBackend) {
   ASSERT_TRUE(t.remember(kClient, kWeb, kBackend, kPort, 100, kTimeout));
   ASSERT_TRUE(t.remember(kClient, kWeb, kOtherBackend, RTE_BE16(9090), 900, kTimeout));
   EXPECT_EQ(t.size(), 1u);
-  const AffinityEntry* e = t.lookup(kClient, kWeb, 1500);
-  ASSERT_NE(e, nullptr);
+  const auto e = t.lookup(kClient, kWeb, 1500);
+  ASSERT_TRUE(e);
   EXPECT_EQ(e->backend_ip(), kOtherBackend);
   EXPECT_EQ(e->backend_port(), RTE_BE16(9090));
   EXPECT_EQ(e->deadline(), 900 + kTimeout);
@@ -75,8 +75,8 @@ TEST(AffinityTable, ForgetRemovesOnlyThatEntry) {
   ASSERT_TRUE(t.remember(kClient, kDns, kBackend, kPort, 0, kTimeout));
   t.forget(kClient, kWeb);
   t.forget(kOtherClient, kWeb);  // absent: nothing happens
-  EXPECT_EQ(t.lookup(kClient, kWeb, 0), nullptr);
-  EXPECT_NE(t.lookup(kClient, kDns, 0), nullptr);
+  EXPECT_FALSE(t.lookup(kClient, kWeb, 0));
+  EXPECT_TRUE(t.lookup(kClient, kDns, 0));
   EXPECT_EQ(t.size(), 1u);
   ASSERT_TRUE(t.remember(kClient, kWeb, kOtherBackend, kPort, 0, kTimeout));
   EXPECT_EQ(t.lookup(kClient, kWeb, 0)->backend_ip(), kOtherBackend);
@@ -90,15 +90,15 @@ TEST(AffinityTable, FullTableRefusesNewClientsButKeepsServingAndRefreshing) {
     ASSERT_TRUE(t.remember(addr(0x0a000001 + i), kWeb, kBackend, kPort, 0, 100 * (i + 1)));
   EXPECT_FALSE(t.remember(kOtherClient, kWeb, kBackend, kPort, 50, kTimeout));
   EXPECT_EQ(t.size(), 4u);
-  EXPECT_EQ(t.lookup(kOtherClient, kWeb, 50), nullptr);
-  for (uint32_t i = 0; i < 4; ++i) EXPECT_NE(t.lookup(addr(0x0a000001 + i), kWeb, 50), nullptr);
+  EXPECT_FALSE(t.lookup(kOtherClient, kWeb, 50));
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_TRUE(t.lookup(addr(0x0a000001 + i), kWeb, 50));
   EXPECT_TRUE(t.remember(addr(0x0a000001), kWeb, kOtherBackend, kPort, 50, kTimeout));
 
   // At 250 the entry with deadline 200 is past; the one refreshed at 50 and those of 300 and
   // 400 are not: the new client takes the expired slot and the next one is refused again.
   EXPECT_TRUE(t.remember(kOtherClient, kWeb, kBackend, kPort, 250, kTimeout));
   EXPECT_EQ(t.size(), 4u);
-  EXPECT_EQ(t.lookup(addr(0x0a000002), kWeb, 250), nullptr);
+  EXPECT_FALSE(t.lookup(addr(0x0a000002), kWeb, 250));
   EXPECT_FALSE(t.remember(addr(0x0b000001), kWeb, kBackend, kPort, 250, kTimeout));
 }
 
@@ -110,8 +110,8 @@ TEST(AffinityTable, FillsToCapacityWithoutBucketOverflow) {
   EXPECT_EQ(t.size(), kCapacity);
   EXPECT_FALSE(t.remember(kOtherClient, 99, kBackend, kPort, 0, kTimeout));
   for (uint32_t i = 0; i < kCapacity; ++i) {
-    const AffinityEntry* e = t.lookup(addr(0x0a000000 + i), i % 16, 0);
-    ASSERT_NE(e, nullptr) << i;
+    const auto e = t.lookup(addr(0x0a000000 + i), i % 16, 0);
+    ASSERT_TRUE(e) << i;
     ASSERT_EQ(e->client(), addr(0x0a000000 + i));
   }
 }
@@ -129,7 +129,7 @@ TEST(AffinityTable, ExpireAgesRoundRobinWithinItsBudget) {
   EXPECT_EQ(t.expire(350, 2), 0u);   // 6 and 7 live
   EXPECT_EQ(t.expire(1000, 8), 4u);  // a full pass from the start again sees everything
   EXPECT_EQ(t.size(), 0u);
-  for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(t.lookup(addr(0x0a000001 + i), kWeb, 0), nullptr);
+  for (uint32_t i = 0; i < 8; ++i) EXPECT_FALSE(t.lookup(addr(0x0a000001 + i), kWeb, 0));
   // Expired slots are reusable.
   for (uint32_t i = 0; i < 8; ++i)
     EXPECT_TRUE(t.remember(addr(0x0b000001 + i), kWeb, kBackend, kPort, 1000, kTimeout));

@@ -95,8 +95,8 @@ class OverlayPipelineTest : public ::testing::Test {
   FlowCache cache_{256};
   TxBuffers tx_;
   MbufQueue punt_;
-  ConnState conn_{ConnTrack(1024, rte_get_tsc_hz()), SnatPortAllocator({40000, 40000}, 1),
-                  AffinityTable(1024)};
+  SharedConnState shared_conn_{1024, 1, rte_get_tsc_hz(), nullptr};
+  ConnState conn_{shared_conn_, 0, {40000, 40000}, 1};
   std::unique_ptr<WorkerCounters> counters_ = std::make_unique<WorkerCounters>();
   unsigned in_use_before_ = 0;
 };

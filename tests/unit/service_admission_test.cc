@@ -183,12 +183,13 @@ TEST_F(ServiceAdmissionTest, ServicesAreCheckedAgainstAMovedNode) {
 
 TEST_F(ServiceAdmissionTest, UnavailableServicesAreRefusedWithTheReason) {
   ServiceNode n = node();
-  n.unavailable = "Services need connection tracking on one worker";
+  n.unavailable = "Services need connection tracking; podvsd runs with conntrack_entries 0";
   ServiceAdmission admission(n);
   const auto r = admission.admit(service("web", "10.96.0.10"), {});
   EXPECT_EQ(r.error.code, ErrorCode::invalid_argument);
   EXPECT_EQ(r.error.message,
-            "service default/web: Services need connection tracking on one worker");
+            "service default/web: Services need connection tracking; podvsd runs with "
+            "conntrack_entries 0");
 }
 
 TEST_F(ServiceAdmissionTest, EndpointsMustBeFewerThanMaglevSlots) {

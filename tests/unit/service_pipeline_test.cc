@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -225,6 +227,13 @@ class ServicePipelineTest : public ::testing::Test {
     BurstContext ctx{*table_, cache_, *tx_, *counters_, 0, &punt_, &conn_, rte_rdtsc()};
     process_burst(in_port, &m, 1, ctx);
   }
+  // The same, received by a second worker: its own flow cache and SNAT ports, the same
+  // connection state.
+  void run_on_worker1(uint16_t in_port, const std::vector<uint8_t>& f) {
+    rte_mbuf* m = to_mbuf(test_pool(), f);
+    BurstContext ctx{*table_, cache1_, *tx_, *counters_, 1, &punt_, &conn1_, rte_rdtsc()};
+    process_burst(in_port, &m, 1, ctx);
+  }
 
   struct Sent {
     uint16_t port = kNoPort;
@@ -284,8 +293,22 @@ class ServicePipelineTest : public ::testing::Test {
   FlowCache cache_{256};
   std::unique_ptr<TxBuffers> tx_ = std::make_unique<TxBuffers>();
   MbufQueue punt_;
-  ConnState conn_{ConnTrack(1024, rte_get_tsc_hz()), SnatPortAllocator({kSnatPort, kSnatPort}, 1),
-                  AffinityTable(1024)};
+  // Two workers share the connection state. This one thread runs both, so no RCU reader is
+  // registered and every grace period is over at once.
+  struct FreeRcu {
+    void operator()(rte_rcu_qsbr* q) const { std::free(q); }
+  };
+  static rte_rcu_qsbr* make_rcu(uint32_t threads) {
+    auto* q = static_cast<rte_rcu_qsbr*>(
+        std::aligned_alloc(RTE_CACHE_LINE_SIZE, rte_rcu_qsbr_get_memsize(threads)));
+    if (q == nullptr || rte_rcu_qsbr_init(q, threads) != 0) std::abort();
+    return q;
+  }
+  std::unique_ptr<rte_rcu_qsbr, FreeRcu> rcu_{make_rcu(2)};
+  SharedConnState shared_conn_{1024, 2, rte_get_tsc_hz(), rcu_.get()};
+  ConnState conn_{shared_conn_, 0, {kSnatPort, kSnatPort}, 1};
+  FlowCache cache1_{256};
+  ConnState conn1_{shared_conn_, 1, {kSnatPort + 1, kSnatPort + 1}, 1};
   std::unique_ptr<WorkerCounters> counters_ = std::make_unique<WorkerCounters>();
   unsigned in_use_before_ = 0;
 };
@@ -325,6 +348,38 @@ TEST_F(ServicePipelineTest, UdpFlowKeepsItsBackendAndItsRepliesComeFromTheServic
   const auto reply = sent(kPodAPort);
   EXPECT_EQ(reply, to_pod(kPodAPort, IPPROTO_UDP, kServiceIp, 53, kPodA, 5000));
   expect_checksums_valid(reply);
+}
+
+// The two directions on two workers: the reply is translated by the worker that receives it, even
+// though that worker had cached a plain decision for the reply's flow before the connection
+// existed (the backend answering the client's port directly).
+TEST_F(ServicePipelineTest, AReplyReceivedByAnotherWorkerComesFromTheService) {
+  set_service(service(IPPROTO_UDP, 53, 5353, {ready(kPodB)}));
+  run_on_worker1(kPodBPort, from_pod(kPodBPort, IPPROTO_UDP, kPodB, 5353, kPodA, 5000));
+  EXPECT_EQ(sent(kPodAPort), to_pod(kPodAPort, IPPROTO_UDP, kPodB, 5353, kPodA, 5000));
+
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_UDP, kPodA, 5000, kServiceIp, 53));
+  EXPECT_EQ(sent(kPodBPort), to_pod(kPodBPort, IPPROTO_UDP, kPodA, 5000, kPodB, 5353));
+  run_on_worker1(kPodBPort, from_pod(kPodBPort, IPPROTO_UDP, kPodB, 5353, kPodA, 5000));
+  EXPECT_EQ(sent(kPodAPort), to_pod(kPodAPort, IPPROTO_UDP, kServiceIp, 53, kPodA, 5000));
+  // Worker 1 sees the client's next packet: the same connection, no second entry.
+  run_on_worker1(kPodAPort, from_pod(kPodAPort, IPPROTO_UDP, kPodA, 5000, kServiceIp, 53));
+  EXPECT_EQ(sent(kPodBPort), to_pod(kPodBPort, IPPROTO_UDP, kPodA, 5000, kPodB, 5353));
+  EXPECT_EQ(counters_->conntrack_created.get(), 1u);
+}
+
+// ClientIP affinity holds whichever worker opens the client's next connection.
+TEST_F(ServicePipelineTest, AffinityHoldsAcrossWorkers) {
+  ServiceDef def = service(IPPROTO_TCP, 80, 8080, {ready(kPodB), ready(kPodC), ready(kPodD)});
+  def.client_ip_affinity = true;
+  def.affinity_timeout_s = 60;
+  set_service(def);
+  run(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, 33000, kServiceIp, 80));
+  const uint16_t first = take().port;
+  for (uint16_t sport = 33001; sport < 33021; ++sport) {
+    run_on_worker1(kPodAPort, from_pod(kPodAPort, IPPROTO_TCP, kPodA, sport, kServiceIp, 80));
+    EXPECT_EQ(take().port, first) << "source port " << sport;
+  }
 }
 
 // A named targetPort resolves per pod: the Service port "http" (target_port 7777, which no endpoint

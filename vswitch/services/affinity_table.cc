@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <bit>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
 namespace podvs {
 namespace {
 
-// Any fixed value: the table is private to one worker, so nodes need not agree on it.
+// Any fixed value: the table is private to one node, so nodes need not agree on it.
 constexpr uint32_t kHashSeed = 0x61666669;  // "affi"
 
 bool expired(const AffinityEntry& e, uint64_t now) { return now > e.deadline(); }
@@ -74,12 +75,18 @@ AffinityTable::SlotPos AffinityTable::free_slot(uint32_t hash) const {
   return best;
 }
 
-const AffinityEntry* AffinityTable::lookup(rte_be32_t client, uint32_t frontend,
-                                           uint64_t now) const {
+std::optional<AffinityEntry> AffinityTable::lookup(rte_be32_t client, uint32_t frontend,
+                                                   uint64_t now) const {
+  const std::lock_guard guard(lock_);
   const SlotPos pos = find(client, frontend, hash_of(client, frontend));
-  if (pos.bucket == kEmpty) return nullptr;
+  if (pos.bucket == kEmpty) return std::nullopt;
   const AffinityEntry& e = entries_[buckets_[pos.bucket].index[pos.slot]];
-  return expired(e, now) ? nullptr : &e;
+  if (expired(e, now)) return std::nullopt;
+  return e;
+}
+
+void AffinityTable::count() {
+  size_.store(capacity() - static_cast<uint32_t>(free_.size()), std::memory_order_relaxed);
 }
 
 bool AffinityTable::remember(rte_be32_t client, uint32_t frontend, rte_be32_t backend_ip,
@@ -94,15 +101,20 @@ bool AffinityTable::remember(rte_be32_t client, uint32_t frontend, rte_be32_t ba
   wanted.deadline_ = timeout_tsc > UINT64_MAX - now ? UINT64_MAX : now + timeout_tsc;
 
   const uint32_t hash = hash_of(client, frontend);
+  const std::lock_guard guard(lock_);
   const SlotPos pos = find(client, frontend, hash);
   if (pos.bucket != kEmpty) {
     // Live or expired, the entry for this key is the one to reuse: keys stay unique.
     entries_[buckets_[pos.bucket].index[pos.slot]] = wanted;
     return true;
   }
-  if (insert(hash, wanted)) return true;
-  remove_expired(hash, now);
-  return insert(hash, wanted);
+  bool inserted = insert(hash, wanted);
+  if (!inserted) {
+    remove_expired(hash, now);
+    inserted = insert(hash, wanted);
+  }
+  count();
+  return inserted;
 }
 
 // Stores the entry on top of the free list and indexes it, or changes nothing and returns false.
@@ -119,8 +131,10 @@ bool AffinityTable::insert(uint32_t hash, const AffinityEntry& entry) {
 }
 
 void AffinityTable::forget(rte_be32_t client, uint32_t frontend) {
+  const std::lock_guard guard(lock_);
   const SlotPos pos = find(client, frontend, hash_of(client, frontend));
   if (pos.bucket != kEmpty) remove(pos);
+  count();
 }
 
 // Removes the expired entries indexed in the buckets of `hash`.
@@ -139,6 +153,8 @@ void AffinityTable::remove(SlotPos pos) {
 }
 
 uint32_t AffinityTable::expire(uint64_t now, uint32_t budget) {
+  const std::unique_lock guard(lock_, std::try_to_lock);
+  if (!guard.owns_lock()) return 0;
   uint32_t removed = 0;
   for (; budget > 0; --budget) {
     const AffinityEntry& e = entries_[expire_cursor_];
@@ -149,6 +165,7 @@ uint32_t AffinityTable::expire(uint64_t now, uint32_t budget) {
       ++removed;
     }
   }
+  if (removed != 0) count();
   return removed;
 }
 

@@ -2,12 +2,15 @@
 // client was last sent to for each Service frontend, so that its new connections go to the same
 // backend until it has opened none for the affinity timeout.
 //
-// Concurrency: none, by ownership. Each worker owns its AffinityTable and is its only reader and
-// writer, so nothing here takes a lock or uses an atomic; a client's connections that land on
-// different workers may therefore pick different backends until each worker has remembered one
-// (the same Maglev choice, unless the backend set changed in between). The control thread never
-// touches a worker's table while the worker runs. All memory is allocated by the constructor and
-// freed by the destructor, after the worker has stopped; nothing allocates on the fast path.
+// Concurrency: one table for all workers (SharedConnState), so that a client sticks to one
+// backend whichever worker sees its next connection. Every operation takes one spin lock and
+// copies out what it found; only new connections to a Service with affinity (and the aging, which
+// skips its turn rather than wait) come here, never a packet of an established connection, and a
+// critical section is one or two cache lines of index and an entry. One lock is the simple choice
+// at the connection rates of a node; if many workers opening affinity connections ever contend
+// on it, striping it by bucket as conntrack.h does is the next step. The control thread never
+// touches the table while workers run. All memory is allocated by the constructor and freed by
+// the destructor, after the workers have stopped; nothing allocates on the fast path.
 //
 // Layout: ConnTrack's. Entries (24 bytes) live in a fixed array with a free list; an index of
 // 64-byte buckets of 8 slots (a 32-bit hash and an entry index) points at them. A key may sit in
@@ -22,8 +25,12 @@
 #include <rte_common.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <vector>
+
+#include "vswitch/spin_lock.h"
 
 namespace podvs {
 
@@ -53,9 +60,10 @@ class AffinityTable {
   explicit AffinityTable(uint32_t capacity);
   static constexpr uint32_t kMaxCapacity = 1u << 24;
 
-  // The entry for the client and frontend, or null when there is none or `now` is past its
-  // deadline. It does not extend the deadline: remember() the backend for each new connection.
-  const AffinityEntry* lookup(rte_be32_t client, uint32_t frontend, uint64_t now) const;
+  // A copy of the entry for the client and frontend, or nullopt when there is none or `now` is
+  // past its deadline. It does not extend the deadline: remember() the backend for each new
+  // connection.
+  std::optional<AffinityEntry> lookup(rte_be32_t client, uint32_t frontend, uint64_t now) const;
 
   // Sends the client's connections to the frontend to backend_ip:backend_port until
   // now + timeout_tsc, inserting the entry or refreshing it (backend included). Returns false,
@@ -69,10 +77,10 @@ class AffinityTable {
 
   // Ages the table a little: looks at the next `budget` entries (round robin) and removes those
   // past their deadline. Returns how many it removed. One pass over capacity() entries sees them
-  // all.
+  // all. Does nothing when another worker holds the table: a later call will age it.
   uint32_t expire(uint64_t now, uint32_t budget);
 
-  uint32_t size() const { return capacity() - static_cast<uint32_t>(free_.size()); }
+  uint32_t size() const { return size_.load(std::memory_order_relaxed); }
   uint32_t capacity() const { return static_cast<uint32_t>(entries_.size()); }
 
  private:
@@ -96,6 +104,10 @@ class AffinityTable {
   bool insert(uint32_t hash, const AffinityEntry& entry);
   void remove_expired(uint32_t hash, uint64_t now);
   void remove(SlotPos pos);
+  void count();
+
+  mutable SpinLock lock_;          // guards everything below
+  std::atomic<uint32_t> size_{0};  // entries in use, for size() without the lock
 
   std::vector<AffinityEntry> entries_;
   std::vector<uint32_t> free_;  // indexes of unused entries, used as a stack

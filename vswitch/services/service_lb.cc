@@ -75,7 +75,7 @@ const ServiceBackend* choose_backend(const ServiceFrontend& f, const ConnTuple& 
                                      uint64_t now) {
   if (f.maglev.empty()) return nullptr;
   if (f.affinity)
-    if (const AffinityEntry* a = conn.affinity.lookup(t.src_ip, f.affinity_id, now))
+    if (const auto a = conn.affinity.lookup(t.src_ip, f.affinity_id, now))
       if (const ServiceBackend* b = f.find(a->backend_ip(), a->backend_port()); b && b->eligible)
         return b;
   return &f.backends[f.maglev[maglev_flow_hash(t) % f.maglev.size()]];
@@ -180,8 +180,8 @@ void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDi
 // false, doing nothing, when there was none (or it was evicted).
 bool translate_later_fragment(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
                               BurstContext& ctx) {
-  const FragmentMap::Translation* to = ctx.conn->fragments.find(p.ip, ctx.now);
-  if (to == nullptr) return false;
+  const auto to = ctx.conn->fragments.find(p.ip, ctx.now);
+  if (!to) return false;
   const ForwardAction action = ctx.table.route(to->dst, kNoPort);
   if (too_big_for_overlay(p, action, ctx.table)) {
     refuse_too_big(m, p, in_port, ctx);
@@ -258,7 +258,8 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
     ctx.counters.affinity_full.add(1);
 
   // The reply's flow may have a plain decision cached from before (the same addresses and ports
-  // used without the Service): from now on it must go through conntrack.
+  // used without the Service), here or in another worker's cache: from now on it must go through
+  // conntrack.
   const ConnTuple& reply = e->tuple(ConnDir::reply);
   const ForwardAction to_backend = route_translated(*e, ConnDir::original, table);
   if (to_backend.out_port != kNoPort) {
@@ -266,6 +267,7 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
                       reply.dst_port,     reply.proto,  0,
                       to_backend.out_port};
     ctx.cache.insert(key, FlowCache::hash(key), to_stage(NextStage::tracked));
+    conn.notices.announce(conn.worker, key);  // the replies may reach another worker
   }
   translate_and_send(m, p, *e, ConnDir::original, hash, in_port, ctx);
 }
@@ -293,8 +295,9 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   if (!balanced_protocol(p.key.proto)) return routed;
   // Later fragments carry no ports: only the fragment map knows whether they are translated.
   if (ipv4_is_later_fragment(p.ip)) return to_stage(NextStage::tracked);
-  // Nothing tracked: spare a miss the table's cache lines (plain traffic with many flows).
-  if (ctx.conn->conntrack.size() == 0) return routed;
+  // Nothing tracked by any worker: spare a miss the table's cache lines (plain traffic with many
+  // flows).
+  if (ctx.conn->conntrack.table_empty()) return routed;
   const auto t = packet_tuple(p.ip);
   if (!t) return routed;
   const ConnLookup found = ctx.conn->conntrack.lookup(*t, ctx.now);

@@ -94,3 +94,28 @@ def delta(before, after):
     if before["involuntary"] is not None and after["involuntary"] is not None and seconds > 0:
         out["switch_involuntary_per_s"] = (after["involuntary"] - before["involuntary"]) / seconds
     return out
+
+
+def parse_cpuinfo(text, cpus):
+    """CPU model and current MHz of the given CPUs, from /proc/cpuinfo."""
+    model, mhz, cpu = None, {}, None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "processor":
+            cpu = int(value)
+        elif key == "model name":
+            model = model or value
+        elif key == "cpu MHz" and cpu in cpus:
+            mhz[cpu] = float(value)
+    return model, mhz
+
+
+def machine(cpus):
+    """What a result must name: the CPU, its clock, the kernel, the date and how loaded the
+    machine was when the run began."""
+    model, mhz = parse_cpuinfo(read("/proc/cpuinfo"), cpus)
+    return {"cpu_model": model, "cpu_mhz": mhz, "cpus": os.cpu_count(),
+            "kernel": os.uname().release,
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "loadavg_at_start": read("/proc/loadavg").split()[:3]}

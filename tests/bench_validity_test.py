@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tests perf/bench_validity.py (the rules that mark a benchmark measurement invalid) on recorded
-evidence, one case per reason and a valid one, and perf/bench_evidence.py's parsers on recorded
-/proc text.
+evidence, one case per reason and a valid one, perf/bench_evidence.py's parsers on recorded /proc
+text, and how perf/cycle_budget.py splits recorded perf call chains into stages.
 
 usage: bench_validity_test.py SOURCE_DIR
 """
@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.join(os.path.abspath(sys.argv.pop(1)), "perf"))
 
 import bench_evidence  # noqa: E402
 import bench_validity  # noqa: E402
+import cycle_budget  # noqa: E402
 
 # Recorded from a quiet run's 64 B, 1 flow podvs row (every rule passes).
 QUIET_MAX_RATE = {
@@ -146,6 +147,46 @@ class Evidence(unittest.TestCase):
         d = bench_evidence.delta(before, after)
         self.assertGreaterEqual(d["switch_runq_wait_pct"], 0.0)
         self.assertGreaterEqual(d["switch_involuntary_per_s"], 0.0)
+
+
+class CycleBudget(unittest.TestCase):
+    # `perf script -F period,ip,sym,dso` of podvsd's worker (2026-12-02), three samples: inside
+    # the vhost library's internals under a dequeue, in process_burst, and a timer interrupt that
+    # struck during an enqueue.
+    SCRIPT = """   1001001 
+\t           7ef15 [unknown] (/usr/lib/x86_64-linux-gnu/librte_vhost.so.23.0)
+\t    7f80634782b0 rte_vhost_dequeue_burst+0x70 (/usr/lib/x86_64-linux-gnu/librte_vhost.so.23.0)
+\t           04232 [unknown] (/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_vhost.so.23.0)
+\t          120700 podvs::Worker::poll_once()+0xb0 (/work/build/podvsd)
+\t          120b20 podvs::Worker::run()+0x30 (/work/build/podvsd)
+
+   2002002 
+\t          125700 podvs::process_burst(unsigned short, rte_mbuf**, unsigned short, podvs::BurstContext&)+0xa0 (/work/build/podvsd)
+\t          120700 podvs::Worker::poll_once()+0xb0 (/work/build/podvsd)
+
+   1001001 
+\tffffffff81000c82 asm_sysvec_apic_timer_interrupt+0x1a ([kernel.kallsyms])
+\t           8ca26 [unknown] (/usr/lib/x86_64-linux-gnu/librte_vhost.so.23.0)
+\t    7f8063479818 rte_vhost_enqueue_burst+0x38 (/usr/lib/x86_64-linux-gnu/librte_vhost.so.23.0)
+\t          124d00 podvs::TxBuffers::transmit(unsigned short)+0x60 (/work/build/podvsd)
+"""
+
+    def test_each_sample_goes_to_its_innermost_stage(self):
+        samples = cycle_budget.parse_script(self.SCRIPT)
+        self.assertEqual([period for period, _ in samples], [1001001, 2002002, 1001001])
+        stages = cycle_budget.budget(cycle_budget.attribute(samples))
+        names = list(stages)
+        self.assertTrue(names[0].startswith("vhost dequeue"), names)
+        self.assertAlmostEqual(stages[names[0]], 25.0)
+        burst = next(n for n in names if "process_burst" in n)
+        self.assertAlmostEqual(stages[burst], 50.0)
+        kernel = next(n for n in names if n.startswith("kernel"))
+        self.assertAlmostEqual(stages[kernel], 25.0)
+        self.assertFalse(any(n.startswith("vhost enqueue") for n in names))
+
+    def test_a_sample_outside_every_stage(self):
+        samples = cycle_budget.parse_script("   5 \n\t 1234 pkt_burst_io_forward+0x1 (/usr/bin/dpdk-testpmd)\n")
+        self.assertEqual(cycle_budget.attribute(samples), {cycle_budget.OTHER: 100.0})
 
 
 if __name__ == "__main__":

@@ -67,11 +67,13 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import bench_evidence
 import bench_validity
@@ -181,6 +183,13 @@ def pin_harness():
     return sorted(cpus)
 
 
+def free_port():
+    """A TCP port on the loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run(args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
 
@@ -211,6 +220,7 @@ class Podvs:
     def start(self, mode="pods"):
         log = os.path.join(self.work, "podvsd.log")
         self.mode = mode
+        self.metrics_port = free_port()
         # Every start is a fresh node: no pods restored from an earlier repetition.
         for d in ("state", "vhost"):
             shutil.rmtree(os.path.join(self.work, d), ignore_errors=True)
@@ -228,7 +238,8 @@ class Podvs:
         self.proc = self.procs.start(
             [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
              os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
-             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen", "",
+             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen",
+             f"127.0.0.1:{self.metrics_port}",
              "--workers", str(SWITCH_CPU), "--main-cpu", str(GEN_CPU), *overlay], log)
         wait_for(lambda: os.path.exists(self.sock) and "ready:" in open(log).read(), 30, "podvsd")
         if mode == "vxlan":
@@ -276,9 +287,18 @@ class Podvs:
         return self.proc.pid
 
     def busy_counters(self):
-        """The worker's own accounting: TSC cycles of polls that found work, of all polls."""
-        w = self.ctl("stats")["workers"][0]
-        return w["busy_cycles"], w["busy_cycles"] + w["idle_cycles"]
+        """The worker's own accounting: TSC cycles of polls that found work, of all polls. Read
+        from the Prometheus endpoint: an HTTP request costs milliseconds, where starting
+        podvsctl on a loaded machine took seconds, longer than a quick run's window."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        values = {}
+        for line in text.splitlines():
+            m = re.match(r'(podvs_worker_(?:busy|idle)_cycles_total)\{[^}]*worker="0"[^}]*\} (\S+)', line)
+            if m:
+                values[m.group(1)] = float(m.group(2))
+        busy, idle = values["podvs_worker_busy_cycles_total"], values["podvs_worker_idle_cycles_total"]
+        return busy, busy + idle
 
     def connection_stats(self):
         """After a new-connection run (stats cleared before it): podvs does not report its

@@ -21,6 +21,7 @@ Evidence of one measurement (a dict; values in percent unless named otherwise):
   switch_involuntary_per_s  the switch thread's involuntary context switches per second
   steal_pct                 steal time of the measured cores (/proc/stat)
   loss_pct                  packets sent and not received, over those sent
+  window_error              why the window could not be sampled (None when it was)
 Evidence that a rule needs and that is missing (None or absent) makes the measurement invalid:
 a bench that cannot see must say so.
 """
@@ -57,6 +58,8 @@ def judge(evidence, thresholds=THRESHOLDS):
     if kind not in KINDS:
         return [f"unknown measurement kind {kind!r} (expected one of {', '.join(KINDS)})"]
     reasons = []
+    if evidence.get("window_error"):
+        reasons.append(f"window not sampled: {evidence['window_error']}")
 
     def need(key, what):
         if _missing(evidence, key):

@@ -57,8 +57,22 @@ class Window:
                 return
             tid = bench_evidence.switch_thread(self.switch.pid(), self.switch_cpu)
             self.tid = tid
+            began = time.monotonic()
             self.readings.append(self._read(tid))
-            self._wait(lambda: "end" in self._marks(), start + self.duration - MARGIN_S)
+            # Asking a switch for its counters takes a process start (podvsctl, ovs-appctl): up to
+            # a second on a loaded machine, and the switch answers somewhere within it. The
+            # second reading starts early enough to end inside the window even if it takes twice
+            # as long as the first; a reading after the traffic stopped would count the drain's
+            # idle polls as the switch's.
+            cost = time.monotonic() - began
+            end_at = start + self.duration - MARGIN_S - 2 * cost
+            if end_at <= time.monotonic():
+                self.error = (f"reading the switch took {cost:.2f} s, too long for a "
+                              f"{self.duration:g} s window")
+                return
+            if self._wait(lambda: "end" in self._marks(), end_at):
+                self.error = "the measured window ended before the second reading"
+                return
             self.readings.append(self._read(tid))
         except Exception as e:  # reported as missing evidence, never a crash of the run
             self.error = f"{type(e).__name__}: {e}"

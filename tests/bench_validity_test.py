@@ -92,6 +92,15 @@ class Judge(unittest.TestCase):
                  "switch_involuntary_per_s": 900.0, "steal_pct": 4.0, "loss_pct": 0.0}
         self.assertEqual(len(bench_validity.judge(noisy)), 6)
 
+    def test_a_window_that_could_not_be_sampled(self):
+        # The switch's counters were read too slowly on a loaded machine: its figures are gone.
+        evidence = with_(QUIET_MAX_RATE, switch_busy_pct=None, switch_runq_wait_pct=None,
+                         switch_involuntary_per_s=None, steal_pct=None,
+                         window_error="reading the switch took 1.40 s, too long for a 3 s window")
+        reasons = bench_validity.judge(evidence)
+        self.assertTrue(reasons[0].startswith("window not sampled: reading the switch took"), reasons)
+        self.assertEqual(len(reasons), 5)
+
     def test_unknown_kind(self):
         self.only_reason(with_(QUIET_MAX_RATE, kind="burst"), "unknown measurement kind")
 

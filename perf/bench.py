@@ -909,7 +909,8 @@ def main():
     json.dump({"machine": machine, "thresholds": bench_validity.THRESHOLDS, "results": results,
                "control_plane": cp},
               open(os.path.join(opts.out, "results.json"), "w"), indent=2)
-    md = machine_line(machine) + "\n\n" + table(results) + invalid_list(results) + control_plane_table(cp)
+    md = (machine_line(machine) + "\n\n" + table(results) + evidence_table(results)
+          + invalid_list(results) + control_plane_table(cp))
     open(os.path.join(opts.out, "results.md"), "w").write(md)
     open(os.path.join(opts.out, "readme_table.md"), "w").write(
         machine_line(machine) + "\n\n" + readme_table(results))
@@ -931,6 +932,27 @@ def ndr_invalid(r):
     if "ndr_run" not in r:
         return ["no-drop rate not confirmed: no rate without loss was found"]
     return r["ndr_run"]["invalid"]
+
+
+def evidence_table(results):
+    """Every row's evidence, the median over its repetitions (perf/bench_validity.py's fields)."""
+    fields = [("generator_idle_pct", "generator idle %", ".1f"),
+              ("generator_stalled_pct", "generator stalled %", ".2f"),
+              ("switch_busy_pct", "switch busy %", ".1f"),
+              ("switch_runq_wait_pct", "run-queue wait %", ".2f"),
+              ("switch_involuntary_per_s", "involuntary switches/s", ".0f"),
+              ("steal_pct", "steal %", ".2f")]
+    lines = ["", "| switch | scenario | " + " | ".join(h for _, h, _ in fields) + " | valid |",
+             "| --- | --- | " + " | ".join("---" for _ in fields) + " | --- |"]
+    for r in results:
+        cells = []
+        for key, _, fmt in fields:
+            values = [x["evidence"][key] for x in r["runs"]
+                      if x.get("evidence") and x["evidence"].get(key) is not None]
+            cells.append(format(statistics.median(values), fmt) if values else "?")
+        lines.append(f"| {r['switch']} | {r['scenario']} | " + " | ".join(cells) +
+                     f" | {'no' if r['invalid'] else 'yes'} |")
+    return "\n".join(lines) + "\n"
 
 
 def invalid_list(results):

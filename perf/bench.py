@@ -2,7 +2,8 @@
 """Benchmarks podvs against the limit (dpdk-testpmd io forwarding) and OVS-DPDK, in one run on
 the same cores: podvs-pktgen plays two DPDK pods on vhost-user, each switch forwards between
 them with the same semantics (route on the destination IP, rewrite MACs, decrement TTL), and
-every scenario is repeated and reported as min/median/max.
+every scenario is repeated (--repetitions, interleaved between switches) and reported as
+min/median/max.
 
 The VXLAN scenarios put the generator on both sides of the overlay: "encap" sends from a pod to
 a pod of a remote node (the switch routes, encapsulates and sends on its uplink, where pktgen
@@ -43,23 +44,40 @@ The control-plane section adds perf/attach_latency.sh (pod attach) and
 perf/service_programming.sh (10,000 Services with 100,000 endpoints through `podvsctl service
 load`, podvsd's RSS, restart restoring them; 1,000 Services with --quick).
 
-usage: perf/bench.py [--quick] [--switches podvs,testpmd,ovs] [--out DIR]
+Every measurement carries its evidence, sampled over the steady part of its measured window
+(bench_window.py): the generator's headroom (podvs-pktgen's idle and stalled share of its core),
+the switch core's busy share (each switch's own counters: podvs's worker cycles, OVS's PMD
+cycles, testpmd's --record-core-cycles), the switch thread's run-queue wait and involuntary
+context switches, and the measured cores' steal time (bench_evidence.py). bench_validity.py judges
+it: an invalid row is marked and says why, and never reaches DIR/readme_table.md. The harness pins
+itself off the measured cores (on a 2-core machine it can only share the generator's) and names
+the machine, the CPU clock, the kernel, the date and the load average in every output.
+
+usage: perf/bench.py [--quick] [--repetitions N] [--switches podvs,testpmd,ovs] [--out DIR]
 Environment: PODVS_BUILD (default: build/) holds podvsd, podvsctl and perf/podvs-pktgen;
 PODVS_PKTGEN names another podvs-pktgen.
-Writes DIR/results.json, DIR/results.md (printed at the end) and DIR/throughput.png.
+Writes DIR/results.json, DIR/results.md (every row, invalid ones marked; printed at the end),
+DIR/readme_table.md (valid rows only) and DIR/throughput.png.
 Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
 """
 import argparse
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+
+import bench_evidence
+import bench_validity
+from bench_window import Window
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PODVS_BUILD", os.path.join(TOP, "build"))
@@ -102,6 +120,8 @@ NEW_CONN_WARMUP_S = 0.2
 CPUS = os.cpu_count()
 SWITCH_CPU = CPUS - 1  # the switch's one worker core
 GEN_CPU = 0            # the generator's core (and every control thread)
+MEASURED_CPUS = (GEN_CPU, SWITCH_CPU)
+ALL_CPUS = os.sched_getaffinity(0)
 
 
 class Processes:
@@ -110,9 +130,9 @@ class Processes:
     def __init__(self):
         self.procs = []
 
-    def start(self, args, log, **kw):
+    def start(self, args, log, stdin=subprocess.DEVNULL, **kw):
         p = subprocess.Popen(args, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+                             stdin=stdin, start_new_session=True, preexec_fn=unpin, **kw)
         self.procs.append(p)
         return p
 
@@ -129,6 +149,45 @@ class Processes:
     def stop_all(self):
         for p in list(self.procs):
             self.stop(p)
+
+
+# --boost: the measured processes' scheduling groups get the highest weight (autogroup nice -20),
+# so that on a machine shared with other work the switch and the generator keep their cores
+# (everything else there then runs in what they leave). Off by default: a figure for the README
+# comes from a quiet machine, not from one where the bench took the cores.
+BOOST = False
+BOOST_NICE = -20
+
+
+def unpin():
+    """In a child of the harness: undo the harness's own pinning (pin_harness), so that switches
+    and the generator place their threads as they would anywhere else; with BOOST, raise the
+    weight of the child's scheduling group (a new session is a new autogroup)."""
+    os.sched_setaffinity(0, ALL_CPUS)
+    if BOOST:
+        try:
+            with open("/proc/self/autogroup", "w") as f:
+                f.write(str(BOOST_NICE))
+        except OSError:
+            pass  # no autogroups on this kernel: nice alone then
+        os.nice(BOOST_NICE)
+
+
+def pin_harness():
+    """Keeps this script off the measured cores where the machine has others; on a 2-core machine
+    it can only share the generator's core, where its cost shows in the generator's headroom
+    instead of in the switch's rate. Returns the CPUs it runs on."""
+    others = ALL_CPUS - set(MEASURED_CPUS)
+    cpus = others or {GEN_CPU}
+    os.sched_setaffinity(0, cpus)
+    return sorted(cpus)
+
+
+def free_port():
+    """A TCP port on the loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run(args, **kw):
@@ -161,6 +220,7 @@ class Podvs:
     def start(self, mode="pods"):
         log = os.path.join(self.work, "podvsd.log")
         self.mode = mode
+        self.metrics_port = free_port()
         # Every start is a fresh node: no pods restored from an earlier repetition.
         for d in ("state", "vhost"):
             shutil.rmtree(os.path.join(self.work, d), ignore_errors=True)
@@ -178,7 +238,8 @@ class Podvs:
         self.proc = self.procs.start(
             [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
              os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
-             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen", "",
+             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen",
+             f"127.0.0.1:{self.metrics_port}",
              "--workers", str(SWITCH_CPU), "--main-cpu", str(GEN_CPU), *overlay], log)
         wait_for(lambda: os.path.exists(self.sock) and "ready:" in open(log).read(), 30, "podvsd")
         if mode == "vxlan":
@@ -222,6 +283,23 @@ class Podvs:
         w = self.ctl("stats")["workers"][0]
         return w["cycles_per_packet"] or None
 
+    def pid(self):
+        return self.proc.pid
+
+    def busy_counters(self):
+        """The worker's own accounting: TSC cycles of polls that found work, of all polls. Read
+        from the Prometheus endpoint: an HTTP request costs milliseconds, where starting
+        podvsctl on a loaded machine took seconds, longer than a quick run's window."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        values = {}
+        for line in text.splitlines():
+            m = re.match(r'(podvs_worker_(?:busy|idle)_cycles_total)\{[^}]*worker="0"[^}]*\} (\S+)', line)
+            if m:
+                values[m.group(1)] = float(m.group(2))
+        busy, idle = values["podvs_worker_busy_cycles_total"], values["podvs_worker_idle_cycles_total"]
+        return busy, busy + idle
+
     def connection_stats(self):
         """After a new-connection run (stats cleared before it): podvs does not report its
         connection count, but every packet of a new tuple misses the flow cache, and a Service
@@ -245,13 +323,16 @@ class Testpmd:
 
     def start(self, mode="pods"):
         a, b = os.path.join(self.work, "tp-a.sock"), os.path.join(self.work, "tp-b.sock")
+        self.log = os.path.join(self.work, "testpmd.log")
+        # Interactive, so that the harness can ask for its forwarding statistics (busy cycles,
+        # --record-core-cycles) during a run; stdbuf makes it print them at once into the log.
         self.proc = self.procs.start(
-            ["dpdk-testpmd", f"--lcores=0@{GEN_CPU},1@{SWITCH_CPU}", "--no-pci", "--in-memory",
-             "--file-prefix=bench_tp", "--log-level=4",
+            ["stdbuf", "-oL", "dpdk-testpmd", f"--lcores=0@{GEN_CPU},1@{SWITCH_CPU}", "--no-pci",
+             "--in-memory", "--file-prefix=bench_tp", "--log-level=4",
              f"--vdev=net_vhost0,iface={a},client=1,queues=1",
-             f"--vdev=net_vhost1,iface={b},client=1,queues=1", "--",
-             "--forward-mode=io", "--auto-start", "--stats-period=3600", "--nb-cores=1",
-             "--total-num-mbufs=16384"], os.path.join(self.work, "testpmd.log"))
+             f"--vdev=net_vhost1,iface={b},client=1,queues=1", "--", "-i",
+             "--forward-mode=io", "--auto-start", "--nb-cores=1", "--record-core-cycles",
+             "--total-num-mbufs=16384"], self.log, stdin=subprocess.PIPE)
         # io forwarding changes nothing: the generator addresses the receiver directly.
         return {"tx_socket": a, "rx_socket": b, "tx_mac": "02:00:00:00:00:0a",
                 "rx_mac": "02:00:00:00:00:0b", "dst_mac": "02:00:00:00:00:0b",
@@ -266,9 +347,46 @@ class Testpmd:
     def cycles_per_packet(self):
         return None
 
+    def pid(self):
+        return self.proc.pid
+
+    def command(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def busy_counters(self):
+        """testpmd's busy cycles (--record-core-cycles counts the cycles of polls that received
+        packets) against the TSC cycles of wall time: `show fwd stats all` prints them cumulated
+        since the start."""
+        offset = os.path.getsize(self.log)
+        now = time.monotonic()
+        self.command("show fwd stats all")
+        # The cycles line follows the accumulated block's closing line of '+', when packets passed.
+        block = re.compile(r"Accumulated forward statistics.*?\n\s*\+{40,}\s*\n", re.S)
+        deadline = now + 5
+        text = ""
+        while time.monotonic() < deadline:
+            text = open(self.log, errors="replace").read()[offset:]
+            if block.search(text) and ("total cycles=" in text or time.monotonic() > now + 0.2):
+                break
+            time.sleep(0.01)
+        m = re.search(r"total cycles=(\d+) .* at (\d+) MHz", text)
+        hz = (int(m.group(2)) * 1e6) if m else None
+        if hz is None:
+            return (0, now * self.tsc_hz) if getattr(self, "tsc_hz", None) else None
+        self.tsc_hz = hz
+        return int(m.group(1)), now * hz
+
     def stop(self):
         if self.proc:
-            self.procs.stop(self.proc, signal.SIGINT)
+            try:
+                self.command("stop")
+                self.command("quit")
+                self.proc.wait(15)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            if self.proc in self.procs.procs:
+                self.procs.stop(self.proc, signal.SIGINT)
 
 
 class Ovs:
@@ -445,6 +563,28 @@ class Ovs:
                 return float(line.split(":")[1].split()[0])
         return None
 
+    def pid(self):
+        return self.vswitchd.pid
+
+    def busy_counters(self):
+        """The PMD thread's own accounting (pmd-stats-show, since the last clear): processing
+        cycles against processing plus idle cycles."""
+        idle = processing = None
+        ours = False  # in the section of the PMD thread on the switch core
+        for line in self.appctl("dpif-netdev/pmd-stats-show").splitlines():
+            if not line.startswith(" "):
+                ours = line.startswith("pmd thread") and f"core_id {SWITCH_CPU}:" in line
+            line = line.strip()
+            if not ours:
+                continue
+            if line.startswith("idle cycles:"):
+                idle = int(line.split()[2])
+            elif line.startswith("processing cycles:"):
+                processing = int(line.split()[2])
+        if idle is None or processing is None:
+            return None
+        return processing, processing + idle
+
     def connection_stats(self):
         """Connections in OVS's table (none expire within a run: UDP's shortest timeout is 30 s)."""
         return {"conntrack_entries": int(self.appctl("dpctl/ct-get-nconns").strip())}
@@ -507,10 +647,17 @@ def vxlan_ends(pod_socket, uplink_socket, pod_mac, pod_ip, vtep_mac):
     return {"encap": encap, "decap": decap}
 
 
-def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False):
+def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False, sw=None,
+           kind=None):
     """One generator run against a started switch; returns its JSON report. `ends` may override
-    the warm-up (a new-connection sweep keeps it short)."""
+    the warm-up (a new-connection sweep keeps it short). With `sw` and `kind` (bench_validity.KINDS)
+    the report also holds the run's evidence, sampled over its measured window, and "invalid":
+    why it cannot be believed (empty when it can)."""
     warmup = ends.get("warmup", warmup)
+    window = None
+    if sw is not None:
+        mark = os.path.join(work, "window.marks")
+        window = Window(sw, mark, duration, MEASURED_CPUS, SWITCH_CPU)
     args = [PKTGEN, f"--lcores=0@{GEN_CPU}", "--no-pci",
             "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
             "--", "--server", "--tx-socket", ends["tx_socket"], "--rx-socket", ends["rx_socket"],
@@ -520,12 +667,25 @@ def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False
             "--duration", str(duration), "--warmup", str(warmup), "--wait-link", "30", "--json"]
     if tcp:
         args.append("--tcp")
+    if window:
+        args += ["--mark-window", mark]
     args += ends.get("args", [])
-    out = subprocess.run(args, capture_output=True, text=True, timeout=duration + warmup + 60,
-                         stdin=subprocess.DEVNULL)
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=duration + warmup + 60,
+                             stdin=subprocess.DEVNULL, preexec_fn=unpin)
+    finally:
+        if window:
+            window.finish()
     if out.returncode != 0:
         raise RuntimeError("podvs-pktgen failed: " + out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if window:
+        evidence = window.evidence()
+        evidence.update(kind=kind, generator_idle_pct=r["headroom"]["idle_pct"],
+                        generator_stalled_pct=r["headroom"]["stalled_pct"], loss_pct=r["loss_pct"])
+        r["evidence"] = evidence
+        r["invalid"] = bench_validity.judge(evidence)
+    return r
 
 
 def no_drop_rate(procs, work, ends, ceiling, seconds, warmup, steps):
@@ -603,28 +763,53 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios):
                 if MODE[path] != mode:
                     continue
                 sw.clear()
-                r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp)
+                r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp,
+                           sw=sw, kind="max_rate")
                 r["cycles_per_packet"] = sw.cycles_per_packet()
                 if path == "svc-new":
                     # Every packet sent is a connection the switch must have created.
                     r["connections"] = sw.connection_stats()
                 out[label] = r
-                print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)",
-                      flush=True)
+                print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
+                      f" {describe(r)}", flush=True)
         finally:
             sw.stop()
     return out
 
 
+def describe(r):
+    """A run's evidence in one line: what perf/bench_validity.py judged from."""
+    e = r.get("evidence")
+    if not e:
+        return ""
+    f = lambda key, fmt: "?" if e.get(key) is None else format(e[key], fmt)
+    verdict = "valid" if not r["invalid"] else "INVALID: " + "; ".join(r["invalid"])
+    return (f"[generator idle {f('generator_idle_pct', '.1f')} % stalled "
+            f"{f('generator_stalled_pct', '.2f')} %, switch busy {f('switch_busy_pct', '.1f')} %, "
+            f"run-queue wait {f('switch_runq_wait_pct', '.2f')} %, involuntary "
+            f"{f('switch_involuntary_per_s', '.0f')}/s, steal {f('steal_pct', '.2f')} %: {verdict}]")
+
+
 def latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_steps):
-    """Latency at half the measured 64B/1-flow rate and the no-drop rate, on a fresh start."""
+    """Latency at half the measured 64B/1-flow rate and the no-drop rate, on a fresh start. The
+    no-drop rate found is sent once more with its evidence gathered: the row's no-drop figure
+    counts only if that run, too, lost (almost) nothing on a quiet machine."""
     try:
         ends = sw.start()
         verify_forwarding(sw, procs, work, ends, "pods")
         pktgen(procs, work, ends, 64, 1, 2, 1)
-        lat = pktgen(procs, work, ends, 64, 1, duration, warmup, rate=row["mpps_median"] / 2)
+        lat = pktgen(procs, work, ends, 64, 1, duration, warmup, rate=row["mpps_median"] / 2,
+                     sw=sw, kind="paced")
         row["latency_us_at_half_rate"] = {k: lat["latency_us"].get(k) for k in ("p50", "p99", "p99_9")}
+        row["latency_run"] = lat
         row["ndr_mpps"] = no_drop_rate(procs, work, ends, row["mpps_max"], ndr_seconds, warmup, ndr_steps)
+        if row["ndr_mpps"] > 0:
+            check = pktgen(procs, work, ends, 64, 1, ndr_seconds, warmup, rate=row["ndr_mpps"],
+                           sw=sw, kind="ndr")
+            row["ndr_run"] = check
+            print(f"{sw.name:12} no-drop rate {row['ndr_mpps']:.2f} Mpps, sent again: loss "
+                  f"{check['loss_pct']:.3f} % {describe(check)}", flush=True)
+        print(f"{sw.name:12} latency at half rate {describe(lat)}", flush=True)
     finally:
         sw.stop()
 
@@ -657,18 +842,32 @@ def control_plane(pods, services):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="short runs, 1 repetition (smoke test)")
+    ap.add_argument("--quick", action="store_true", help="short runs (3 s measured, 1 s warm-up)")
+    ap.add_argument("--repetitions", type=int, default=3,
+                    help="runs of every scenario on every switch, interleaved between switches "
+                         "(podvs, testpmd, OVS, podvs, ...); min/median/max over them")
     ap.add_argument("--switches", default="podvs,testpmd,ovs")
     ap.add_argument("--scenarios", default="", help="labels to run, separated by semicolons (default: all)")
     ap.add_argument("--no-control-plane", action="store_true", help="skip the pod attach measurement")
+    ap.add_argument("--boost", action="store_true",
+                    help="give the switch and the generator the highest scheduling weight (for a "
+                         "shared machine; the output says so; not for README figures)")
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
     opts = ap.parse_args()
-    reps, duration, warmup = (1, 3, 1) if opts.quick else (3, 10, 2)
+    reps = opts.repetitions
+    duration, warmup = (3, 1) if opts.quick else (10, 2)
     ndr_seconds, ndr_steps = (2, 3) if opts.quick else (10, 6)
     wanted = set(filter(None, opts.scenarios.split(";")))
     scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     switches = {"podvs": Podvs, "testpmd": Testpmd, "ovs": Ovs}
     os.makedirs(opts.out, exist_ok=True)
+    global BOOST
+    BOOST = opts.boost
+    harness_cpus = pin_harness()
+    machine = bench_evidence.machine(MEASURED_CPUS)
+    machine.update(generator_cpu=GEN_CPU, switch_cpu=SWITCH_CPU, harness_cpus=harness_cpus, boost=BOOST,
+                   repetitions=reps, duration_s=duration, warmup_s=warmup)
+    print(machine_line(machine), flush=True)
     results = []
     procs = Processes()
     work = tempfile.mkdtemp(prefix="podvs-bench-")
@@ -694,7 +893,8 @@ def main():
                        "path": path,
                        "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
                        "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
-                       "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs}
+                       "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs,
+                       "invalid": bench_validity.summarize([r.get("invalid", ["no evidence"]) for r in rs])}
                 if path == "svc-new":
                     row["connections"] = [r["connections"] for r in rs]
                 if size == 64 and flows == 1 and path == "pods":
@@ -705,13 +905,95 @@ def main():
     finally:
         procs.stop_all()
         shutil.rmtree(work, ignore_errors=True)
-    json.dump({"machine": {"cpus": CPUS, "kernel": os.uname().release}, "results": results,
+    machine["loadavg_at_end"] = open("/proc/loadavg").read().split()[:3]
+    json.dump({"machine": machine, "thresholds": bench_validity.THRESHOLDS, "results": results,
                "control_plane": cp},
               open(os.path.join(opts.out, "results.json"), "w"), indent=2)
-    md = table(results) + control_plane_table(cp)
+    md = (machine_line(machine) + "\n\n" + table(results) + evidence_table(results)
+          + invalid_list(results) + control_plane_table(cp))
     open(os.path.join(opts.out, "results.md"), "w").write(md)
+    open(os.path.join(opts.out, "readme_table.md"), "w").write(
+        machine_line(machine) + "\n\n" + readme_table(results))
     plot(results, os.path.join(opts.out, "throughput.png"))
     print(md)
+
+
+def machine_line(m):
+    mhz = ", ".join(f"CPU {c}: {v:.0f} MHz" for c, v in sorted(m["cpu_mhz"].items()))
+    return (f"{m['date_utc']}, {m['cpu_model']} ({m['cpus']} CPUs; {mhz}), kernel {m['kernel']}; "
+            f"generator on CPU {m['generator_cpu']}, switch on CPU {m['switch_cpu']}, harness on "
+            f"CPU {','.join(map(str, m['harness_cpus']))}; load average at start "
+            f"{' '.join(m['loadavg_at_start'])}; {m['repetitions']} repetition(s) of "
+            f"{m['duration_s']} s" + ("; BOOSTED (--boost: switch and generator at the highest "
+                                       "scheduling weight on a shared machine)" if m.get("boost") else ""))
+
+
+def ndr_invalid(r):
+    if "ndr_run" not in r:
+        return ["no-drop rate not confirmed: no rate without loss was found"]
+    return r["ndr_run"]["invalid"]
+
+
+def evidence_table(results):
+    """Every row's evidence, the median over its repetitions (perf/bench_validity.py's fields)."""
+    fields = [("generator_idle_pct", "generator idle %", ".1f"),
+              ("generator_stalled_pct", "generator stalled %", ".2f"),
+              ("switch_busy_pct", "switch busy %", ".1f"),
+              ("switch_runq_wait_pct", "run-queue wait %", ".2f"),
+              ("switch_involuntary_per_s", "involuntary switches/s", ".0f"),
+              ("steal_pct", "steal %", ".2f")]
+    lines = ["", "| switch | scenario | " + " | ".join(h for _, h, _ in fields) + " | valid |",
+             "| --- | --- | " + " | ".join("---" for _ in fields) + " | --- |"]
+    for r in results:
+        cells = []
+        for key, _, fmt in fields:
+            values = [x["evidence"][key] for x in r["runs"]
+                      if x.get("evidence") and x["evidence"].get(key) is not None]
+            cells.append(format(statistics.median(values), fmt) if values else "?")
+        lines.append(f"| {r['switch']} | {r['scenario']} | " + " | ".join(cells) +
+                     f" | {'no' if r['invalid'] else 'yes'} |")
+    return "\n".join(lines) + "\n"
+
+
+def invalid_list(results):
+    """Why each invalid row is invalid (perf/bench_validity.py's reasons)."""
+    lines = []
+    for r in results:
+        for what, reasons in ((r["scenario"], r["invalid"]),
+                              (f"{r['scenario']}, no-drop rate", ndr_invalid(r) if "ndr_mpps" in r else []),
+                              (f"{r['scenario']}, latency at half rate",
+                               r["latency_run"]["invalid"] if "latency_run" in r else [])):
+            if reasons:
+                lines.append(f"- {r['switch']}, {what}: " + "; ".join(reasons))
+    if not lines:
+        return "\nEvery row is valid (perf/bench_validity.py).\n"
+    return "\nInvalid rows (✗ above; perf/bench_validity.py), never to be quoted:\n" + "\n".join(lines) + "\n"
+
+
+def readme_table(results):
+    """The README's table: only valid rows; an invalid one shows as '–' and takes no ratio."""
+    by = {(r["scenario"], r["switch"]): r for r in results if not r["invalid"]}
+    lines = ["| scenario | podvs Mpps (min/med/max) | testpmd-io Mpps | OVS-DPDK Mpps | podvs/testpmd | podvs/OVS | cycles/pkt podvs / OVS |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    ndr = []
+    for scenario in dict.fromkeys(r["scenario"] for r in results):
+        p, t, o = (by.get((scenario, s)) for s in ("podvs", "testpmd-io", "ovs-dpdk"))
+        f = lambda r: f"{r['mpps_min']:.2f}/{r['mpps_median']:.2f}/{r['mpps_max']:.2f}" if r else "–"
+        ratio = lambda a, b: f"{a['mpps_median'] / b['mpps_median']:.2f}" if a and b else "–"
+        cyc = lambda r: f"{r['cycles_per_packet']:.0f}" if r and r.get("cycles_per_packet") else "–"
+        lines.append(f"| {scenario} | {f(p)} | {f(t)} | {f(o)} | {ratio(p, t)} | {ratio(p, o)} | {cyc(p)} / {cyc(o)} |")
+    for r in results:
+        if "ndr_mpps" not in r:
+            continue
+        rate = f"{r['ndr_mpps']:.2f}" if not ndr_invalid(r) else "–"
+        lat = r["latency_us_at_half_rate"]
+        lat_ok = "latency_run" in r and not r["latency_run"]["invalid"]
+        latency = f"{lat['p50']:.1f} / {lat['p99']:.1f} / {lat['p99_9']:.1f}" if lat_ok else "–"
+        ndr.append(f"| {r['switch']} | {rate} | {latency} |")
+    if ndr:
+        lines += ["", "| 64B, 1 flow | no-drop rate (Mpps) | latency at half rate p50 / p99 / p99.9 (us) |",
+                  "| --- | --- | --- |"] + ndr
+    return "\n".join(lines) + "\n"
 
 
 def control_plane_table(cp):
@@ -754,14 +1036,18 @@ def table(results):
     extra = []
     for scenario in dict.fromkeys(r["scenario"] for r in results):
         p, t, o = (by.get((scenario, s)) for s in ("podvs", "testpmd-io", "ovs-dpdk"))
-        f = lambda r: f"{r['mpps_min']:.2f}/{r['mpps_median']:.2f}/{r['mpps_max']:.2f}" if r else "-"
+        f = lambda r: (f"{r['mpps_min']:.2f}/{r['mpps_median']:.2f}/{r['mpps_max']:.2f}"
+                       + (" ✗" if r.get("invalid") else "")) if r else "-"
         ratio = lambda a, b: f"{a['mpps_median'] / b['mpps_median']:.2f}" if a and b and b["mpps_median"] else "-"
         cyc = lambda r: f"{r['cycles_per_packet']:.0f}" if r and r.get("cycles_per_packet") else "-"
         lines.append(f"| {scenario} | {f(p)} | {f(t)} | {f(o)} | {ratio(p, t)} | {ratio(p, o)} | {cyc(p)} / {cyc(o)} |")
         for r in (p, t, o):
             if r and "ndr_mpps" in r:
                 lat = r["latency_us_at_half_rate"]
-                extra.append(f"| {r['switch']} | {r['ndr_mpps']:.2f} | {lat['p50']:.1f} / {lat['p99']:.1f} / {lat['p99_9']:.1f} |")
+                ndr_mark = " ✗" if ndr_invalid(r) else ""
+                lat_mark = " ✗" if r.get("latency_run", {}).get("invalid", True) else ""
+                extra.append(f"| {r['switch']} | {r['ndr_mpps']:.2f}{ndr_mark} | {lat['p50']:.1f} / "
+                             f"{lat['p99']:.1f} / {lat['p99_9']:.1f}{lat_mark} |")
     if any(r.get("path") in ("encap", "decap") for r in results):
         lines += ["", "VXLAN rows: inner frame sizes; testpmd-io cannot encapsulate or decapsulate ('-'). "
                   "Encap: pod to a remote node's pod (route, encapsulate, out the uplink); decap: "
@@ -784,7 +1070,7 @@ def table(results):
                              f" (packets sent {[x['tx_packets'] + x['warmup_tx_packets'] for x in r['runs']]}, "
                              f"measured seconds {[round(x['duration_s'], 2) for x in r['runs']]})")
     if extra:
-        lines += ["", "| 64B, 1 flow | no-drop rate (Mpps, 10 s) | latency at half rate p50 / p99 / p99.9 (us) |",
+        lines += ["", "| 64B, 1 flow | no-drop rate (Mpps) | latency at half rate p50 / p99 / p99.9 (us) |",
                   "| --- | --- | --- |"] + extra
     return "\n".join(lines) + "\n"
 

@@ -31,6 +31,7 @@
 
 #include "perf/pktgen/arp.h"
 #include "perf/pktgen/flows.h"
+#include "perf/pktgen/headroom.h"
 #include "perf/pktgen/new_flows.h"
 #include "perf/pktgen/options.h"
 #include "perf/pktgen/port.h"
@@ -38,6 +39,7 @@
 #include "perf/pktgen/rx_loop.h"
 #include "perf/pktgen/tx_loop.h"
 #include "perf/pktgen/vxlan.h"
+#include "perf/pktgen/window_marker.h"
 
 namespace podvs::pktgen {
 namespace {
@@ -121,11 +123,16 @@ constexpr unsigned kMaxRxBurstsPerTx = 8;
 // rx ring (1024 descriptors) before the switch finds it full.
 constexpr unsigned kTxBurstsPerYield = 8;
 
+// A loop iteration (one tx burst and up to kMaxRxBurstsPerTx rx bursts) takes a few microseconds;
+// one this long means the thread lost its CPU, which the headroom counts as stalled (headroom.h).
+constexpr double kStallUs = 50;
+
 struct RxWorker {
   RxLoop* loop;
   std::atomic<uint64_t>* tx_done_tsc;  // 0 while the tx loop runs
   uint64_t drain_cycles;
   bool yield;
+  HeadroomMeter* headroom;
 };
 
 bool drained(const RxWorker& w, uint64_t now) {
@@ -135,8 +142,15 @@ bool drained(const RxWorker& w, uint64_t now) {
 
 int rx_worker_main(void* arg) {
   const auto& w = *static_cast<RxWorker*>(arg);
-  while (!drained(w, rte_rdtsc())) {
-    if (w.loop->poll() == 0 && w.yield) sched_yield();
+  uint64_t begin = rte_rdtsc();
+  bool worked = false;
+  for (;;) {
+    const uint64_t now = rte_rdtsc();
+    w.headroom->iteration(begin, now, worked);
+    begin = now;
+    if (drained(w, now)) break;
+    worked = w.loop->poll() > 0;
+    if (!worked && w.yield) sched_yield();
   }
   return 0;
 }
@@ -184,6 +198,11 @@ VxlanTx make_vxlan_tx(const Options& o, const FlowSet& flow_set) {
 }
 
 int run(const Options& o) {
+  WindowMarker marker;
+  if (const std::string error = marker.open(o.mark_window); !error.empty()) {
+    std::cerr << "podvs-pktgen: " << error << "\n";
+    return 1;
+  }
   rte_mempool* tx_pool = make_pool("pktgen_tx");
   rte_mempool* rx_pool = make_pool("pktgen_rx");
   if (tx_pool == nullptr || rx_pool == nullptr) return 1;
@@ -245,31 +264,56 @@ int run(const Options& o) {
               o.vxlan_tx ? &vxlan_tx : nullptr, arp_ring, new_flows ? &*new_flows : nullptr);
     RxLoop rx(rx_port.id(), tx_port.id(), rx_stats, o.answer_arp, arp_ring);
 
+    const auto stall_cycles = static_cast<uint64_t>(kStallUs * 1e-6 * hz);
+    HeadroomMeter tx_headroom(phases.measure_tsc, phases.end_tsc, stall_cycles);
+    HeadroomMeter rx_headroom(phases.measure_tsc, phases.end_tsc, stall_cycles);
     std::atomic<uint64_t> tx_done_tsc{0};
-    RxWorker worker{&rx, &tx_done_tsc, static_cast<uint64_t>(o.drain_s * hz), false};
+    RxWorker worker{&rx, &tx_done_tsc, static_cast<uint64_t>(o.drain_s * hz), false, &rx_headroom};
     const unsigned rx_lcore = rte_get_next_lcore(-1, 1, 0);
     bool progress = false;
+    uint64_t begin = rte_rdtsc();
+    bool worked = false;
     if (rx_lcore >= RTE_MAX_LCORE) {
       result.lcore_mode = "single";
       for (;;) {
         const uint64_t now = rte_rdtsc();
-        if (tx_done_tsc.load(std::memory_order_relaxed) == 0 && !tx.poll(now, g_stop, progress))
+        tx_headroom.iteration(begin, now, worked);
+        begin = now;
+        if (now >= phases.measure_tsc) marker.start();
+        progress = false;
+        if (tx_done_tsc.load(std::memory_order_relaxed) == 0 && !tx.poll(now, g_stop, progress)) {
           tx_done_tsc = now;
-        // Drain while full bursts arrive: a switch that finds the rx ring full drops the packet.
-        for (unsigned i = 0; i < kMaxRxBurstsPerTx && rx.poll() == kBurst; ++i) {
+          marker.end();
         }
+        // Drain while full bursts arrive: a switch that finds the rx ring full drops the packet.
+        unsigned received = 0;
+        for (unsigned i = 0; i < kMaxRxBurstsPerTx; ++i) {
+          const uint16_t n = rx.poll();
+          received += n;
+          if (n != kBurst) break;
+        }
+        worked = progress || received > 0;
         if (drained(worker, now)) break;
       }
+      result.headroom = {{"loop", tx_headroom.counters()}};
     } else {
       worker.yield = lcores_share_cpu(rte_get_main_lcore(), rx_lcore);
       result.lcore_mode = worker.yield ? "split-shared-cpu" : "split";
       rte_eal_remote_launch(rx_worker_main, &worker, rx_lcore);
       unsigned bursts = 0;
-      while (tx.poll(rte_rdtsc(), g_stop, progress)) {
+      for (;;) {
+        const uint64_t now = rte_rdtsc();
+        tx_headroom.iteration(begin, now, worked);
+        begin = now;
+        if (now >= phases.measure_tsc) marker.start();
+        if (!tx.poll(now, g_stop, progress)) break;
+        worked = progress;
         if (worker.yield && (!progress || ++bursts % kTxBurstsPerYield == 0)) sched_yield();
       }
+      marker.end();
       tx_done_tsc.store(rte_rdtsc(), std::memory_order_release);
       rte_eal_wait_lcore(rx_lcore);
+      result.headroom = {{"tx", tx_headroom.counters()}, {"rx", rx_headroom.counters()}};
     }
 
     result.tx = tx.counters();
@@ -277,6 +321,7 @@ int run(const Options& o) {
     result.arp = rx.arp();
     result.tx_port_received = rx.tx_port_received();
     result.stopped_early = g_stop;
+    result.tsc_hz = hz;
     if (result.tx.first_measured_tsc != 0)
       result.measured_s =
           static_cast<double>(result.tx.last_tsc - result.tx.first_measured_tsc) / hz;

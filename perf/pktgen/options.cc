@@ -127,6 +127,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1000}, uint64_t{100'000'000}));
   app.add_flag("--json", o.json, "print one JSON object on stdout instead of text");
+  app.add_option("--mark-window", o.mark_window,
+                 "append \"start NS\" and \"end NS\" (CLOCK_MONOTONIC) to this file when the "
+                 "measured window starts and ends, for a harness that samples the machine over it");
   app.add_flag("--vxlan-tx", o.vxlan_tx,
                "wrap every sent frame in outer Ethernet/IPv4/UDP/VXLAN headers (a remote VTEP)");
   app.add_flag("--vxlan-rx", o.vxlan_rx,

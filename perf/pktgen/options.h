@@ -35,6 +35,8 @@ struct Options {
   double wait_link_s = 10;
   uint64_t latency_samples = 4'000'000;
   bool json = false;
+  // Where to append the measured window's start and end (window_marker.h); "" marks nothing.
+  std::string mark_window;
   bool vxlan_tx = false;  // wrap sent frames in `vxlan`'s outer headers
   bool vxlan_rx = false;  // received frames must be VXLAN to vxlan.udp_port / vxlan.vni
   VxlanSpec vxlan;

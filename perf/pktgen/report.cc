@@ -1,5 +1,6 @@
 #include "perf/pktgen/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,30 @@ std::string format_dst(const ExpectedDst& d) {
          std::to_string((d.ip >> 8) & 0xff) + "." + std::to_string(d.ip & 0xff) + ":" +
          std::to_string(d.port_first) +
          (d.port_last != d.port_first ? "-" + std::to_string(d.port_last) : "");
+}
+
+// The generator's headroom is its busiest loop's: the least idle share, the most stalled one.
+double least_idle_pct(const RunResult& r) {
+  double least = r.headroom.empty() ? 0 : 100;
+  for (const auto& [name, c] : r.headroom) least = std::min(least, c.idle_pct());
+  return least;
+}
+double most_stalled_pct(const RunResult& r) {
+  double most = 0;
+  for (const auto& [name, c] : r.headroom) most = std::max(most, c.stalled_pct());
+  return most;
+}
+
+nlohmann::json headroom_json(const RunResult& r, double hz) {
+  nlohmann::json loops = nlohmann::json::object();
+  for (const auto& [name, c] : r.headroom)
+    loops[name] = {{"idle_pct", c.idle_pct()},
+                   {"stalled_pct", c.stalled_pct()},
+                   {"seconds", static_cast<double>(c.total_cycles()) / hz},
+                   {"iterations", c.iterations},
+                   {"idle_iterations", c.idle_iterations},
+                   {"stalls", c.stalls}};
+  return {{"idle_pct", least_idle_pct(r)}, {"stalled_pct", most_stalled_pct(r)}, {"loops", loops}};
 }
 
 }  // namespace
@@ -81,6 +106,7 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
         {"expect_dst", o.expect_dst ? format_dst(*o.expect_dst) : ""},
         {"rx_wrong_dst", r.rx.wrong_dst},
         {"rx_bad_checksum", r.rx.bad_checksum},
+        {"headroom", headroom_json(r, r.tsc_hz)},
     };
     out << j.dump() << "\n";
     return;
@@ -113,6 +139,10 @@ void print_report(const Options& o, const RunResult& r, std::ostream& out) {
                 "alloc failures %lu\n",
                 r.rx.foreign, r.rx.bad_flow, r.tx_port_received, r.tx.queue_full,
                 r.tx.alloc_failures);
+  out << line;
+  std::snprintf(line, sizeof(line),
+                "  headroom   generator idle %.1f %% of its core, stalled %.2f %%\n",
+                least_idle_pct(r), most_stalled_pct(r));
   out << line;
   if (o.new_flows > 0 || o.expect_dst) {
     std::snprintf(line, sizeof(line),

@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "perf/pktgen/headroom.h"
 #include "perf/pktgen/latency.h"
 #include "perf/pktgen/options.h"
 #include "perf/pktgen/rx_loop.h"
@@ -21,8 +24,11 @@ struct RunResult {
   LatencySummary latency;
   uint64_t latency_every = 1;  // one latency sample per this many measured packets
   uint64_t tx_port_received = 0;
+  double tsc_hz = 1;
   double measured_s = 0;  // from the first measured burst to the end of sending
   bool stopped_early = false;
+  // Each loop's headroom over the measured window: "loop" with one lcore, "tx" and "rx" with two.
+  std::vector<std::pair<std::string, HeadroomCounters>> headroom;
 };
 
 void print_report(const Options& options, const RunResult& result, std::ostream& out);

@@ -1,0 +1,119 @@
+"""Judges whether one benchmark measurement can be believed, from the evidence perf/bench.py
+gathered over its measured window. Pure: it reads nothing and starts nothing, so that the rules
+can be tested on recorded evidence (tests/bench_validity_test.py).
+
+A figure says something about a switch only when the switch, and nothing else, was the limit:
+- the generator had time to spare (else the generator was the bottleneck);
+- at the maximum rate, the switch's core was busy nearly all the time (else something other than
+  its forwarding work held it back, or it was not the bottleneck);
+- the machine left both cores alone: the switch thread barely waited in the run queue, was seldom
+  switched out against its will, the hypervisor stole (almost) no time, and the generator's loop
+  had no long gaps;
+- a no-drop rate lost (almost) nothing when it was checked again.
+
+Evidence of one measurement (a dict; values in percent unless named otherwise):
+  kind                      "max_rate" (unpaced), "paced" (latency at a set rate) or "ndr"
+                            (a confirmation run at the no-drop rate found)
+  generator_idle_pct        idle share of the generator's core (podvs-pktgen's headroom)
+  generator_stalled_pct     share of the generator's window lost in long gaps of its loop
+  switch_busy_pct           share of the switch core's polls that found work (its own counters)
+  switch_runq_wait_pct      the switch thread's run-queue wait (schedstat) over the window
+  switch_involuntary_per_s  the switch thread's involuntary context switches per second
+  steal_pct                 steal time of the measured cores (/proc/stat)
+  loss_pct                  packets sent and not received, over those sent
+  window_error              why the window could not be sampled (None when it was)
+Evidence that a rule needs and that is missing (None or absent) makes the measurement invalid:
+a bench that cannot see must say so.
+"""
+
+# Every threshold, in one place. The README's "How the benchmark judges a row" cites these.
+THRESHOLDS = {
+    # Below this idle share the generator may be what limits the rate.
+    "generator_idle_pct_min": 5.0,
+    # More of the generator's window than this lost to descheduling: its rate is not its own.
+    "generator_stalled_pct_max": 2.0,
+    # At the maximum rate the switch core must be busy at least this much of the time.
+    "switch_busy_pct_min": 95.0,
+    # The switch thread may wait in the run queue at most this share of the window...
+    "switch_runq_wait_pct_max": 2.0,
+    # ...and be switched out against its will at most this often.
+    "switch_involuntary_per_s_max": 200.0,
+    # The hypervisor may steal at most this share of the measured cores.
+    "steal_pct_max": 2.0,
+    # A no-drop rate, sent again, may lose at most this share.
+    "ndr_loss_pct_max": 0.1,
+}
+
+KINDS = ("max_rate", "paced", "ndr")
+
+
+def _missing(evidence, key):
+    return evidence.get(key) is None
+
+
+def judge(evidence, thresholds=THRESHOLDS):
+    """Returns the reasons why this measurement is invalid: an empty list means valid."""
+    t = thresholds
+    kind = evidence.get("kind")
+    if kind not in KINDS:
+        return [f"unknown measurement kind {kind!r} (expected one of {', '.join(KINDS)})"]
+    reasons = []
+    if evidence.get("window_error"):
+        reasons.append(f"window not sampled: {evidence['window_error']}")
+
+    def need(key, what):
+        if _missing(evidence, key):
+            reasons.append(f"no evidence of {what}: the bench could not measure it")
+            return False
+        return True
+
+    if need("generator_idle_pct", "the generator's headroom"):
+        idle = evidence["generator_idle_pct"]
+        if idle < t["generator_idle_pct_min"]:
+            reasons.append(f"generator-bound: the generator was idle {idle:.1f} % of its core "
+                           f"(< {t['generator_idle_pct_min']:g} %)")
+    if need("generator_stalled_pct", "gaps in the generator's loop"):
+        stalled = evidence["generator_stalled_pct"]
+        if stalled > t["generator_stalled_pct_max"]:
+            reasons.append(f"generator descheduled: {stalled:.1f} % of its window lost in gaps "
+                           f"(> {t['generator_stalled_pct_max']:g} %)")
+    if kind == "max_rate" and need("switch_busy_pct", "the switch core's busy share"):
+        busy = evidence["switch_busy_pct"]
+        if busy < t["switch_busy_pct_min"]:
+            reasons.append(f"switch not the bottleneck: its core was busy {busy:.1f} % "
+                           f"(< {t['switch_busy_pct_min']:g} %)")
+    if need("switch_runq_wait_pct", "the switch thread's run-queue wait"):
+        wait = evidence["switch_runq_wait_pct"]
+        if wait > t["switch_runq_wait_pct_max"]:
+            reasons.append(f"run-queue wait: the switch thread waited for its CPU {wait:.1f} % of the window "
+                           f"(> {t['switch_runq_wait_pct_max']:g} %)")
+    if need("switch_involuntary_per_s", "the switch thread's involuntary switches"):
+        invol = evidence["switch_involuntary_per_s"]
+        if invol > t["switch_involuntary_per_s_max"]:
+            reasons.append(f"involuntary switches: the switch thread was switched out {invol:.0f} times/s "
+                           f"(> {t['switch_involuntary_per_s_max']:g}/s)")
+    if need("steal_pct", "steal time"):
+        steal = evidence["steal_pct"]
+        if steal > t["steal_pct_max"]:
+            reasons.append(f"steal: the hypervisor stole {steal:.1f} % of the measured cores "
+                           f"(> {t['steal_pct_max']:g} %)")
+    if kind == "ndr" and need("loss_pct", "loss at the no-drop rate"):
+        loss = evidence["loss_pct"]
+        if loss > t["ndr_loss_pct_max"]:
+            reasons.append(f"not a no-drop rate: {loss:.3f} % lost when sent again "
+                           f"(> {t['ndr_loss_pct_max']:g} %)")
+    return reasons
+
+
+def summarize(reasons_per_run):
+    """One row's verdict over its repetitions: valid only when every repetition is. Returns the
+    distinct reasons in the order first seen, each with how many repetitions it struck. Every
+    reason judge() gives is "kind: detail"; repetitions differ only in the detail."""
+    counts = {}
+    for reasons in reasons_per_run:
+        for r in reasons:
+            key = r.split(":")[0]
+            counts.setdefault(key, [0, r])[0] += 1
+    n = len(reasons_per_run)
+    return [f"{example} ({count} of {n} runs)" if n > 1 else example
+            for count, example in counts.values()]

@@ -6,7 +6,9 @@ APISERVER="$TOP/tests/k8s/apiserver.py"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# make_pki: a CA, a server certificate for 127.0.0.1 and a client certificate, in $WORK/pki.
+# make_pki: a CA, a server certificate for 127.0.0.1 (and API_BIND and the addresses in
+# API_SANS, e.g. the ClusterIP of the kubernetes Service, if set) and a client certificate, in
+# $WORK/pki.
 make_pki() {
   pki=$WORK/pki
   mkdir -p "$pki"
@@ -14,7 +16,9 @@ make_pki() {
     -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null || return 1
   openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
     -out "$pki/server.csr" 2>/dev/null || return 1
-  printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/san.ext"
+  local san=IP:127.0.0.1 ip
+  for ip in ${API_BIND:-} ${API_SANS:-}; do san+=,IP:$ip; done
+  printf 'subjectAltName=%s\n' "$san" >"$pki/san.ext"
   openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
     -days 1 -extfile "$pki/san.ext" -out "$pki/server.crt" 2>/dev/null || return 1
   openssl req -newkey rsa:2048 -nodes -subj "/CN=system:node:podvs-test" -keyout "$pki/client.key" \
@@ -23,18 +27,20 @@ make_pki() {
     -days 1 -out "$pki/client.crt" 2>/dev/null || return 1
 }
 
-# start_apiserver: make_pki, then the server with a fresh token. Sets pki, token, API (its
-# HTTPS URL) and C (its plain-HTTP control URL, for the test to change objects and faults).
+# start_apiserver: make_pki, then the server with a fresh token, on 127.0.0.1 or on API_BIND.
+# Sets pki, token, API (its HTTPS URL), api_port and C (its plain-HTTP control URL, for the test
+# to change objects and faults).
 start_apiserver() {
   make_pki || return 1
   token="tok-$ID-$RANDOM"
-  local api_port ctl_port
+  local ctl_port bind=${API_BIND:-127.0.0.1}
   api_port=$(free_port) ctl_port=$(free_port)
   python3 "$APISERVER" --port "$api_port" --control-port "$ctl_port" --cert "$pki/server.crt" \
-    --key "$pki/server.key" --token "$token" --client-ca "$pki/ca.crt" >"$WORK/apiserver.log" 2>&1 &
+    --key "$pki/server.key" --token "$token" --client-ca "$pki/ca.crt" --bind "$bind" \
+    >"$WORK/apiserver.log" 2>&1 &
   PIDS+=("$!")
   C="http://127.0.0.1:$ctl_port"
-  API="https://127.0.0.1:$api_port"
+  API="https://$bind:$api_port"
   for _ in $(seq 50); do curl -sf "$C/watches" >/dev/null && return 0; sleep 0.1; done
   log "the test API server did not come up:"; cat "$WORK/apiserver.log"
   return 1

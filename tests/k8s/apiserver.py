@@ -184,7 +184,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         route = self.route()
         entry = {'method': self.command, 'path': self.path, 'verb': self.verb(route),
                  'resource': route[0] if route else '', 'group': route[1] if route else '',
-                 'user_agent': self.headers.get('User-Agent', ''), 'user': ''}
+                 'user_agent': self.headers.get('User-Agent', ''), 'user': '',
+                 'remote': self.client_address[0]}
         with STATE.lock:
             STATE.log.append(entry)
         self.entry = entry
@@ -467,9 +468,11 @@ def main():
     p.add_argument('--key', required=True)
     p.add_argument('--token', required=True)
     p.add_argument('--client-ca')
+    p.add_argument('--bind', default='127.0.0.1',
+                   help='address of the API (the control port stays on 127.0.0.1)')
     args = p.parse_args()
     STATE.token = args.token
-    api = ApiServer(('127.0.0.1', args.port))
+    api = ApiServer((args.bind, args.port))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
     if args.client_ca:
@@ -480,7 +483,7 @@ def main():
     control.daemon_threads = True
     control.api = api
     threading.Thread(target=control.serve_forever, daemon=True).start()
-    print(f'apiserver: https://127.0.0.1:{args.port}, control http://127.0.0.1:{args.control_port}', flush=True)
+    print(f'apiserver: https://{args.bind}:{args.port}, control http://127.0.0.1:{args.control_port}', flush=True)
     api.serve_forever()
 
 

@@ -9,13 +9,15 @@ void TxBuffers::transmit(Buffer& b, const ForwardingTable& table, uint16_t worke
   const PortId port = b.port;
   const PortIo& io = table.port(port).io;
   const uint16_t queue = worker_index % io.tx_queues;
+  // Bytes are summed before the burst: a packet handed over may be freed at once (port_io.h).
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < b.count; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   if (io.tx_lock != nullptr) rte_spinlock_lock(io.tx_lock);
   const uint16_t sent = port_tx_burst(io, queue, b.pkts.data(), b.count);
   if (io.tx_lock != nullptr) rte_spinlock_unlock(io.tx_lock);
 
   PortCounters& pc = counters.ports[port];
-  uint64_t bytes = 0;
-  for (uint16_t i = 0; i < sent; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
+  for (uint16_t i = sent; i < b.count; ++i) bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
   pc.tx_packets.add(sent);
   pc.tx_bytes.add(bytes);
   counters.tx_packets.add(sent);

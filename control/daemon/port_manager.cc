@@ -98,11 +98,25 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
                                      bool server) {
+  const PortId id = take_id(dev_name);
+  std::unique_ptr<VhostDevice> device;
+  try {
+    device = std::make_unique<VhostDevice>(socket_path, server, workers_);
+  } catch (...) {
+    ids_.release(id);
+    throw;
+  }
   // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
-  // is one. Workers beyond the first share its tx queue under a lock (see PortEntry::tx_lock).
-  const std::string devargs =
-      dev_name + ",iface=" + socket_path + ",queues=1,client=" + (server ? "0" : "1");
-  return probe_and_start(devargs, dev_name, PortKind::vhost_user, 1);
+  // is one. Workers beyond the first share its tx queue under a lock (see PortIo::tx_lock).
+  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, 1};
+  handle.io.backend = PortBackend::vhost_user;
+  handle.io.tx_queues = 1;
+  handle.io.pool = pool_;
+  handle.io.vhost = device.get();
+  vhost_.emplace(id, std::move(device));
+  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s)", dev_name.c_str(), id,
+            socket_path.c_str(), server ? "server" : "client");
+  return handle;
 }
 
 PortHandle PortManager::create_uplink(const std::string& devargs, const std::string& ifname,
@@ -130,6 +144,9 @@ void PortManager::destroy(const PortHandle& port) {
       remove_vdev(port.dev_name);
       break;
     }
+    case PortBackend::vhost_user:
+      vhost_.erase(port.port_id);  // unregisters; a connected pod is destroyed first
+      break;
     case PortBackend::tap:
       break;  // the tap backend closes its fds here (issue 14, part 2)
   }
@@ -155,6 +172,8 @@ bool PortManager::link_up(const PortHandle& port) {
       if (rte_eth_link_get_nowait(port.io.ethdev, &link) != 0) return false;
       return link.link_status == RTE_ETH_LINK_UP;
     }
+    case PortBackend::vhost_user:
+      return port.io.vhost->connected();
     case PortBackend::tap:
       break;  // the tap backend's link state (issue 14, part 2)
   }

@@ -4,14 +4,18 @@
 #pragma once
 
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "control/api/control_plane.h"
 #include "ports/port_id.h"
 #include "ports/port_ids.h"
 #include "ports/port_io.h"
+#include "ports/vhost_device.h"
 
 namespace podvs {
 
@@ -25,12 +29,15 @@ struct PortHandle {
 
 class PortManager {
  public:
-  PortManager(rte_mempool* pool, uint16_t port_capacity) : pool_(pool), ids_(port_capacity) {}
+  // `workers`: the workers' RCU, which a vhost-user pod's disconnect waits on.
+  PortManager(rte_mempool* pool, uint16_t port_capacity, rte_rcu_qsbr* workers)
+      : pool_(pool), ids_(port_capacity), workers_(workers) {}
 
   // A net_tap port whose kernel interface `ifname` appears in the network namespace the calling
   // thread is in (enter the pod's namespace first with ScopedNetns).
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
-  // A net_vhost port on `socket_path`; client mode reconnects when the pod restarts.
+  // A vhost-user port on `socket_path` (rte_vhost, no ethdev); client mode reconnects when the
+  // pod restarts.
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
   // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
   // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
@@ -51,6 +58,8 @@ class PortManager {
 
   rte_mempool* pool_;
   PortIds ids_;
+  rte_rcu_qsbr* workers_;
+  std::map<PortId, std::unique_ptr<VhostDevice>> vhost_;  // the devices behind vhost-user ports
 };
 
 }  // namespace podvs

@@ -79,7 +79,7 @@ void SwitchController::start() {
   if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, n_workers) != 0)
     throw std::runtime_error("cannot set up RCU for the workers");
   tables_ = std::make_unique<ForwardingTableHandle>(qsbr_);
-  ports_ = std::make_unique<PortManager>(pool_, static_cast<uint16_t>(config_.max_ports));
+  ports_ = std::make_unique<PortManager>(pool_, static_cast<uint16_t>(config_.max_ports), qsbr_);
   worker_base_.resize(n_workers);
   // Before anything is built from the pod CIDR: the saved one may differ from the configured one.
   const std::optional<SwitchState> saved = store_.load();
@@ -184,7 +184,7 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   const std::string seq = std::to_string(next_device_++);
   if (spec.kind == PortKind::vhost_user) {
     std::filesystem::create_directories(std::filesystem::path(record.socket_path).parent_path());
-    return ports_->create_vhost("net_vhost_p" + seq, record.socket_path, spec.vhost_server);
+    return ports_->create_vhost("vhost_p" + seq, record.socket_path, spec.vhost_server);
   }
   // The tap is created inside the pod's namespace, so its kernel side is born there under its
   // final name; DPDK's control socket for it then lives there too and keeps working.

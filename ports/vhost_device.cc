@@ -34,7 +34,7 @@ enum VirtioNetFeature : unsigned {
 // path cannot honour them yet: checksum offload both ways (a pod's frame with a partial checksum
 // would leave podvs with it unfinished; we never fill in one for the pod), TSO/UFO/ECN both ways
 // (podvs forwards no super-frame and segments none: software GSO comes with podvs's own tap
-// backend). A pod then computes its checksums and segments itself, as with net_vhost before.
+// backend). A pod then computes its checksums and segments itself.
 constexpr uint64_t kFeaturesOff = (1ULL << kCsum) | (1ULL << kGuestCsum) | (1ULL << kGuestTso4) |
                                   (1ULL << kGuestTso6) | (1ULL << kGuestEcn) | (1ULL << kGuestUfo) |
                                   (1ULL << kHostTso4) | (1ULL << kHostTso6) | (1ULL << kHostEcn) |

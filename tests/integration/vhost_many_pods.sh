@@ -45,6 +45,7 @@ check "pod $N's port received its echo replies ($rx packets)" test "$rx" -ge 5
 kill -9 "$n1_PID"
 wait "$n1_PID" 2>/dev/null
 start_podvsd n1 || { finish; exit 1; }
+mbufs=$(ctl "$n1_SOCK" --json stats | json_get 'j["mbufs_in_use"]')
 check_eq "after the restart all $N vhost-user pods are back" $((N + 1)) \
   "$(ctl "$n1_SOCK" --json pod list | json_get 'len(j)')"
 check "podvsd reconnects to the running pod $N" wait_link
@@ -55,6 +56,8 @@ kill -INT "$TESTPMD_PID"; wait "$TESTPMD_PID" 2>/dev/null
 deleted=0
 for i in $(seq "$N"); do ctl "$n1_SOCK" pod del --id "v$i-$ID" >/dev/null && deleted=$((deleted + 1)); done
 check_eq "every vhost-user pod deletes" "$N" "$deleted"
+check_eq "every mbuf the vhost-user traffic took is back in the pool" "$mbufs" \
+  "$(ctl "$n1_SOCK" --json stats | json_get 'j["mbufs_in_use"]')"
 check_eq "only the host port and the kernel pod are left" 2 \
   "$(ctl "$n1_SOCK" --json status | json_get 'j["ports_used"]')"
 check "no vhost-user socket directory is left" \

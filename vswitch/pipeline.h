@@ -38,10 +38,10 @@ struct BurstContext {
 };
 
 // Queues `m` on `port`'s tx buffer, flushing it when full.
-inline void send(rte_mbuf* m, uint16_t port, BurstContext& ctx) {
+inline void send(rte_mbuf* m, PortId port, BurstContext& ctx) {
   if (ctx.tx.push(port, m)) ctx.tx.flush_port(port, ctx.table, ctx.worker_index, ctx.counters);
 }
 
-void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);
+void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);
 
 }  // namespace podvs

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "base/log.h"
@@ -30,8 +31,20 @@ void remove_vdev(const std::string& dev_name) {
 
 }  // namespace
 
+PortId PortManager::take_id(const std::string& dev_name) {
+  const std::optional<PortId> id = ids_.allocate();
+  if (!id)
+    throw std::runtime_error("no port left for " + dev_name + ": all " +
+                             std::to_string(ids_.capacity()) +
+                             " ports of the capacity are in use (raise max_ports)");
+  return *id;
+}
+
 PortHandle PortManager::probe_and_start(const std::string& devargs, const std::string& dev_name,
                                         PortKind kind, uint16_t tx_queues, uint16_t rx_queues) {
+  if (rte_eth_dev_count_avail() >= RTE_MAX_ETHPORTS)
+    throw std::runtime_error("no DPDK port left for " + dev_name + ": this DPDK build allows " +
+                             std::to_string(RTE_MAX_ETHPORTS) + " ethdevs per process");
   int rc = rte_dev_probe(devargs.c_str());
   if (rc < 0) throw std::runtime_error("cannot create port " + devargs + ": " + dpdk_error(rc));
   uint16_t port_id = 0;
@@ -39,7 +52,7 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
     remove_vdev(dev_name);
     throw std::runtime_error("port " + dev_name + " was probed but has no ethdev");
   }
-  PortHandle handle{port_id, dev_name, kind, tx_queues, rx_queues};
+  PortHandle handle{kNoPort, dev_name, kind, PortIo::of_ethdev(port_id, tx_queues), rx_queues};
   try {
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));
@@ -64,12 +77,15 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
       if ((rc = rte_eth_tx_queue_setup(port_id, q, kTxDescriptors, numa, nullptr)) < 0)
         throw std::runtime_error("tx queue setup: " + dpdk_error(rc));
     if ((rc = rte_eth_dev_start(port_id)) < 0) throw std::runtime_error("start: " + dpdk_error(rc));
+    handle.port_id = take_id(dev_name);
   } catch (const std::exception& e) {
+    rte_eth_dev_stop(port_id);
     rte_eth_dev_close(port_id);
     remove_vdev(dev_name);
     throw std::runtime_error("port " + dev_name + ": " + e.what());
   }
-  PODVS_LOG(info, "port %s (id %u) up with %u tx queues", dev_name.c_str(), port_id, tx_queues);
+  PODVS_LOG(info, "port %s (id %u, ethdev %u) up with %u tx queues", dev_name.c_str(),
+            handle.port_id, port_id, tx_queues);
   return handle;
 }
 
@@ -82,11 +98,25 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
                                      bool server) {
+  const PortId id = take_id(dev_name);
+  std::unique_ptr<VhostDevice> device;
+  try {
+    device = std::make_unique<VhostDevice>(socket_path, server, workers_);
+  } catch (...) {
+    ids_.release(id);
+    throw;
+  }
   // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
-  // is one. Workers beyond the first share its tx queue under a lock (see PortEntry::tx_lock).
-  const std::string devargs =
-      dev_name + ",iface=" + socket_path + ",queues=1,client=" + (server ? "0" : "1");
-  return probe_and_start(devargs, dev_name, PortKind::vhost_user, 1);
+  // is one. Workers beyond the first share its tx queue under a lock (see PortIo::tx_lock).
+  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, 1};
+  handle.io.backend = PortBackend::vhost_user;
+  handle.io.tx_queues = 1;
+  handle.io.pool = pool_;
+  handle.io.vhost = device.get();
+  vhost_.emplace(id, std::move(device));
+  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s)", dev_name.c_str(), id,
+            socket_path.c_str(), server ? "server" : "client");
+  return handle;
 }
 
 PortHandle PortManager::create_uplink(const std::string& devargs, const std::string& ifname,
@@ -103,13 +133,24 @@ PortHandle PortManager::create_uplink(const std::string& devargs, const std::str
 }
 
 void PortManager::destroy(const PortHandle& port) {
-  int rc = rte_eth_dev_stop(port.port_id);
-  if (rc < 0)
-    PODVS_LOG(warning, "stopping port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
-  rc = rte_eth_dev_close(port.port_id);
-  if (rc < 0)
-    PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
-  remove_vdev(port.dev_name);
+  switch (port.io.backend) {
+    case PortBackend::ethdev: {
+      int rc = rte_eth_dev_stop(port.io.ethdev);
+      if (rc < 0)
+        PODVS_LOG(warning, "stopping port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+      rc = rte_eth_dev_close(port.io.ethdev);
+      if (rc < 0)
+        PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+      remove_vdev(port.dev_name);
+      break;
+    }
+    case PortBackend::vhost_user:
+      vhost_.erase(port.port_id);  // unregisters; a connected pod is destroyed first
+      break;
+    case PortBackend::tap:
+      break;  // the tap backend closes its fds here (issue 14, part 2)
+  }
+  ids_.release(port.port_id);
   PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
 }
 
@@ -124,10 +165,19 @@ unsigned PortManager::mbufs_per_port(PortKind kind) {
   }
 }
 
-bool PortManager::link_up(uint16_t port_id) {
-  rte_eth_link link;
-  if (rte_eth_link_get_nowait(port_id, &link) != 0) return false;
-  return link.link_status == RTE_ETH_LINK_UP;
+bool PortManager::link_up(const PortHandle& port) {
+  switch (port.io.backend) {
+    case PortBackend::ethdev: {
+      rte_eth_link link;
+      if (rte_eth_link_get_nowait(port.io.ethdev, &link) != 0) return false;
+      return link.link_status == RTE_ETH_LINK_UP;
+    }
+    case PortBackend::vhost_user:
+      return port.io.vhost->connected();
+    case PortBackend::tap:
+      break;  // the tap backend's link state (issue 14, part 2)
+  }
+  return false;
 }
 
 }  // namespace podvs

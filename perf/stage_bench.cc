@@ -112,12 +112,13 @@ bool start_port(uint16_t port, rte_mempool* pool) {
 
 // podvsd's table for two pods: what the bench's pods get (pod A sends to pod B).
 std::unique_ptr<ForwardingTable> make_table() {
-  std::array<PortEntry, RTE_MAX_ETHPORTS> ports{};
-  ports[kHostPort] = PortEntry{true, true, false, to_rte(*MacAddr::parse(kHostMac)), 0, 1, nullptr};
-  ports[kPodAPort] = PortEntry{
-      true, false, true, to_rte(*MacAddr::parse(kPodAMac)), rte_cpu_to_be_32(kPodAIp), 1, nullptr};
-  ports[kPodBPort] = PortEntry{
-      true, false, true, to_rte(*MacAddr::parse(kPodBMac)), rte_cpu_to_be_32(kPodBIp), 1, nullptr};
+  std::vector<PortEntry> ports(kDefaultPortCapacity);
+  ports[kHostPort] = PortEntry{
+      true, true, false, to_rte(*MacAddr::parse(kHostMac)), 0, PortIo::of_ethdev(kHostPort)};
+  ports[kPodAPort] = PortEntry{true,  false, true, to_rte(*MacAddr::parse(kPodAMac)),
+                               rte_cpu_to_be_32(kPodAIp), PortIo::of_ethdev(kPodAPort)};
+  ports[kPodBPort] = PortEntry{true,  false, true, to_rte(*MacAddr::parse(kPodBMac)),
+                               rte_cpu_to_be_32(kPodBIp), PortIo::of_ethdev(kPodBPort)};
   const ForwardingConfig config{*Ipv4Prefix::parse("10.244.0.0/24"), 0x0af40001, 0xa9fe0101,
                                 *MacAddr::parse(kGatewayMac)};
   return std::make_unique<ForwardingTable>(

@@ -49,7 +49,14 @@ namespace podvs {
   X(service_no_endpoints, "to a Service with no endpoint to take it (ICMP port unreachable)")   \
   X(service_unsupported,                                                                        \
     "to a Service: neither TCP nor UDP, a fragment before its first one, or an untranslatable " \
-    "ICMP error")
+    "ICMP error")                                                                               \
+  X(virtio_hdr_truncated, "frame from a tap shorter than the virtio-net header before it")      \
+  X(virtio_bad_gso_type, "virtio-net header with an unknown GSO type or flag")                  \
+  X(virtio_gso_size_zero, "virtio-net header asks for segmentation into segments of 0 bytes")   \
+  X(virtio_hdr_len_beyond_frame, "virtio-net header length beyond the end of the frame")        \
+  X(virtio_csum_out_of_range, "partial checksum start or offset beyond the frame's headers")    \
+  X(virtio_gso_unsupported,                                                                     \
+    "segmentation asked for other than TCP over IPv4 with a partial checksum in its TCP header")
 
 enum class DropReason : uint8_t {
 #define PODVS_DROP_ENUM(name, help) name,

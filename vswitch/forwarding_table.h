@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/net_types.h"
+#include "offload/output_offload.h"
 #include "overlay/vxlan_header.h"
 #include "vswitch/services/service_table.h"
 
@@ -41,6 +42,7 @@ struct PortEntry {
   // Set when fewer tx queues than workers exist (vhost-user pods run one queue pair): workers
   // then share a queue under this lock, as OVS does for vhost ports. Null otherwise.
   rte_spinlock_t* tx_lock = nullptr;
+  PortOffloads offloads{};  // what the port finishes itself; the rest is done before queueing
 };
 
 // The stage a packet goes to once its flow is decided, as a VPP node declares its next nodes.

@@ -108,6 +108,12 @@ PacketBuilder& PacketBuilder::tcp_seq(uint32_t seq) {
   return *this;
 }
 
+PacketBuilder& PacketBuilder::tcp_ack(uint32_t ack) {
+  if (!is_tcp_) throw std::logic_error("tcp_ack() needs a TCP segment: call tcp() first");
+  put32(l4_, 8, ack);
+  return *this;
+}
+
 PacketBuilder& PacketBuilder::tcp_payload(const std::vector<uint8_t>& payload) {
   if (!is_tcp_) throw std::logic_error("tcp_payload() needs a TCP segment: call tcp() first");
   l4_.resize(20);

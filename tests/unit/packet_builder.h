@@ -28,6 +28,7 @@ class PacketBuilder {
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, size_t payload = 6);
   PacketBuilder& tcp_flags(uint8_t flags);  // after tcp(): the whole flags byte (kTcpFin...)
   PacketBuilder& tcp_seq(uint32_t seq);     // after tcp(): the sequence number (default 1000)
+  PacketBuilder& tcp_ack(uint32_t ack);     // after tcp(): the acknowledgment number (default 0)
   // After tcp(): these bytes as the payload instead of the pattern.
   PacketBuilder& tcp_payload(const std::vector<uint8_t>& payload);
   PacketBuilder& icmp_echo(uint16_t id, uint16_t seq, size_t payload = 18);

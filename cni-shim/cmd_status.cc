@@ -1,7 +1,7 @@
 // STATUS (1.1.0): can this node take a new pod now? Answers within a second.
 //   podvsd unreachable: 51, since podvsd is also the data path, existing pods have lost
 //     connectivity, which is what 51 adds to 50
-//   pod CIDR or DPDK ports exhausted: 50, ADD would fail, existing pods are fine
+//   pod CIDR or podvsd's ports exhausted: 50, ADD would fail, existing pods are fine
 #include "cni-shim/verbs.h"
 
 namespace podvs::cni {
@@ -24,7 +24,8 @@ void cmd_status(const NetConf& conf, Log& log) {
   if (status.ports_used >= status.ports_max)
     throw CniError(Code::not_available,
                    "all " + std::to_string(status.ports_max) +
-                       " DPDK ports are in use (one per pod plus the host port)");
+                       " ports of podvsd's capacity (max_ports) are in use (one per pod plus "
+                       "the host port and the uplink)");
   log.line("ready: " + std::to_string(status.addresses_used) + "/" +
            std::to_string(status.addresses_total) + " addresses, " +
            std::to_string(status.ports_used) + "/" + std::to_string(status.ports_max) + " ports");

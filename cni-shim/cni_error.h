@@ -25,7 +25,7 @@ enum class Code : int {
   podvsd_refused = 100,
   // The container already has an attachment on this network.
   already_attached = 101,
-  // The node has no free address or DPDK port.
+  // The node has no free address or port.
   node_full = 102,
   // CHECK found the attachment different from what ADD left.
   check_failed = 103,

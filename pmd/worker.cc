@@ -1,7 +1,6 @@
 #include "pmd/worker.h"
 
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -14,6 +13,8 @@ namespace {
 // Connection entries examined for expiry per poll iteration: a full 64k-entry table is swept in
 // about 1000 iterations (a millisecond or so of a busy worker), far below any timeout.
 constexpr uint32_t kExpireBudget = 64;
+// Rx queues one worker usually polls at most: a node's pods spread over two workers.
+constexpr size_t kRxQueuesReserved = 256;
 
 }  // namespace
 
@@ -24,8 +25,11 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
       qsbr_(qsbr),
       options_(options),
       cache_(options.flow_cache_entries),
-      lazy_rest_cycles_(rte_get_tsc_hz() * options.lazy_rest_us / 1000000) {
-  rxqs_.reserve(RTE_MAX_ETHPORTS);
+      lazy_rest_cycles_(rte_get_tsc_hz() * options.lazy_rest_us / 1000000),
+      tx_(options.port_capacity),
+      counters_(options.port_capacity) {
+  // Adding a queue never reallocates on the worker for the common node (it still may beyond).
+  rxqs_.reserve(kRxQueuesReserved);
   if (options.conntrack_entries != 0)
     conn_ = std::make_unique<ConnState>(
         ConnState{ConnTrack(options.conntrack_entries, rte_get_tsc_hz()),
@@ -86,7 +90,10 @@ bool Worker::poll_once() {
     for (PolledQueue& p : rxqs_) {
       if (p.rest_until > mark) continue;
       const RxQueue& q = p.rxq;
-      const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurstSize);
+      TapRxRejects rejects;
+      const uint16_t n = port_rx_burst(q.io, q.queue, pkts, kBurstSize, rejects);
+      for (uint16_t i = 0; i < rejects.count; ++i)
+        drop(rejects.pkts[i], q.port, rejects.reasons[i], counters_);
       if (n == 0) {
         if (q.lazy) p.rest_until = mark + lazy_rest_cycles_;
         continue;

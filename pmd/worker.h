@@ -17,6 +17,8 @@
 #include <memory>
 #include <vector>
 
+#include "ports/port_id.h"
+#include "ports/port_io.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/pipeline.h"
@@ -26,12 +28,13 @@
 namespace podvs {
 
 struct RxQueue {
-  uint16_t port = 0;
+  PortId port = 0;
   uint16_t queue = 0;
   // Polling this queue costs a syscall even when it is empty (net_tap reads its fd): after an
   // empty poll the worker rests it for 50 us, so idle kernel pods do not tax the
   // vhost-user traffic sharing the worker. A busy lazy queue is polled every iteration.
   bool lazy = false;
+  PortIo io;  // how to receive from the port: the worker needs no table to poll it
   bool same_queue(const RxQueue& o) const { return port == o.port && queue == o.queue; }
 };
 
@@ -55,6 +58,7 @@ struct WorkerOptions {
   uint32_t conntrack_entries = 0;       // 0: no connection table (no masquerade, no Services)
   SnatPortRange snat_ports;             // this worker's share of the SNAT source ports
   uint32_t lazy_rest_us = kLazyRestUs;  // how long an idle lazy queue rests after an empty poll
+  uint16_t port_capacity = kDefaultPortCapacity;  // PortIds run from 0 to this, exclusive
 };
 
 class Worker {

@@ -7,7 +7,7 @@ namespace {
 
 // The node resolves each pod on the host port (its route to the pod CIDR is on-link), and the
 // pods' gateway, its next hop to the service CIDR (one neighbour entry for every ClusterIP).
-bool answers_for(rte_be32_t target, uint16_t in_port, const ForwardingTable& table) {
+bool answers_for(rte_be32_t target, PortId in_port, const ForwardingTable& table) {
   if (in_port == table.host_port())
     return (table.in_pod_cidr(target) && target != table.host_ip()) || target == table.gateway_ip();
   return target == table.gateway_ip();
@@ -15,7 +15,7 @@ bool answers_for(rte_be32_t target, uint16_t in_port, const ForwardingTable& tab
 
 }  // namespace
 
-ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
+ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, PortId in_port,
                        const ForwardingTable& table) {
   const bool uplink = in_port == table.uplink_port();
   rte_arp_ipv4& body = arp->arp_data;

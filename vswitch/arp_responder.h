@@ -19,7 +19,7 @@ struct ArpVerdict {
   DropReason reason = DropReason::arp_not_for_us;  // when neither
 };
 
-ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, uint16_t in_port,
+ArpVerdict arp_respond(rte_ether_hdr* eth, rte_arp_hdr* arp, PortId in_port,
                        const ForwardingTable& table);
 
 }  // namespace podvs

@@ -31,7 +31,7 @@ void send_offloads_done(rte_mbuf* m, uint16_t port, BurstContext& ctx) {
 
 // RFC 1191: with DF its sender gets "fragmentation needed" so its path MTU drops. The error comes
 // from the address the sender knows us by: the pods' gateway, or on the underlay the node IP.
-void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
+void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstContext& ctx) {
   const ForwardingTable& t = ctx.table;
   const bool underlay = in_port == t.uplink_port();
   if (ipv4_dont_fragment(p.ip) &&
@@ -45,7 +45,7 @@ void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstC
 }
 
 void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
-             uint16_t in_port, BurstContext& ctx) {
+             PortId in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
   if (action.next == NextStage::local) {
     if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);

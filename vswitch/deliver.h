@@ -16,7 +16,7 @@ struct BurstContext;
 // its reason: no route, TTL exceeded, unresolved neighbour, too big for the overlay (with ICMP
 // "fragmentation needed" back to a DF sender).
 void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
-             uint16_t in_port, BurstContext& ctx);
+             PortId in_port, BurstContext& ctx);
 
 // True when `action` encapsulates and `p` (in `m`) would not fit the uplink once wrapped; a
 // super-frame is measured by its segments.
@@ -25,6 +25,6 @@ bool too_big_for_overlay(const rte_mbuf* m, const ParsedPacket& p, const Forward
 
 // For a packet too_big_for_overlay(): ICMP "fragmentation needed" back to a DF sender, a drop
 // otherwise (podvs does not fragment).
-void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx);
+void refuse_too_big(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstContext& ctx);
 
 }  // namespace podvs

@@ -15,19 +15,19 @@ namespace podvs {
 // Counts `n` packets under `reason` on `port` (one add per call, not per packet) and records
 // them. Alone only where a refused packet is answered instead of freed (an ICMP error made in
 // its place); everything else calls drop() or drop_burst().
-inline void count_drops(rte_mbuf* const* pkts, uint16_t n, uint16_t port, DropReason reason,
+inline void count_drops(rte_mbuf* const* pkts, uint16_t n, PortId port, DropReason reason,
                         WorkerCounters& counters) {
   counters.ports[port].drops[static_cast<size_t>(reason)].add(n);
   for (uint16_t i = 0; i < n; ++i) counters.recent_drops.record(pkts[i], port, reason);
 }
 
-inline void drop(rte_mbuf* m, uint16_t port, DropReason reason, WorkerCounters& counters) {
+inline void drop(rte_mbuf* m, PortId port, DropReason reason, WorkerCounters& counters) {
   count_drops(&m, 1, port, reason, counters);
   rte_pktmbuf_free(m);
 }
 
 // The packets a transmit burst left over, for one reason, freed in bulk.
-inline void drop_burst(rte_mbuf** pkts, uint16_t n, uint16_t port, DropReason reason,
+inline void drop_burst(rte_mbuf** pkts, uint16_t n, PortId port, DropReason reason,
                        WorkerCounters& counters) {
   count_drops(pkts, n, port, reason, counters);
   rte_pktmbuf_free_bulk(pkts, n);

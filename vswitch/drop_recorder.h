@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/drop_reason.h"
+#include "ports/port_id.h"
 
 namespace podvs {
 
@@ -28,7 +29,7 @@ inline constexpr uint32_t kDropRecordBytes = 64;  // Ethernet + IPv4 + L4 header
 
 struct DropRecord {
   uint64_t tsc = 0;
-  uint16_t port = 0;
+  PortId port = 0;
   DropReason reason = DropReason::runt_frame;
   uint16_t length = 0;    // the frame's length
   uint16_t captured = 0;  // bytes kept in `bytes`
@@ -37,7 +38,7 @@ struct DropRecord {
 
 class DropRecorder {
  public:
-  void record(const rte_mbuf* m, uint16_t port, DropReason reason) {
+  void record(const rte_mbuf* m, PortId port, DropReason reason) {
     Slot& s = slots_[next_++ & (kDropRecords - 1)];
     const uint64_t seq = s.seq.load(std::memory_order_relaxed);
     s.seq.store(seq + 1, std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <utility>
 
 namespace podvs {
 namespace {
@@ -25,10 +26,10 @@ rte_ether_addr to_rte(const MacAddr& mac) {
 }
 
 ForwardingTable::ForwardingTable(uint64_t version, const ForwardingConfig& config,
-                                 const std::array<PortEntry, RTE_MAX_ETHPORTS>& ports,
-                                 uint16_t host_port, const std::vector<PodRoute>& pod_routes)
+                                 std::vector<PortEntry> ports, PortId host_port,
+                                 const std::vector<PodRoute>& pod_routes)
     : version_(version),
-      ports_(ports),
+      ports_(std::move(ports)),
       host_port_(host_port),
       gateway_mac_(to_rte(config.gateway_mac)),
       gateway_ip_(rte_cpu_to_be_32(config.gateway_ip)),
@@ -45,7 +46,7 @@ ForwardingTable::ForwardingTable(uint64_t version, const ForwardingConfig& confi
   }
 }
 
-uint16_t ForwardingTable::find_pod_port(rte_be32_t ip) const {
+PortId ForwardingTable::find_pod_port(rte_be32_t ip) const {
   for (uint32_t i = hash_ip(ip) & slot_mask_;; i = (i + 1) & slot_mask_) {
     if (slots_[i].ip == ip) return slots_[i].port;
     if (slots_[i].ip == 0) return kNoPort;
@@ -77,7 +78,7 @@ uint16_t ForwardingTable::find_remote(rte_be32_t ip) const {
   return kNoRemote;
 }
 
-ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
+ForwardAction ForwardingTable::route(rte_be32_t dst, PortId in_port) const {
   ForwardAction action;
   if (dst == host_ip_) {
     // The node itself, even inside cluster_cidr (which otherwise means "a pod nobody owns").
@@ -89,7 +90,7 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, uint16_t in_port) const {
     return action;
   }
   if (in_pod_cidr(dst)) {
-    const uint16_t port = find_pod_port(dst);
+    const PortId port = find_pod_port(dst);
     if (port != kNoPort) {
       action.next = NextStage::local;
       action.out_port = port;

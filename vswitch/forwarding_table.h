@@ -25,11 +25,12 @@
 #include "base/net_types.h"
 #include "offload/output_offload.h"
 #include "overlay/vxlan_header.h"
+#include "ports/port_id.h"
+#include "ports/port_io.h"
 #include "vswitch/services/service_table.h"
 
 namespace podvs {
 
-inline constexpr uint16_t kNoPort = UINT16_MAX;
 inline constexpr uint16_t kNoRemote = UINT16_MAX;
 
 struct PortEntry {
@@ -38,11 +39,7 @@ struct PortEntry {
   bool check_source = false;  // anti-spoofing: frames must come from `mac` and `ip`
   rte_ether_addr mac{};       // the pod's (or host interface's) MAC: destination when sending to it
   rte_be32_t ip = 0;          // the pod's address, network order
-  uint16_t tx_queues = 1;
-  // Set when fewer tx queues than workers exist (vhost-user pods run one queue pair): workers
-  // then share a queue under this lock, as OVS does for vhost ports. Null otherwise.
-  rte_spinlock_t* tx_lock = nullptr;
-  PortOffloads offloads{};  // what the port finishes itself; the rest is done before queueing
+  PortIo io;                  // how to transmit to it, and what offloads it finishes itself
 };
 
 // The stage a packet goes to once its flow is decided, as a VPP node declares its next nodes.
@@ -60,7 +57,7 @@ enum class NextStage : uint8_t {
 // What the route lookup (and the flow cache) decides for a packet: the next stage, the output
 // port and the L2 destination to write.
 struct ForwardAction {
-  uint16_t out_port = kNoPort;  // local, remote_node and masquerade: the port to transmit on
+  PortId out_port = kNoPort;    // local, remote_node and masquerade: the port to transmit on
   uint16_t remote = kNoRemote;  // remote_node: the index of the node in OverlayState::nodes
   rte_ether_addr dst_mac{};
   NextStage next = NextStage::no_route;
@@ -76,7 +73,7 @@ struct RemoteNode {
 
 // The overlay as workers see it; absent (uplink_port == kNoPort) when no uplink is configured.
 struct OverlayState {
-  uint16_t uplink_port = kNoPort;
+  PortId uplink_port = kNoPort;
   rte_ether_addr vtep_mac{};  // ours: inner source MAC, and the inner destination we accept
   rte_be32_t node_ip = 0;     // our underlay address (network order)
   VxlanParams vxlan;
@@ -105,16 +102,16 @@ class ForwardingTable {
  public:
   struct PodRoute {
     Ipv4 ip;
-    uint16_t port;
+    PortId port;
   };
 
-  ForwardingTable(uint64_t version, const ForwardingConfig& config,
-                  const std::array<PortEntry, RTE_MAX_ETHPORTS>& ports, uint16_t host_port,
-                  const std::vector<PodRoute>& pod_routes);
+  // `ports` is indexed by PortId; its size is the port capacity.
+  ForwardingTable(uint64_t version, const ForwardingConfig& config, std::vector<PortEntry> ports,
+                  PortId host_port, const std::vector<PodRoute>& pod_routes);
 
   uint64_t version() const { return version_; }
-  const PortEntry& port(uint16_t id) const { return ports_[id]; }
-  uint16_t host_port() const { return host_port_; }
+  const PortEntry& port(PortId id) const { return ports_[id]; }
+  PortId host_port() const { return host_port_; }
   const rte_ether_addr& gateway_mac() const { return gateway_mac_; }
   rte_be32_t gateway_ip() const { return gateway_ip_; }
   rte_be32_t host_ip() const { return host_ip_; }
@@ -123,12 +120,12 @@ class ForwardingTable {
   // Local pod → its port; in the pod CIDR but unknown → no route; a remote node's pod CIDR →
   // VXLAN to it; outside the cluster with masquerade on → masquerade; the node's own address and
   // everything else → the host port, unless the packet came from it.
-  ForwardAction route(rte_be32_t dst, uint16_t in_port) const;
+  ForwardAction route(rte_be32_t dst, PortId in_port) const;
 
   // Called by the control thread before publishing; longest prefix wins among remote nodes.
   void set_overlay(OverlayState overlay);
   const OverlayState& overlay() const { return overlay_; }
-  uint16_t uplink_port() const { return overlay_.uplink_port; }
+  PortId uplink_port() const { return overlay_.uplink_port; }
   const RemoteNode& remote(uint16_t index) const { return overlay_.nodes[index]; }
 
   // Services (never null: an empty index when there are none). Shared between successive tables;
@@ -145,15 +142,15 @@ class ForwardingTable {
  private:
   struct Slot {
     rte_be32_t ip;  // 0 = empty: 0.0.0.0 is never a pod address
-    uint16_t port;
+    PortId port;
   };
-  uint16_t find_pod_port(rte_be32_t ip) const;
+  PortId find_pod_port(rte_be32_t ip) const;
   uint16_t find_remote(rte_be32_t ip) const;
   bool no_masquerade(rte_be32_t ip) const;
 
   uint64_t version_;
-  std::array<PortEntry, RTE_MAX_ETHPORTS> ports_;
-  uint16_t host_port_;
+  std::vector<PortEntry> ports_;
+  PortId host_port_;
   rte_ether_addr gateway_mac_;
   rte_be32_t gateway_ip_, host_ip_, cidr_net_, cidr_mask_;
   std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size

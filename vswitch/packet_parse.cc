@@ -33,7 +33,7 @@ uint16_t min_l4_header(uint8_t proto) {
 
 }  // namespace
 
-ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port) {
+ParsedPacket parse_packet(rte_mbuf* m, PortId in_port) {
   // Headers must sit in the first segment; the drivers we use never split them.
   const uint32_t seg_len = rte_pktmbuf_data_len(m);
   if (seg_len < sizeof(rte_ether_hdr)) return dropped(DropReason::runt_frame);

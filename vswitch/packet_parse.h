@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "base/drop_reason.h"
+#include "ports/port_id.h"
 
 namespace podvs {
 
@@ -22,7 +23,7 @@ struct FlowKey {
   rte_be16_t dst_port = 0;
   uint8_t proto = 0;
   uint8_t pad = 0;
-  uint16_t in_port = 0;
+  PortId in_port = 0;
 
   friend bool operator==(const FlowKey&, const FlowKey&) = default;
 };
@@ -39,6 +40,6 @@ struct ParsedPacket {
   FlowKey key;                 // when cls == ipv4
 };
 
-ParsedPacket parse_packet(rte_mbuf* m, uint16_t in_port);
+ParsedPacket parse_packet(rte_mbuf* m, PortId in_port);
 
 }  // namespace podvs

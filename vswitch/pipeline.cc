@@ -22,13 +22,13 @@ struct CacheStats {
 
 // Source checks: a pod port must carry the pod's addresses; a decapsulated packet comes from a
 // remote node's pod and so never from an address of our own pod CIDR.
-bool source_ok(const ParsedPacket& p, uint16_t in_port, bool decapped, const ForwardingTable& t) {
+bool source_ok(const ParsedPacket& p, PortId in_port, bool decapped, const ForwardingTable& t) {
   if (decapped) return !t.in_pod_cidr(p.key.src_ip);
   return source_allowed(t.port(in_port), p.eth, p.ip);
 }
 
-void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
-                  bool decapped, BurstContext& ctx, CacheStats& stats) {
+void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port, bool decapped,
+                  BurstContext& ctx, CacheStats& stats) {
   const ForwardingTable& table = ctx.table;
   const rte_ether_addr& expected_dst = decapped ? table.overlay().vtep_mac : table.gateway_mac();
   if (!rte_is_same_ether_addr(&p.eth->dst_addr, &expected_dst))
@@ -65,7 +65,7 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in
 }
 
 // Uplink ARP goes to the control thread's neighbour table; a full queue drops it (counted).
-void punt(rte_mbuf* m, uint16_t in_port, BurstContext& ctx) {
+void punt(rte_mbuf* m, PortId in_port, BurstContext& ctx) {
   if (ctx.punt == nullptr || !ctx.punt->push(m))
     return drop(m, in_port, DropReason::punt_queue_full, ctx.counters);
   ctx.counters.ports[in_port].punted.add(1);
@@ -80,7 +80,7 @@ enum class UplinkKind : uint8_t {
 
 // On the uplink only VXLAN for us, replies to masquerade and ARP are accepted; a VXLAN packet is
 // replaced by its inner frame, parsed afresh.
-UplinkKind decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p,
+UplinkKind decap_uplink(rte_mbuf* m, PortId in_port, ParsedPacket& p,
                         const ForwardingTable& table) {
   if (p.cls != PacketClass::ipv4) return UplinkKind::none;
   const OverlayState& overlay = table.overlay();
@@ -102,7 +102,7 @@ UplinkKind decap_uplink(rte_mbuf* m, uint16_t in_port, ParsedPacket& p,
 
 }  // namespace
 
-void process_burst(uint16_t in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx) {
+void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx) {
   PortCounters& pc = ctx.counters.ports[in_port];
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < count && i < kPrefetchAhead; ++i)

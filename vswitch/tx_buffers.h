@@ -1,14 +1,19 @@
-// Per-worker, per-output-port transmit buffers: packets are collected while a burst is processed
-// and handed to the driver once per port per burst, so tx cost is amortised over up to 32
+// Per-worker transmit buffers: packets are collected while a burst is processed and handed to
+// the output port once per port per poll-loop iteration, so tx cost is amortised over up to 32
 // packets. Owned by one worker; no sharing.
+//
+// Sparse: a worker holds buffers for the ports it sent to since its last flush_all (up to
+// kTxSlots of them), not one per port of the capacity, so 1024 ports cost it a 1 KiB slot map
+// and not 270 KiB of buffers. When every slot is taken, the next flush flushes them all.
 #pragma once
 
-#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
+#include "ports/port_id.h"
 #include "vswitch/drop.h"
 #include "vswitch/forwarding_table.h"
 #include "vswitch/worker_counters.h"
@@ -16,39 +21,53 @@
 namespace podvs {
 
 inline constexpr uint16_t kBurstSize = 32;
+// Distinct output ports one worker buffers between flushes: more than a burst of 32 packets can
+// reach, so a single rx burst never forces an early flush.
+inline constexpr uint16_t kTxSlots = 64;
 
 class TxBuffers {
  public:
-  // Returns true when the port's buffer is now full and must be flushed before the next push.
-  bool push(uint16_t port, rte_mbuf* m) {
-    Buffer& b = buffers_[port];
-    if (!b.listed) {
-      b.listed = true;
-      dirty_[dirty_count_++] = port;
+  explicit TxBuffers(uint16_t port_capacity = kDefaultPortCapacity)
+      : slot_of_(port_capacity, kNoSlot) {}
+
+  // Returns true when flush_port(port) must run before the next push: the port's buffer is full,
+  // or this push took the last free slot.
+  bool push(PortId port, rte_mbuf* m) {
+    uint8_t s = slot_of_[port];
+    if (s == kNoSlot) {
+      s = static_cast<uint8_t>(used_++);
+      slot_of_[port] = s;
+      slots_[s].port = port;
     }
+    Buffer& b = slots_[s];
     b.pkts[b.count++] = m;
-    return b.count == kBurstSize;
+    return b.count == kBurstSize || used_ == kTxSlots;
   }
 
-  uint16_t pending(uint16_t port) const { return buffers_[port].count; }
-  rte_mbuf* const* packets(uint16_t port) const { return buffers_[port].pkts.data(); }
+  uint16_t pending(PortId port) const {
+    return slot_of_[port] == kNoSlot ? 0 : slots_[slot_of_[port]].count;
+  }
+  rte_mbuf* const* packets(PortId port) const { return slots_[slot_of_[port]].pkts.data(); }
 
-  void flush_port(uint16_t port, const ForwardingTable& table, uint16_t worker_index,
+  // Transmits `port`'s buffer; when every slot is taken, flushes all of them (flush_all).
+  void flush_port(PortId port, const ForwardingTable& table, uint16_t worker_index,
                   WorkerCounters& counters);
   void flush_all(const ForwardingTable& table, uint16_t worker_index, WorkerCounters& counters);
 
  private:
+  static constexpr uint8_t kNoSlot = UINT8_MAX;
+  static_assert(kTxSlots < kNoSlot);
   struct Buffer {
+    PortId port = kNoPort;
     uint16_t count = 0;
-    bool listed = false;  // on dirty_ until the next flush_all
     std::array<rte_mbuf*, kBurstSize> pkts;
   };
-  void transmit(uint16_t port, Buffer& b, const ForwardingTable& table, uint16_t worker_index,
+  void transmit(Buffer& b, const ForwardingTable& table, uint16_t worker_index,
                 WorkerCounters& counters);
 
-  std::array<Buffer, RTE_MAX_ETHPORTS> buffers_{};
-  std::array<uint16_t, RTE_MAX_ETHPORTS> dirty_{};
-  uint16_t dirty_count_ = 0;
+  std::array<Buffer, kTxSlots> slots_{};  // slots_[0, used_) are taken
+  uint16_t used_ = 0;
+  std::vector<uint8_t> slot_of_;  // by PortId: its slot, or kNoSlot
 };
 
 }  // namespace podvs

@@ -13,8 +13,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "base/drop_reason.h"
+#include "ports/port_id.h"
 #include "vswitch/drop_recorder.h"
 
 namespace podvs {
@@ -39,6 +41,8 @@ struct PortCounters {
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
+  explicit WorkerCounters(uint16_t port_capacity = kDefaultPortCapacity) : ports(port_capacity) {}
+
   Counter rx_packets, tx_packets;
   Counter busy_cycles, idle_cycles;  // iterations that received something / nothing
   Counter flow_cache_hits, flow_cache_misses;
@@ -47,7 +51,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter conntrack_created, conntrack_expired;  // masquerade and Service connections
   Counter conntrack_entries;                     // live, as of the last poll-loop iteration
   Counter affinity_full;  // a Service affinity could not be remembered (the table was full)
-  std::array<PortCounters, RTE_MAX_ETHPORTS> ports;
+  std::vector<PortCounters> ports;  // by PortId, the port capacity of them; never resized
   DropRecorder recent_drops;
 };
 

@@ -191,7 +191,7 @@ void print_status(std::ostream& out, const NodeStatus& status) {
                          {"addresses:", std::to_string(status.addresses_used) + " used of " +
                                             std::to_string(status.addresses_total)},
                          {"ports:", std::to_string(status.ports_used) + " used of " +
-                                        std::to_string(status.ports_max) + " (DPDK build limit)"},
+                                        std::to_string(status.ports_max) + " (max_ports)"},
                          {"workers:", std::to_string(status.workers)},
                          {"instance:", hex64(status.instance_id)}});
   if (status.agents.empty()) out << "agent: none\n";

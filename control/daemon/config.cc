@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ports/port_id.h"
 #include "vswitch/services/maglev_size.h"
 
 namespace podvs {
@@ -49,6 +50,9 @@ gateway_ip: 169.254.1.1
 mbufs: 16383
 # Flow cache entries per worker: a power of two from 256 to 1048576.
 flow_cache_entries: 8192
+# Port capacity: every port (pods, the host port, the uplink) takes one of these ids, and
+# workers size their per-port counters by it (about 400 bytes per port and worker); 8 to 16384.
+max_ports: 1024
 # A worker sleeps after this many polls in a row found no packet; 0 = never sleep (lowest latency).
 idle_backoff_polls: 0
 # How long such a sleep lasts, in microseconds.
@@ -115,6 +119,8 @@ constexpr uint32_t kMinMtu = 576;
 constexpr uint32_t kMaxMtu = 9000;
 // Below 256 entries most flows would miss; above 2^20 each worker's cache costs tens of MB.
 constexpr uint32_t kMinFlowCache = 256;
+// The host port, the uplink and a few pods: below that a capacity is a typo.
+constexpr uint32_t kMinPortCapacity = 8;
 constexpr uint32_t kMaxFlowCache = 1u << 20;
 // IPAM's limits: below /8 its bitmap would be needlessly large, beyond /30 no address is left.
 constexpr uint8_t kShortestPodPrefix = 8;
@@ -306,6 +312,8 @@ constexpr Key kKeys[] = {
     {"mbufs", "N", "Packet buffers in the mbuf pool", set_u32<&Config::mbufs>},
     {"flow_cache_entries", "N", "Flow cache entries per worker, a power of two from 256 to 1048576",
      set_u32<&Config::flow_cache_entries>},
+    {"max_ports", "N", "Port capacity (pods, host port, uplink), 8 to 16384",
+     set_u32<&Config::max_ports>},
     {"idle_backoff_polls", "N", "Empty polls in a row after which a worker sleeps; 0 never sleeps",
      set_u32<&Config::idle_backoff_polls>},
     {"idle_backoff_us", "USEC", "Length of an idle worker's sleep",
@@ -563,6 +571,9 @@ void validate(const Config& config) {
       config.flow_cache_entries > kMaxFlowCache)
     throw ConfigError("flow_cache_entries " + std::to_string(config.flow_cache_entries) +
                       " must be a power of two from 256 to 1048576");
+  if (config.max_ports < kMinPortCapacity || config.max_ports > kMaxPortCapacity)
+    throw ConfigError("max_ports " + std::to_string(config.max_ports) + " is out of range; use " +
+                      std::to_string(kMinPortCapacity) + " to " + std::to_string(kMaxPortCapacity));
   validate_listen_address(config.metrics_listen);
   validate_overlay(config);
   if (!is_prime(config.maglev_table_size) || config.maglev_table_size > kMaglevMaxTableSize)

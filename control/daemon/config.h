@@ -29,6 +29,7 @@ struct Config {
   Ipv4 gateway_ip = 0xa9fe0101;        // 169.254.1.1
   uint32_t mbufs = 16383;              // mbuf pool size
   uint32_t flow_cache_entries = 8192;  // per worker, power of two
+  uint32_t max_ports = 1024;           // port capacity: pods, the host port and the uplink
   uint32_t idle_backoff_polls = 0;     // 0 = never sleep; else sleep after this many empty polls
   uint32_t idle_backoff_us = 200;      // sleep length
   bool vhost_server = false;  // default vhost-user mode for new DPDK pods (false: podvsd connects)

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "base/log.h"
@@ -13,12 +14,12 @@
 namespace podvs {
 namespace {
 
-// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate. net_tap fills
-// every rx descriptor with an mbuf up front (see mbufs_per_port), so its ring is kept smaller: it
-// moves one packet per syscall and never sees line-rate bursts anyway.
-constexpr uint16_t kTapRxDescriptors = 256;
+// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate.
 constexpr uint16_t kRxDescriptors = 512;
 constexpr uint16_t kTxDescriptors = 512;
+// Large buffers for the taps' super-frames, shared by all taps: only frames in flight hold one
+// (rx stops, leaving frames in the kernel, when they run out). ~64 KiB each.
+constexpr unsigned kTapLargeBuffers = 1023;
 
 std::string dpdk_error(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
 
@@ -30,8 +31,20 @@ void remove_vdev(const std::string& dev_name) {
 
 }  // namespace
 
+PortId PortManager::take_id(const std::string& dev_name) {
+  const std::optional<PortId> id = ids_.allocate();
+  if (!id)
+    throw std::runtime_error("no port left for " + dev_name + ": all " +
+                             std::to_string(ids_.capacity()) +
+                             " ports of the capacity are in use (raise max_ports)");
+  return *id;
+}
+
 PortHandle PortManager::probe_and_start(const std::string& devargs, const std::string& dev_name,
                                         PortKind kind, uint16_t tx_queues, uint16_t rx_queues) {
+  if (rte_eth_dev_count_avail() >= RTE_MAX_ETHPORTS)
+    throw std::runtime_error("no DPDK port left for " + dev_name + ": this DPDK build allows " +
+                             std::to_string(RTE_MAX_ETHPORTS) + " ethdevs per process");
   int rc = rte_dev_probe(devargs.c_str());
   if (rc < 0) throw std::runtime_error("cannot create port " + devargs + ": " + dpdk_error(rc));
   uint16_t port_id = 0;
@@ -39,7 +52,7 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
     remove_vdev(dev_name);
     throw std::runtime_error("port " + dev_name + " was probed but has no ethdev");
   }
-  PortHandle handle{port_id, dev_name, kind, tx_queues, rx_queues};
+  PortHandle handle{kNoPort, dev_name, kind, PortIo::of_ethdev(port_id, tx_queues), rx_queues};
   try {
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));
@@ -55,8 +68,7 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
       throw std::runtime_error("configure: " + dpdk_error(rc));
     const int socket = rte_eth_dev_socket_id(port_id);
     const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
-    const uint16_t rx_descriptors =
-        kind == PortKind::tap || kind == PortKind::host ? kTapRxDescriptors : kRxDescriptors;
+    const uint16_t rx_descriptors = kRxDescriptors;
     for (uint16_t q = 0; q < rx_queues; ++q)
       if ((rc = rte_eth_rx_queue_setup(port_id, q, rx_descriptors, numa, nullptr, pool_)) < 0)
         throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
@@ -64,29 +76,68 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
       if ((rc = rte_eth_tx_queue_setup(port_id, q, kTxDescriptors, numa, nullptr)) < 0)
         throw std::runtime_error("tx queue setup: " + dpdk_error(rc));
     if ((rc = rte_eth_dev_start(port_id)) < 0) throw std::runtime_error("start: " + dpdk_error(rc));
+    handle.port_id = take_id(dev_name);
   } catch (const std::exception& e) {
+    rte_eth_dev_stop(port_id);
     rte_eth_dev_close(port_id);
     remove_vdev(dev_name);
     throw std::runtime_error("port " + dev_name + ": " + e.what());
   }
-  PODVS_LOG(info, "port %s (id %u) up with %u tx queues", dev_name.c_str(), port_id, tx_queues);
+  PODVS_LOG(info, "port %s (id %u, ethdev %u) up with %u tx queues", dev_name.c_str(),
+            handle.port_id, port_id, tx_queues);
   return handle;
 }
 
 PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
-  // One queue pair: net_tap needs as many rx as tx queues, and the kernel spreads a multi-queue
-  // tap's traffic over all rx queues by flow hash, so extra tx queues would mean polling extra
-  // rx queues. Workers beyond the first share the tx queue under PortEntry::tx_lock.
-  return probe_and_start(dev_name + ",iface=" + ifname, dev_name, PortKind::tap, 1);
+  if (tap_large_pool_ == nullptr) {
+    tap_large_pool_ = create_tap_large_pool("podvs_tap_large", kTapLargeBuffers, SOCKET_ID_ANY);
+    if (tap_large_pool_ == nullptr)
+      throw std::runtime_error("cannot create the taps' large buffer pool: " +
+                               dpdk_error(rte_errno));
+  }
+  const PortId id = take_id(dev_name);
+  std::unique_ptr<TapPort> tap;
+  try {
+    // One queue: the controller polls queue 0 of a port; with more, the kernel would spread the
+    // pod's flows over queues nobody polls. Workers share its fd for tx (the kernel serialises
+    // writes; the controller's tx lock is taken all the same).
+    tap = std::make_unique<TapPort>(ifname, 1, pool_, tap_large_pool_);
+  } catch (...) {
+    ids_.release(id);
+    throw;
+  }
+  PortHandle handle{id, dev_name, PortKind::tap, {}, 1};
+  handle.io.backend = PortBackend::tap;
+  handle.io.tx_queues = 1;
+  handle.io.pool = pool_;
+  handle.io.tap = tap.get();
+  handle.io.offloads = {.tso = true, .l4_csum = true};
+  taps_.emplace(id, std::move(tap));
+  PODVS_LOG(info, "port %s (id %u) on tap %s", dev_name.c_str(), id, ifname.c_str());
+  return handle;
 }
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
                                      bool server) {
+  const PortId id = take_id(dev_name);
+  std::unique_ptr<VhostDevice> device;
+  try {
+    device = std::make_unique<VhostDevice>(socket_path, server, workers_);
+  } catch (...) {
+    ids_.release(id);
+    throw;
+  }
   // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
-  // is one. Workers beyond the first share its tx queue under a lock (see PortEntry::tx_lock).
-  const std::string devargs =
-      dev_name + ",iface=" + socket_path + ",queues=1,client=" + (server ? "0" : "1");
-  return probe_and_start(devargs, dev_name, PortKind::vhost_user, 1);
+  // is one. Workers beyond the first share its tx queue under a lock (see PortIo::tx_lock).
+  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, 1};
+  handle.io.backend = PortBackend::vhost_user;
+  handle.io.tx_queues = 1;
+  handle.io.pool = pool_;
+  handle.io.vhost = device.get();
+  vhost_.emplace(id, std::move(device));
+  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s)", dev_name.c_str(), id,
+            socket_path.c_str(), server ? "server" : "client");
+  return handle;
 }
 
 PortHandle PortManager::create_uplink(const std::string& devargs, const std::string& ifname,
@@ -103,13 +154,25 @@ PortHandle PortManager::create_uplink(const std::string& devargs, const std::str
 }
 
 void PortManager::destroy(const PortHandle& port) {
-  int rc = rte_eth_dev_stop(port.port_id);
-  if (rc < 0)
-    PODVS_LOG(warning, "stopping port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
-  rc = rte_eth_dev_close(port.port_id);
-  if (rc < 0)
-    PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
-  remove_vdev(port.dev_name);
+  switch (port.io.backend) {
+    case PortBackend::ethdev: {
+      int rc = rte_eth_dev_stop(port.io.ethdev);
+      if (rc < 0)
+        PODVS_LOG(warning, "stopping port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+      rc = rte_eth_dev_close(port.io.ethdev);
+      if (rc < 0)
+        PODVS_LOG(warning, "closing port %s: %s", port.dev_name.c_str(), dpdk_error(rc).c_str());
+      remove_vdev(port.dev_name);
+      break;
+    }
+    case PortBackend::vhost_user:
+      vhost_.erase(port.port_id);  // unregisters; a connected pod is destroyed first
+      break;
+    case PortBackend::tap:
+      taps_.erase(port.port_id);  // closing its fds removes the interface
+      break;
+  }
+  ids_.release(port.port_id);
   PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
 }
 
@@ -120,14 +183,24 @@ unsigned PortManager::mbufs_per_port(PortKind kind) {
     case PortKind::uplink:
       return kRxDescriptors;
     default:
-      return kTapRxDescriptors;
+      // podvs's taps take buffers only while frames are in flight (tap_io.h): one spare each.
+      return 1;
   }
 }
 
-bool PortManager::link_up(uint16_t port_id) {
-  rte_eth_link link;
-  if (rte_eth_link_get_nowait(port_id, &link) != 0) return false;
-  return link.link_status == RTE_ETH_LINK_UP;
+bool PortManager::link_up(const PortHandle& port) {
+  switch (port.io.backend) {
+    case PortBackend::ethdev: {
+      rte_eth_link link;
+      if (rte_eth_link_get_nowait(port.io.ethdev, &link) != 0) return false;
+      return link.link_status == RTE_ETH_LINK_UP;
+    }
+    case PortBackend::vhost_user:
+      return port.io.vhost->connected();
+    case PortBackend::tap:
+      return true;  // the fds are open for as long as the port exists
+  }
+  return false;
 }
 
 }  // namespace podvs

@@ -1,39 +1,59 @@
-// Creates and removes DPDK ports at runtime (rte_dev_probe / rte_dev_remove): tap ports for kernel
-// pods and the host, vhost-user ports for DPDK pods. Control thread only.
+// Creates and removes ports at runtime and gives each a PortId of podvs's own (ports/port_ids.h):
+// DPDK devices (rte_dev_probe / rte_dev_remove) for the uplink, podvs's own taps for kernel pods
+// and the host, vhost-user ports for DPDK pods. Control thread only.
 #pragma once
 
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "control/api/control_plane.h"
+#include "ports/port_id.h"
+#include "ports/port_ids.h"
+#include "ports/port_io.h"
+#include "ports/tap_port.h"
+#include "ports/vhost_device.h"
 
 namespace podvs {
 
 struct PortHandle {
-  uint16_t port_id = 0;
-  std::string dev_name;  // DPDK device name, e.g. net_tap_p3
+  PortId port_id = kNoPort;  // podvs's id, what every table and counter is indexed by
+  std::string dev_name;      // DPDK device name, e.g. net_tap_p3
   PortKind kind = PortKind::tap;
-  uint16_t tx_queues = 1;
+  PortIo io;  // without tx_lock: the controller hands out locks when it publishes a table
   uint16_t rx_queues = 1;
 };
 
 class PortManager {
  public:
-  explicit PortManager(rte_mempool* pool) : pool_(pool) {}
+  // `workers`: the workers' RCU, which a vhost-user pod's disconnect waits on.
+  PortManager(rte_mempool* pool, uint16_t port_capacity, rte_rcu_qsbr* workers)
+      : pool_(pool), ids_(port_capacity), workers_(workers) {}
+  ~PortManager() {
+    taps_.clear();  // their spare buffers go back before the pool goes
+    rte_mempool_free(tap_large_pool_);
+  }
+  PortManager(const PortManager&) = delete;
+  PortManager& operator=(const PortManager&) = delete;
 
-  // A net_tap port whose kernel interface `ifname` appears in the network namespace the calling
-  // thread is in (enter the pod's namespace first with ScopedNetns).
+  // A tap port (ports/tap_port.h) whose kernel interface `ifname` appears in the network namespace
+  // the calling thread is in (enter the pod's namespace first with ScopedNetns).
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
-  // A net_vhost port on `socket_path`; client mode reconnects when the pod restarts.
+  // A vhost-user port on `socket_path` (rte_vhost, no ethdev); client mode reconnects when the
+  // pod restarts.
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
   // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
   // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
   // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).
   PortHandle create_uplink(const std::string& devargs, const std::string& ifname, uint16_t queues);
   void destroy(const PortHandle& port);
-  static bool link_up(uint16_t port_id);
+  static bool link_up(const PortHandle& port);
+  uint16_t capacity() const { return ids_.capacity(); }
+  uint16_t in_use() const { return ids_.in_use(); }
   // mbufs a port of this kind takes from the pool for as long as it exists (pre-filled rx ring).
   static unsigned mbufs_per_port(PortKind kind);
 
@@ -41,7 +61,14 @@ class PortManager {
   PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,
                              uint16_t tx_queues, uint16_t rx_queues = 1);
 
+  PortId take_id(const std::string& dev_name);
+
   rte_mempool* pool_;
+  PortIds ids_;
+  rte_rcu_qsbr* workers_;
+  std::map<PortId, std::unique_ptr<VhostDevice>> vhost_;  // the devices behind vhost-user ports
+  std::map<PortId, std::unique_ptr<TapPort>> taps_;       // the taps behind tap ports
+  rte_mempool* tap_large_pool_ = nullptr;  // the rest of tap super-frames; made with the first tap
 };
 
 }  // namespace podvs

@@ -44,7 +44,10 @@ SwitchController::SwitchController(const Config& config)
       gateway_mac_(MacAddr::from_ipv4(config.gateway_ip)),
       host_mac_(MacAddr::from_ipv4(host_address(config.pod_cidr))),
       ipam_(config.pod_cidr, {host_address(config.pod_cidr)}),
-      store_(config.state_dir) {
+      store_(config.state_dir),
+      tx_locks_(config.max_ports),
+      port_base_(config.max_ports),
+      rxq_cycles_mark_(config.max_ports, 0) {
   for (auto& lock : tx_locks_) rte_spinlock_init(&lock);
   // Two 32-bit draws: random_device yields unsigned int. Never 0, which a client reads as "not
   // known yet".
@@ -76,7 +79,7 @@ void SwitchController::start() {
   if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, n_workers) != 0)
     throw std::runtime_error("cannot set up RCU for the workers");
   tables_ = std::make_unique<ForwardingTableHandle>(qsbr_);
-  ports_ = std::make_unique<PortManager>(pool_);
+  ports_ = std::make_unique<PortManager>(pool_, static_cast<uint16_t>(config_.max_ports), qsbr_);
   worker_base_.resize(n_workers);
   // Before anything is built from the pod CIDR: the saved one may differ from the configured one.
   const std::optional<SwitchState> saved = store_.load();
@@ -87,7 +90,8 @@ void SwitchController::start() {
                         config_.idle_backoff_us,
                         masquerade_enabled() || services_enabled() ? config_.conntrack_entries : 0,
                         {},
-                        kLazyRestUs};
+                        kLazyRestUs,
+                        static_cast<uint16_t>(config_.max_ports)};
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (uint16_t i = 0; i < n_workers; ++i, lcore = rte_get_next_lcore(lcore, 1, 0)) {
     if (lcore >= RTE_MAX_LCORE) throw std::runtime_error("fewer worker lcores than --workers");
@@ -110,9 +114,9 @@ void SwitchController::start() {
   if (saved) restore_pods(*saved);
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
   publish_table();
-  host_worker_ = assign_rxq(host_port_->port_id);
+  host_worker_ = assign_rxq(*host_port_);
   for (auto& [id, pod] : pods_)
-    if (pod.port) pod.worker = assign_rxq(pod.port->port_id);
+    if (pod.port) pod.worker = assign_rxq(*pod.port);
   start_overlay(std::exchange(saved_nodes_, {}));
   restore_services();
 }
@@ -180,7 +184,7 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   const std::string seq = std::to_string(next_device_++);
   if (spec.kind == PortKind::vhost_user) {
     std::filesystem::create_directories(std::filesystem::path(record.socket_path).parent_path());
-    return ports_->create_vhost("net_vhost_p" + seq, record.socket_path, spec.vhost_server);
+    return ports_->create_vhost("vhost_p" + seq, record.socket_path, spec.vhost_server);
   }
   // The tap is created inside the pod's namespace, so its kernel side is born there under its
   // final name; DPDK's control socket for it then lives there too and keeps working.
@@ -207,40 +211,36 @@ void SwitchController::destroy_pod_port(Pod& pod) {
 }
 
 void SwitchController::publish_table() {
-  std::array<PortEntry, RTE_MAX_ETHPORTS> ports{};
+  std::vector<PortEntry> ports(config_.max_ports);
   std::vector<ForwardingTable::PodRoute> routes;
   const uint16_t n_workers = static_cast<uint16_t>(workers_.size());
-  uint16_t host = kNoPort;
+  // Workers share a tx queue under its port's lock only when there are fewer queues than workers.
+  auto entry = [&](const PortHandle& handle) -> PortEntry& {
+    PortEntry& e = ports[handle.port_id];
+    e.in_use = true;
+    e.io = handle.io;
+    e.io.tx_lock = handle.io.tx_queues < n_workers ? &tx_locks_[handle.port_id] : nullptr;
+    return e;
+  };
+  PortId host = kNoPort;
   if (host_port_) {
     host = host_port_->port_id;
-    PortEntry& e = ports[host];
-    e.in_use = true;
+    PortEntry& e = entry(*host_port_);
     e.is_host = true;
     e.mac = to_rte(host_mac_);
-    e.tx_queues = host_port_->tx_queues;
-    e.tx_lock = host_port_->tx_queues < n_workers ? &tx_locks_[host] : nullptr;
   }
   for (const auto& [id, pod] : pods_) {
     if (!pod.port) continue;
-    const uint16_t p = pod.port->port_id;
-    PortEntry& e = ports[p];
-    e.in_use = true;
+    PortEntry& e = entry(*pod.port);
     e.check_source = true;
     e.mac = to_rte(pod.record.mac);
     e.ip = rte_cpu_to_be_32(pod.record.ip);
-    e.tx_queues = pod.port->tx_queues;
-    e.tx_lock = pod.port->tx_queues < n_workers ? &tx_locks_[p] : nullptr;
-    routes.push_back({pod.record.ip, p});
+    routes.push_back({pod.record.ip, pod.port->port_id});
   }
-  if (uplink_port_) {
-    PortEntry& e = ports[uplink_port_->port_id];
-    e.in_use = true;
-    e.mac = to_rte(uplink_mac_);
-    e.tx_queues = uplink_port_->tx_queues;
-    e.tx_lock = uplink_port_->tx_queues < n_workers ? &tx_locks_[uplink_port_->port_id] : nullptr;
-  }
+  if (uplink_port_) entry(*uplink_port_).mac = to_rte(uplink_mac_);
   const ForwardingConfig fc{config_.pod_cidr, host_ip_, config_.gateway_ip, gateway_mac_};
-  auto table = std::make_unique<ForwardingTable>(++table_version_, fc, ports, host, routes);
+  auto table =
+      std::make_unique<ForwardingTable>(++table_version_, fc, std::move(ports), host, routes);
   table->set_overlay(overlay_state());
   table->set_services(service_index_);
   tables_->publish(std::move(table));
@@ -263,7 +263,7 @@ void SwitchController::remove_socket_dir(const PodRecord& record) {
   std::filesystem::remove_all(std::filesystem::path(record.socket_path).parent_path(), ec);
 }
 
-void SwitchController::reset_port_counters(uint16_t port_id) {
+void SwitchController::reset_port_counters(PortId port_id) {
   // port_totals() subtracts the current baseline: clear it first to read the raw sums.
   port_base_[port_id] = {};
   port_base_[port_id] = port_totals(port_id);
@@ -330,10 +330,10 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
     return Result<PodInfo>::fail(ErrorCode::invalid_argument, error);
   if (pods_.count(spec.id) != 0)
     return Result<PodInfo>::fail(ErrorCode::already_exists, "pod " + spec.id + " already exists");
-  if (rte_eth_dev_count_avail() >= RTE_MAX_ETHPORTS)
+  if (ports_->in_use() >= ports_->capacity())
     return Result<PodInfo>::fail(ErrorCode::resource_exhausted,
-                                 "no DPDK port left: this DPDK build allows " +
-                                     std::to_string(RTE_MAX_ETHPORTS) + " ports per process");
+                                 "no port left: all " + std::to_string(ports_->capacity()) +
+                                     " ports of podvsd's capacity are in use (max_ports)");
   // Packets in flight need buffers too: keep this many free beyond what ports hold.
   constexpr unsigned kMbufReserve = 2048;
   const unsigned free_mbufs = rte_mempool_avail_count(pool_);
@@ -369,7 +369,7 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   Pod& added = pods_.at(spec.id);
   reset_port_counters(added.port->port_id);
   publish_table();
-  added.worker = assign_rxq(added.port->port_id);
+  added.worker = assign_rxq(*added.port);
   PODVS_LOG(info, "pod %s attached: %s on port %s", spec.id.c_str(), ipv4_str(*ip).c_str(),
             added.port->dev_name.c_str());
   return Result<PodInfo>::ok(pod_info(added));
@@ -387,7 +387,7 @@ Result<Empty> SwitchController::do_del_pod(const std::string& id) {
   // Order matters: no worker may route to the port (grace period in publish_table) or poll it
   // (unassign waits for the worker's acknowledgement) before the port goes away.
   publish_table();
-  if (pod.port) unassign_rxq(pod.port->port_id, pod.worker);
+  if (pod.port) unassign_rxq(*pod.port, pod.worker);
   destroy_pod_port(pod);
   remove_socket_dir(pod.record);
   // A pod restored with an unusable address never held it: releasing would free another pod's.
@@ -417,8 +417,7 @@ Result<PodInfo> SwitchController::do_get_pod(const std::string& id) {
       pod.status = e.what();
     }
   } else if (pod.port) {
-    pod.status =
-        PortManager::link_up(pod.port->port_id) ? "up" : "waiting for the pod's virtio-user";
+    pod.status = PortManager::link_up(*pod.port) ? "up" : "waiting for the pod's virtio-user";
   }
   return Result<PodInfo>::ok(pod_info(pod));
 }
@@ -450,8 +449,8 @@ NodeStatus SwitchController::node_status() const {
   s.mtu = config_.pod_mtu();
   s.addresses_total = ipam_.capacity();
   s.addresses_used = ipam_.used();
-  s.ports_used = rte_eth_dev_count_avail();
-  s.ports_max = RTE_MAX_ETHPORTS;
+  s.ports_used = ports_ ? ports_->in_use() : 0;
+  s.ports_max = config_.max_ports;
   s.workers = static_cast<uint32_t>(workers_.size());
   fill_overlay_status(s);
   s.instance_id = instance_id_;

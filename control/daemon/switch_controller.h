@@ -87,7 +87,7 @@ class SwitchController : public ControlPlane {
     uint64_t rx_packets = 0, tx_packets = 0, busy_cycles = 0, idle_cycles = 0;
     uint64_t cache_hits = 0, cache_misses = 0, rx_bursts = 0;
   };
-  PortTotals port_totals(uint16_t port_id) const;
+  PortTotals port_totals(PortId port_id) const;
   WorkerTotals worker_totals(const Worker& worker) const;
 
   // Control-thread implementations of the API.
@@ -116,13 +116,14 @@ class SwitchController : public ControlPlane {
   void persist() const;
   std::string try_persist();  // "" or why the state was not saved (then retried on the next DEL)
   static void remove_socket_dir(const PodRecord& record);
-  void reset_port_counters(uint16_t port_id);
+  void reset_port_counters(PortId port_id);
 
-  int assign_rxq(uint16_t port_id);
-  void unassign_rxq(uint16_t port_id, int worker);
+  int assign_rxq(const PortHandle& port);
+  void unassign_rxq(const PortHandle& port, int worker);
   void rebalance_rxqs();
-  bool lazy_rx(uint16_t port_id) const;  // its rx poll is a syscall (tap): poll it lazily when idle
-  uint64_t recent_rxq_cycles(uint16_t port_id) const;
+  // Its rx poll is a syscall (net_tap): poll it lazily when idle.
+  static bool lazy_rx(const PortHandle& port);
+  uint64_t recent_rxq_cycles(PortId port_id) const;
   void publish_table();
   PodInfo pod_info(const Pod& pod) const;
   // Also adds each port's drops, by reason, to `drop_sum` when given.
@@ -185,10 +186,11 @@ class SwitchController : public ControlPlane {
   int host_worker_ = -1;
   uint64_t table_version_ = 0;
   uint64_t next_device_ = 0;
-  std::array<rte_spinlock_t, RTE_MAX_ETHPORTS> tx_locks_{};
-  std::array<PortTotals, RTE_MAX_ETHPORTS> port_base_{};
+  // By PortId, config_.max_ports of each.
+  std::vector<rte_spinlock_t> tx_locks_;
+  std::vector<PortTotals> port_base_;
   // rx cycles per port at the last rebalance: loads are measured since then, not since boot.
-  std::array<uint64_t, RTE_MAX_ETHPORTS> rxq_cycles_mark_{};
+  std::vector<uint64_t> rxq_cycles_mark_;
   std::vector<WorkerTotals> worker_base_;
   ControlQueue queue_;
   bool workers_running_ = false;

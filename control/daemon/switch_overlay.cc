@@ -33,7 +33,7 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
   }
   const auto queues = static_cast<uint16_t>(workers_.size());
   uplink_port_ = ports_->create_uplink(config_.uplink_device, config_.uplink_interface, queues);
-  const uint16_t port = uplink_port_->port_id;
+  const uint16_t port = uplink_port_->io.ethdev;  // a DPDK device: MAC, promiscuity, rte_flow
   rte_ether_addr mac;
   if (rte_eth_macaddr_get(port, &mac) != 0)
     throw std::runtime_error("cannot read the MAC of uplink " + uplink_port_->dev_name);
@@ -50,8 +50,8 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
   uplink_flow_ = probe.flow;
   uplink_offload_ = probe.offloaded ? "rte_flow" : "software (" + probe.reason + ")";
   PODVS_LOG(info, "uplink %s (id %u, %s, %u queues): VXLAN steering %s",
-            uplink_port_->dev_name.c_str(), port, uplink_mac_.str().c_str(), queues,
-            uplink_offload_.c_str());
+            uplink_port_->dev_name.c_str(), uplink_port_->port_id, uplink_mac_.str().c_str(),
+            queues, uplink_offload_.c_str());
 
   if (config_.uplink_gateway != 0) {
     // The gateway is a next hop like a remote node's (masquerade, and answers to NodePort clients
@@ -76,8 +76,9 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
   publish_table();
   // One worker per uplink queue: queue i belongs to worker i, so its tx queue i needs no lock.
   for (uint16_t q = 0; q < queues; ++q)
-    workers_[q]->post(WorkerCommand::Kind::add_rxq,
-                      RxQueue{.port = port, .queue = q, .lazy = false});
+    workers_[q]->post(
+        WorkerCommand::Kind::add_rxq,
+        RxQueue{.port = uplink_port_->port_id, .queue = q, .lazy = false, .io = uplink_port_->io});
   // Announce our node IP, so underlay neighbours that cached another MAC for it learn ours.
   if (rte_mbuf* m = rte_pktmbuf_alloc(pool_)) {
     if (!build_gratuitous_arp(m, to_rte(uplink_mac_), rte_cpu_to_be_32(config_.node_ip)) ||
@@ -89,7 +90,7 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
 void SwitchController::stop_overlay() {
   if (!uplink_port_) return;
   if (uplink_flow_ != nullptr) {
-    if (auto error = remove_vxlan_offload(uplink_port_->port_id, uplink_flow_))
+    if (auto error = remove_vxlan_offload(uplink_port_->io.ethdev, uplink_flow_))
       PODVS_LOG(warning, "removing the uplink's rte_flow rule: %s", error->c_str());
     uplink_flow_ = nullptr;
   }

@@ -22,7 +22,7 @@ std::vector<DropCount> named_drops(const std::array<uint64_t, kNumDropReasons>& 
 
 }  // namespace
 
-SwitchController::PortTotals SwitchController::port_totals(uint16_t port_id) const {
+SwitchController::PortTotals SwitchController::port_totals(PortId port_id) const {
   PortTotals t;
   for (const auto& w : workers_) {
     const PortCounters& c = w->counters().ports[port_id];
@@ -67,7 +67,7 @@ std::vector<PortStats> SwitchController::port_stats(
     s.port_id = h.port_id;
     s.kind = h.kind;
     s.pod_id = pod_id;
-    s.link = PortManager::link_up(h.port_id) ? "up" : "down";
+    s.link = PortManager::link_up(h) ? "up" : "down";
     s.rx_packets = t.rx_packets;
     s.rx_bytes = t.rx_bytes;
     s.tx_packets = t.tx_packets;
@@ -125,8 +125,8 @@ Result<SwitchStats> SwitchController::stats() {
 
 Result<Empty> SwitchController::clear_stats() {
   return on_control_thread<Empty>([this] {
-    port_base_ = {};
-    for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; ++p) port_base_[p] = port_totals(p);
+    std::fill(port_base_.begin(), port_base_.end(), PortTotals{});
+    for (PortId p = 0; p < port_base_.size(); ++p) port_base_[p] = port_totals(p);
     for (auto& b : worker_base_) b = {};
     for (const auto& w : workers_) worker_base_[w->index()] = worker_totals(*w);
     return Result<Empty>::ok({});

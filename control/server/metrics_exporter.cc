@@ -105,9 +105,9 @@ class MetricsCollector : public prometheus::Collectable {
           static_cast<double>(node.value->addresses_used));
     f.add("podvs_pod_addresses", "Usable addresses in the pod CIDR.", MetricType::Gauge, {},
           static_cast<double>(node.value->addresses_total));
-    f.add("podvs_ports_used", "DPDK ports in use (pods and the host port).", MetricType::Gauge, {},
+    f.add("podvs_ports_used", "Ports in use (pods, the host port, the uplink).", MetricType::Gauge, {},
           node.value->ports_used);
-    f.add("podvs_ports", "DPDK ports this build allows.", MetricType::Gauge, {},
+    f.add("podvs_ports", "Port capacity (max_ports).", MetricType::Gauge, {},
           node.value->ports_max);
     f.add("podvs_info", "podvsd build and node facts (value 1).", MetricType::Gauge,
           {{"version", node.value->version}, {"pod_cidr", node.value->pod_cidr}}, 1);

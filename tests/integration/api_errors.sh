@@ -2,7 +2,8 @@
 # Bad requests get a precise error and change nothing.
 source "$(dirname "$0")/lib.sh"
 
-start_podvsd n1 || exit 1
+# A small port capacity, so the full-node case below needs few pods.
+start_podvsd n1 --max-ports 8 || exit 1
 make_netns "${ID}a"
 count() { ctl "$n1_SOCK" --json pod list | json_get 'len(j)'; }
 
@@ -31,7 +32,7 @@ check_eq "the failed add held no address (one pod)" 1 "$(count)"
 check "deleting an unknown pod succeeds" ctl "$n1_SOCK" pod del --id "never-$ID"
 check "podvsctl reports an unreachable daemon" sh -c "'$PODVSCTL' --socket /tmp/none-$ID.sock pod list 2>&1 | grep -q 'cannot reach podvsd'"
 
-# A full node: every DPDK port in use. The next pod gets a clear "resource exhausted" error and
+# A full node: every port of the capacity in use. The next pod gets a clear "resource exhausted" error and
 # holds nothing; deleting one pod makes room again.
 max=$(ctl "$n1_SOCK" --json status | json_get 'j["ports_max"] - j["ports_used"]')
 added=0
@@ -39,9 +40,9 @@ for i in $(seq "$max"); do
   make_netns "${ID}f$i"
   ctl "$n1_SOCK" pod add --id "fill-$i-$ID" --netns "/var/run/netns/${ID}f$i" >/dev/null && added=$((added + 1))
 done
-check_eq "pods fill every free DPDK port" "$max" "$added"
+check_eq "pods fill every free port" "$max" "$added"
 make_netns "${ID}over"
-expect_error "one pod too many" "no DPDK port left" pod add --id "over-$ID" --netns "/var/run/netns/${ID}over"
+expect_error "one pod too many" "no port left" pod add --id "over-$ID" --netns "/var/run/netns/${ID}over"
 check "the refused pod left no interface" sh -c "! ip -n ${ID}over link show eth0 2>/dev/null"
 ctl "$n1_SOCK" pod del --id "fill-1-$ID"
 check "after a delete the pod fits" ctl "$n1_SOCK" pod add --id "over-$ID" --netns "/var/run/netns/${ID}over"

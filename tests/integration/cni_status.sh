@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # podvs-cni STATUS and podvsd's limits: ready when podvsd can take a pod, 50 when the pod CIDR or
-# the DPDK ports are exhausted (and ADD then fails cleanly, holding nothing), 51 within a second
+# its ports are exhausted (and ADD then fails cleanly, holding nothing), 51 within a second
 # when podvsd is down or hung; ADD and DEL fail with 11 within 5 s while podvsd is down.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cni_lib.sh"
@@ -8,22 +8,22 @@ source "$(dirname "$0")/cni_lib.sh"
 # ms COMMAND...: runs it and prints its wall time in milliseconds.
 elapsed_ms() { local t0; t0=$(date +%s%N); "$@"; echo $(( ($(date +%s%N) - t0) / 1000000 )) >"$WORK/ms"; }
 
-start_podvsd n1 || exit 1
+start_podvsd n1 --max-ports 8 || exit 1
 c=$(conf 1.1.0 "$n1_SOCK")
 check "STATUS: ready" cni STATUS "" "" "" "$c"
 check_eq "STATUS prints nothing on success" "" "$(out)"
 expect_error "STATUS needs cniVersion 1.1.0" 1 STATUS "" "" "" "$(conf 1.0.0 "$n1_SOCK")"
 
-# Fill every DPDK port with operator-made vhost-user pods (no netns needed).
+# Fill every port of the capacity with operator-made vhost-user pods (no netns needed).
 max=$(ctl "$n1_SOCK" --json status | json_get 'j["ports_max"] - j["ports_used"]')
 for i in $(seq "$max"); do ctl "$n1_SOCK" pod add --id "fill-$i-$ID" --kind vhost-user >/dev/null || break; done
-check_eq "every DPDK port is taken" True "$(ctl "$n1_SOCK" --json status | json_get 'j["ports_used"] == j["ports_max"]')"
-expect_error "STATUS: 50 when the DPDK ports are exhausted" 50 STATUS "" "" "" "$c"
-check "... saying so" grep -q "DPDK ports are in use" "$WORK/out"
+check_eq "every port is taken" True "$(ctl "$n1_SOCK" --json status | json_get 'j["ports_used"] == j["ports_max"]')"
+expect_error "STATUS: 50 when the ports are exhausted" 50 STATUS "" "" "" "$c"
+check "... saying so" grep -q "max_ports) are in use" "$WORK/out"
 used=$(addresses_used "$n1_SOCK")
 make_netns "${ID}x"
 expect_error "ADD on a full node fails" 102 ADD "ctr-x-$ID" "/var/run/netns/${ID}x" eth0 "$c"
-check "... with podvsd's reason" grep -q "no DPDK port left" "$WORK/out"
+check "... with podvsd's reason" grep -q "no port left" "$WORK/out"
 check_eq "the failed ADD holds no address" "$used" "$(addresses_used "$n1_SOCK")"
 check "the failed ADD left no interface" sh -c "! ip -n ${ID}x link show eth0 2>/dev/null"
 check "the failed ADD left no pod" sh -c "! '$PODVSCTL' --socket '$n1_SOCK' pod get --id ctr-x-$ID 2>/dev/null"

@@ -2,9 +2,9 @@
 # A storm of parallel ADDs and DELs through podvs-cni, with podvsd killed (-9) and restarted in
 # the middle. Each container is driven as a runtime drives it: ADD; on failure DEL until it
 # succeeds (the spec's cleanup after a failed ADD); half the pods are then DELed again. More ADDs
-# than the node can hold (one podvsd holds 31 pods: RTE_MAX_ETHPORTS=32 with the host port), so
-# some fail with 102 or 11. At the end podvsd holds exactly the pods the runtime believes exist,
-# no address twice, and after DEL of everything, nothing.
+# than the node can hold (31 kernel pods while they are net_tap ethdevs: RTE_MAX_ETHPORTS=32 with
+# the host port), so some fail with 102 or 11. At the end podvsd holds exactly the pods the
+# runtime believes exist, no address twice, and after DEL of everything, nothing.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cni_lib.sh"
 

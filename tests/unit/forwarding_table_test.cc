@@ -51,7 +51,7 @@ TEST(ForwardingTable, HostTrafficIsNeverSentBackToTheHost) {
 }
 
 TEST(ForwardingTable, ManyPodsAllFound) {
-  std::array<PortEntry, RTE_MAX_ETHPORTS> ports{};
+  std::vector<PortEntry> ports(kDefaultPortCapacity);
   std::vector<ForwardingTable::PodRoute> routes;
   const Ipv4Prefix cidr = *Ipv4Prefix::parse("10.244.0.0/16");
   for (uint32_t i = 2; i < 5000; ++i)

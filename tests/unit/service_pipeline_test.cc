@@ -159,16 +159,22 @@ class ServicePipelineTest : public ::testing::Test {
   // A new table version with the current Services (and the overlay once use_overlay() ran), as
   // the control thread publishes it; the worker's flow cache follows the version.
   void publish() {
-    std::array<PortEntry, RTE_MAX_ETHPORTS> ports{};
-    ports[kHostPort] = PortEntry{true, true, false, ether_of(kHostMac), 0, 1, nullptr};
+    std::vector<PortEntry> ports(kDefaultPortCapacity);
+    ports[kHostPort] =
+        PortEntry{true, true, false, ether_of(kHostMac), 0, PortIo::of_ethdev(kHostPort)};
     for (const auto& [addr, port] : kPodPorts)
-      ports[port] =
-          PortEntry{true, false, true, ether_of(kPodMacs.at(port)), be(addr.c_str()), 1, nullptr};
+      ports[port] = PortEntry{true,
+                              false,
+                              true,
+                              ether_of(kPodMacs.at(port)),
+                              be(addr.c_str()),
+                              PortIo::of_ethdev(port)};
     std::vector<ForwardingTable::PodRoute> routes;
     for (const auto& [addr, port] : kPodPorts) routes.push_back({ip(addr), port});
     const ForwardingConfig config{*Ipv4Prefix::parse("10.244.0.0/24"), ip(kHostIp),
                                   ip("169.254.1.1"), *MacAddr::parse(kGwMac)};
-    table_ = std::make_unique<ForwardingTable>(++version_, config, ports, kHostPort, routes);
+    table_ =
+        std::make_unique<ForwardingTable>(++version_, config, std::move(ports), kHostPort, routes);
     if (overlay_) table_->set_overlay(overlay_state());
     table_->set_services(index_);
     cache_.sync(table_->version());

@@ -110,7 +110,8 @@ TEST_F(WorkerTest, ForwardsBetweenRealPortsOnceTheQueueIsAssigned) {
   feed(a_, a_to_b());
   settle();
   EXPECT_TRUE(drain(b_.tx).empty()) << "no rx queue assigned yet";
-  const uint64_t seq = worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  const uint64_t seq =
+      worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
   settle();
   EXPECT_TRUE(worker_->applied(seq));
   EXPECT_EQ(worker_->rx_queue_count(), 1u);
@@ -130,20 +131,21 @@ TEST_F(WorkerTest, ForwardsBetweenRealPortsOnceTheQueueIsAssigned) {
 }
 
 TEST_F(WorkerTest, RemovedQueueIsNoLongerPolled) {
-  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
-  const uint64_t seq = worker_->post(WorkerCommand::Kind::remove_rxq, {a_.id, 0});
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
+  const uint64_t seq =
+      worker_->post(WorkerCommand::Kind::remove_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
   worker_->poll_once();
   EXPECT_TRUE(worker_->applied(seq));
   feed(a_, a_to_b());
   settle();
   EXPECT_TRUE(drain(b_.tx).empty());
-  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
   settle();
   EXPECT_EQ(drain(b_.tx).size(), 1u);
 }
 
 TEST_F(WorkerTest, IdleLazyQueueRestsABusyOneIsPolledEveryIteration) {
-  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, /*lazy=*/true});
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, /*lazy=*/true, PortIo::of_ethdev(a_.id)});
   const uint64_t before_empty_poll = rte_rdtsc();
   worker_->poll_once();  // applies the command; the queue is empty: it rests kRestUs
   feed(a_, a_to_b());
@@ -167,7 +169,7 @@ TEST_F(WorkerTest, IdleLazyQueueRestsABusyOneIsPolledEveryIteration) {
 }
 
 TEST_F(WorkerTest, FullTxQueueDropsAreCountedAndFreed) {
-  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
   feed(a_, a_to_b(), 100);
   settle();
   const auto out = drain(b_.tx);
@@ -178,7 +180,7 @@ TEST_F(WorkerTest, FullTxQueueDropsAreCountedAndFreed) {
 }
 
 TEST_F(WorkerTest, NewTableInvalidatesTheFlowCache) {
-  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0});
+  worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
   feed(a_, a_to_b());
   settle();
   ASSERT_EQ(drain(b_.tx).size(), 1u);
@@ -188,6 +190,42 @@ TEST_F(WorkerTest, NewTableInvalidatesTheFlowCache) {
   settle();
   EXPECT_TRUE(drain(b_.tx).empty());
   EXPECT_EQ(drain(host_.tx).size(), 1u);
+}
+
+// Tx buffers are sparse: more output ports than slots in one iteration flush everything early
+// instead of failing, and every packet reaches its port once.
+TEST_F(WorkerTest, TxBuffersFlushAllWhenMoreOutputPortsThanSlots) {
+  constexpr PortId kFirst = 100;
+  constexpr uint16_t kPorts = kTxSlots + 6;
+  std::vector<PortEntry> ports(kDefaultPortCapacity);
+  for (PortId p = kFirst; p < kFirst + kPorts; ++p) {
+    ports[p].in_use = true;
+    ports[p].io = PortIo::of_ethdev(a_.id);  // every one of them is ring a's tx
+  }
+  const ForwardingTable table(9, {*Ipv4Prefix::parse("10.244.0.0/24"), 0, 0, {}}, std::move(ports),
+                              kNoPort, {});
+  TxBuffers tx;
+  WorkerCounters counters;
+  std::vector<uint8_t> frame = a_to_b();
+  for (PortId p = kFirst; p < kFirst + kPorts; ++p) {
+    frame.back() = static_cast<uint8_t>(p);  // which port the frame was pushed for
+    const bool must_flush = tx.push(p, to_mbuf(test_pool(), frame));
+    EXPECT_EQ(must_flush, p == kFirst + kTxSlots - 1) << "port " << p;
+    if (must_flush) {
+      tx.flush_port(p, table, 0, counters);
+      EXPECT_EQ(rte_ring_count(a_.tx), kTxSlots) << "the last free slot flushes every port";
+      EXPECT_EQ(tx.pending(kFirst), 0);
+    }
+  }
+  EXPECT_EQ(tx.pending(kFirst + kTxSlots), 1);
+  tx.flush_all(table, 0, counters);
+  const auto out = drain(a_.tx);
+  ASSERT_EQ(out.size(), kPorts);
+  for (uint16_t i = 0; i < kPorts; ++i) {
+    EXPECT_EQ(out[i].back(), static_cast<uint8_t>(kFirst + i)) << "in push order";
+    EXPECT_EQ(counters.ports[kFirst + i].tx_packets.get(), 1u);
+  }
+  EXPECT_EQ(counters.tx_packets.get(), kPorts);
 }
 
 TEST(RxqScheduler, PlanPutsHeaviestQueuesOnDifferentWorkers) {

@@ -6,7 +6,7 @@
 
 namespace podvs {
 
-void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
+void masquerade_out(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstContext& ctx) {
   const OverlayState& overlay = ctx.table.overlay();
   if (!overlay.gateway_resolved)
     return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
@@ -39,7 +39,7 @@ void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstC
   send(m, overlay.uplink_port, ctx);
 }
 
-void masquerade_in(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx) {
+void masquerade_in(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
   if (ctx.conn == nullptr || !table.overlay().masquerade)
     return drop(m, in_port, DropReason::uplink_not_overlay, ctx.counters);

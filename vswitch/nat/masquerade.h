@@ -16,10 +16,10 @@ struct BurstContext;
 
 // A pod's packet whose route is NextStage::masquerade: translated, TTL decremented, addressed to
 // the underlay gateway and queued on the uplink; or dropped under its reason.
-void masquerade_out(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx);
+void masquerade_out(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstContext& ctx);
 
 // An IPv4 packet on the uplink that is not VXLAN: the reply of a masqueraded connection (or an
 // ICMP error about one) goes to its pod; anything else is dropped as uplink_not_overlay.
-void masquerade_in(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, BurstContext& ctx);
+void masquerade_in(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstContext& ctx);
 
 }  // namespace podvs

@@ -85,7 +85,7 @@ const ServiceBackend* choose_backend(const ServiceFrontend& f, const ConnTuple& 
 // connect() fails at once instead of timing out. The client's packet goes no further: it is
 // counted as a drop under `reason` (and recorded as it came) before the error is made in its
 // place.
-void reject(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, DropReason reason,
+void reject(rte_mbuf* m, const ParsedPacket& p, PortId in_port, DropReason reason,
             BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
   const rte_ether_addr& our_mac =
@@ -98,7 +98,7 @@ void reject(rte_mbuf* m, const ParsedPacket& p, uint16_t in_port, DropReason rea
 // A translated packet on its way. One for a client outside the cluster (a NodePort's) goes
 // straight to the underlay gateway: its translation is done, masquerade must not add its own.
 void send_translated(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
-                     uint16_t in_port, BurstContext& ctx) {
+                     PortId in_port, BurstContext& ctx) {
   if (action.next != NextStage::masquerade) return deliver(m, p, action, hash, in_port, ctx);
   const OverlayState& overlay = ctx.table.overlay();
   if (!overlay.gateway_resolved)
@@ -163,7 +163,7 @@ bool via_host_port(rte_be32_t backend, const ForwardingTable& table) {
 }
 
 void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDir dir,
-                        uint32_t hash, uint16_t in_port, BurstContext& ctx) {
+                        uint32_t hash, PortId in_port, BurstContext& ctx) {
   const ForwardAction action = route_translated(e, dir, ctx.table);
   // Before translating: "fragmentation needed" must quote what the sender sent.
   if (too_big_for_overlay(m, p, action, ctx.table)) return refuse_too_big(m, p, in_port, ctx);
@@ -178,7 +178,7 @@ void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDi
 
 // A fragment after the first of a datagram whose first fragment was translated goes the same way;
 // false, doing nothing, when there was none (or it was evicted).
-bool translate_later_fragment(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+bool translate_later_fragment(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                               BurstContext& ctx) {
   const FragmentMap::Translation* to = ctx.conn->fragments.find(p.ip, ctx.now);
   if (to == nullptr) return false;
@@ -194,7 +194,7 @@ bool translate_later_fragment(rte_mbuf* m, const ParsedPacket& p, uint32_t hash,
 }
 
 // The plain decision for a packet that turned out not to belong to a tracked connection.
-ForwardAction plain_route(const ParsedPacket& p, uint16_t in_port, bool decapped,
+ForwardAction plain_route(const ParsedPacket& p, PortId in_port, bool decapped,
                           const ForwardingTable& table) {
   if (decapped && !table.in_pod_cidr(p.key.dst_ip)) return ForwardAction{};
   return table.route(p.key.dst_ip, in_port);
@@ -202,7 +202,7 @@ ForwardAction plain_route(const ParsedPacket& p, uint16_t in_port, bool decapped
 
 // The source a new connection to `b` takes, when the client's own would not do.
 std::optional<rte_be32_t> snat_source(const ServiceFrontend& f, const ServiceBackend& b,
-                                      const ConnTuple& t, uint16_t in_port,
+                                      const ConnTuple& t, PortId in_port,
                                       const ForwardingTable& table) {
   // Through the host port the node's stack would drop a packet whose source is one of its own
   // addresses (the node as client, or our host IP for a Cluster-policy NodePort or external IP)
@@ -225,7 +225,7 @@ std::optional<rte_be32_t> snat_source(const ServiceFrontend& f, const ServiceBac
 }
 
 void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint32_t hash,
-                    uint16_t in_port, BurstContext& ctx) {
+                    PortId in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
   const ServiceFrontend* f = frontend_of(t, table);
   if (f == nullptr) return reject(m, p, in_port, DropReason::service_port_unknown, ctx);
@@ -270,7 +270,7 @@ void new_connection(rte_mbuf* m, const ParsedPacket& p, const ConnTuple& t, uint
   translate_and_send(m, p, *e, ConnDir::original, hash, in_port, ctx);
 }
 
-void translate_error(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void translate_error(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                      bool decapped, BurstContext& ctx) {
   const auto inner = icmp_error_inner_tuple(m, p.ip);
   const ConnLookup found = inner ? find_connection(*inner, ctx) : ConnLookup{};
@@ -301,7 +301,7 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
   return found.entry != nullptr && found.entry->nat().dnat ? to_stage(NextStage::tracked) : routed;
 }
 
-void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                      BurstContext& ctx) {
   if (ctx.conn == nullptr) return drop(m, in_port, DropReason::service_unsupported, ctx.counters);
   if (ipv4_is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
@@ -314,7 +314,7 @@ void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
   new_connection(m, p, *t, hash, in_port, ctx);
 }
 
-void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                      bool decapped, BurstContext& ctx) {
   if (is_icmp_error_packet(p.ip)) return translate_error(m, p, hash, in_port, decapped, ctx);
   if (ipv4_is_later_fragment(p.ip) && translate_later_fragment(m, p, hash, in_port, ctx)) return;
@@ -325,7 +325,7 @@ void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t
   translate_and_send(m, p, *found.entry, found.dir, hash, in_port, ctx);
 }
 
-void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                     BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
   if (ctx.conn != nullptr && is_icmp_error_packet(p.ip)) {

@@ -27,18 +27,18 @@ ForwardAction classify_service(const ParsedPacket& p, bool decapped, const Forwa
                                BurstContext& ctx);
 
 // A packet whose cached decision is NextStage::service.
-void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void service_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                      BurstContext& ctx);
 
 // A packet whose cached decision is NextStage::tracked, or an ICMP error (which belongs to the
 // connection it quotes, whatever its own addresses are): translated when its connection is tracked,
 // else forwarded as plain traffic.
-void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void tracked_forward(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                      bool decapped, BurstContext& ctx);
 
 // Plain IPv4 on the uplink: a NodePort connection from outside the cluster, or else what
 // masquerade_in makes of it.
-void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, uint16_t in_port,
+void service_uplink(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port,
                     BurstContext& ctx);
 
 }  // namespace podvs

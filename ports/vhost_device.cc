@@ -1,0 +1,141 @@
+#include "ports/vhost_device.h"
+
+#include <rte_errno.h>
+
+#include <climits>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+#include "base/log.h"
+
+namespace podvs {
+namespace {
+
+// virtio-net feature bits (virtio 1.1, 5.1.3), as a pod's virtio-user negotiates them. Ours,
+// because rte_vhost.h leaves out <linux/virtio_net.h> under C++.
+enum VirtioNetFeature : unsigned {
+  kCsum = 0,       // the pod may send partial checksums
+  kGuestCsum = 1,  // we may send the pod partial checksums
+  kGuestTso4 = 7,  // we may send the pod TCPv4 super-frames
+  kGuestTso6 = 8,
+  kGuestEcn = 9,
+  kGuestUfo = 10,
+  kHostTso4 = 11,  // the pod may send us TCPv4 super-frames
+  kHostTso6 = 12,
+  kHostEcn = 13,
+  kHostUfo = 14,
+};
+
+// What the pod may negotiate. Mergeable rx buffers stay on (rte_vhost's default): a frame larger
+// than one of the pod's descriptors spans several instead of being dropped. Off, because the data
+// path cannot honour them yet: checksum offload both ways (a pod's frame with a partial checksum
+// would leave podvs with it unfinished; we never fill in one for the pod), TSO/UFO/ECN both ways
+// (podvs forwards no super-frame and segments none: software GSO comes with podvs's own tap
+// backend). A pod then computes its checksums and segments itself, as with net_vhost before.
+constexpr uint64_t kFeaturesOff = (1ULL << kCsum) | (1ULL << kGuestCsum) | (1ULL << kGuestTso4) |
+                                  (1ULL << kGuestTso6) | (1ULL << kGuestEcn) | (1ULL << kGuestUfo) |
+                                  (1ULL << kHostTso4) | (1ULL << kHostTso6) | (1ULL << kHostEcn) |
+                                  (1ULL << kHostUfo);
+
+// rte_vhost's callbacks name a device by vid only; its socket path leads back to ours. Written by
+// the control thread (register, unregister), read by the callbacks on rte_vhost's thread.
+std::mutex g_devices_mutex;
+std::map<std::string, VhostDevice*> g_devices;
+
+VhostDevice* device_of(int vid) {
+  char path[PATH_MAX];
+  if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0) return nullptr;
+  const std::lock_guard<std::mutex> lock(g_devices_mutex);
+  const auto it = g_devices.find(path);
+  return it == g_devices.end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+struct VhostCallbacks {
+  static int new_device(int vid) {
+    VhostDevice* dev = device_of(vid);
+    if (dev == nullptr) return -1;
+    // Workers poll: the pod need not interrupt us when it queues packets.
+    for (uint16_t ring = 0; ring < rte_vhost_get_vring_num(vid); ++ring)
+      rte_vhost_enable_guest_notification(vid, ring, 0);
+    dev->vid_.store(vid, std::memory_order_release);
+    PODVS_LOG(info, "vhost-user %s: pod connected (vid %d)", dev->path_.c_str(), vid);
+    return 0;
+  }
+
+  static void destroy_device(int vid) {
+    VhostDevice* dev = device_of(vid);
+    if (dev == nullptr || dev->vid_.load(std::memory_order_relaxed) != vid) return;
+    dev->vid_.store(-1, std::memory_order_release);
+    // rte_vhost frees the device's rings once we return: no worker may still be using them.
+    rte_rcu_qsbr_synchronize(dev->workers_, RTE_QSBR_THRID_INVALID);
+    PODVS_LOG(info, "vhost-user %s: pod disconnected (vid %d)", dev->path_.c_str(), vid);
+  }
+
+  static int vring_state_changed(int vid, uint16_t ring, int enable) {
+    // rte_vhost checks a ring's state itself on every enqueue and dequeue; this is news only.
+    PODVS_LOG(debug, "vhost-user vid %d: ring %u %s", vid, ring, enable ? "enabled" : "disabled");
+    return 0;
+  }
+};
+
+namespace {
+
+const rte_vhost_device_ops kCallbacks = {
+    .new_device = VhostCallbacks::new_device,
+    .destroy_device = VhostCallbacks::destroy_device,
+    .vring_state_changed = VhostCallbacks::vring_state_changed,
+    .features_changed = nullptr,
+    .new_connection = nullptr,
+    .destroy_connection = nullptr,
+    .guest_notified = nullptr,
+    .reserved = {},
+};
+
+}  // namespace
+
+VhostDevice::VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* workers)
+    : path_(std::move(socket_path)), workers_(workers) {
+  {
+    const std::lock_guard<std::mutex> lock(g_devices_mutex);
+    if (!g_devices.emplace(path_, this).second)
+      throw std::runtime_error("vhost-user socket " + path_ + " is already in use");
+  }
+  // The socket lives in the pod's own directory: in server mode a leftover of an earlier run is
+  // ours to remove (bind() would fail on it).
+  if (server) std::remove(path_.c_str());
+  const uint64_t flags = server ? 0 : RTE_VHOST_USER_CLIENT;
+  const char* step = "register";
+  bool registered = false;
+  if (rte_vhost_driver_register(path_.c_str(), flags) == 0) {
+    registered = true;
+    step = "disable features";
+    if (rte_vhost_driver_disable_features(path_.c_str(), kFeaturesOff) == 0) {
+      step = "register callbacks";
+      if (rte_vhost_driver_callback_register(path_.c_str(), &kCallbacks) == 0) {
+        step = "start";
+        if (rte_vhost_driver_start(path_.c_str()) == 0) return;
+      }
+    }
+  }
+  if (registered) rte_vhost_driver_unregister(path_.c_str());
+  {
+    const std::lock_guard<std::mutex> lock(g_devices_mutex);
+    g_devices.erase(path_);
+  }
+  throw std::runtime_error("vhost-user socket " + path_ + ": rte_vhost cannot " + step +
+                           " it (see podvsd's log for rte_vhost's reason)");
+}
+
+VhostDevice::~VhostDevice() {
+  if (rte_vhost_driver_unregister(path_.c_str()) != 0)
+    PODVS_LOG(warning, "vhost-user %s: rte_vhost refused to unregister it", path_.c_str());
+  const std::lock_guard<std::mutex> lock(g_devices_mutex);
+  g_devices.erase(path_);
+}
+
+}  // namespace podvs

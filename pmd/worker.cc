@@ -88,7 +88,10 @@ bool Worker::poll_once() {
     for (PolledQueue& p : rxqs_) {
       if (p.rest_until > mark) continue;
       const RxQueue& q = p.rxq;
-      const uint16_t n = port_rx_burst(q.io, q.queue, pkts, kBurstSize);
+      TapRxRejects rejects;
+      const uint16_t n = port_rx_burst(q.io, q.queue, pkts, kBurstSize, rejects);
+      for (uint16_t i = 0; i < rejects.count; ++i)
+        drop(rejects.pkts[i], q.port, rejects.reasons[i], counters_);
       if (n == 0) {
         if (q.lazy) p.rest_until = mark + lazy_rest_cycles_;
         continue;

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 
+#include "offload/output_offload.h"
+#include "ports/tap_port.h"
 #include "ports/vhost_device.h"
 
 namespace podvs {
@@ -23,9 +25,8 @@ namespace podvs {
 enum class PortBackend : uint8_t {
   ethdev,      // a DPDK device: the uplink (a NIC or net_af_packet), net_ring in unit tests
   vhost_user,  // a DPDK pod through rte_vhost (ports/vhost_device.h)
-  // podvs's own tap fd (IFF_VNET_HDR, multi-queue) for kernel pods and the host port: the tap
-  // backend (issue 14, part 2) fills the two tap cases below. Until it lands no port has this
-  // backend; kernel pods and the host port are still net_tap ethdevs.
+  // podvs's own tap (ports/tap_port.h: IFF_VNET_HDR, TSO and checksum offloads, readv/writev)
+  // for kernel pods and the host port.
   tap,
 };
 
@@ -38,6 +39,8 @@ struct PortIo {
   rte_spinlock_t* tx_lock = nullptr;
   rte_mempool* pool = nullptr;         // where backends that copy on rx take their mbufs
   const VhostDevice* vhost = nullptr;  // vhost_user: the pod's device
+  TapPort* tap = nullptr;              // tap: its queues (owned by PortManager)
+  PortOffloads offloads{};             // what the port finishes itself (tap: everything)
 
   static PortIo of_ethdev(uint16_t dpdk_port, uint16_t tx_queues = 1) {
     PortIo io;
@@ -47,15 +50,17 @@ struct PortIo {
   }
 };
 
-// Up to `n` packets received on rx queue `queue`; the caller owns them.
-inline uint16_t port_rx_burst(const PortIo& io, uint16_t queue, rte_mbuf** pkts, uint16_t n) {
+// Up to `n` (<= kTapBurst) packets received on rx queue `queue`; the caller owns them, and the
+// frames a tap refused (a malformed virtio-net header), which it counts and drops.
+inline uint16_t port_rx_burst(const PortIo& io, uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                              TapRxRejects& rejects) {
   switch (io.backend) {
     case PortBackend::ethdev:
       return rte_eth_rx_burst(io.ethdev, queue, pkts, n);
     case PortBackend::vhost_user:
       return vhost_rx_burst(*io.vhost, queue, io.pool, pkts, n);
     case PortBackend::tap:
-      break;  // the tap backend's rx hook (part 2); no tap port exists before it
+      return tap_rx_burst(io.tap->rxq(queue), pkts, n, rejects);
   }
   return 0;
 }
@@ -71,7 +76,7 @@ inline uint16_t port_tx_burst(const PortIo& io, uint16_t queue, rte_mbuf** pkts,
     case PortBackend::vhost_user:
       return vhost_tx_burst(*io.vhost, queue, pkts, n);
     case PortBackend::tap:
-      break;  // the tap backend's tx hook (part 2); no tap port exists before it
+      return tap_tx_burst(io.tap->tx_fd(queue), pkts, n);
   }
   return 0;
 }

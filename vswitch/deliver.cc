@@ -1,6 +1,7 @@
 #include "vswitch/deliver.h"
 
 #include "base/ipv4_header.h"
+#include "offload/tcp_segmentation.h"
 #include "overlay/vxlan_encap.h"
 #include "vswitch/icmp_error.h"
 #include "vswitch/l3_forward.h"
@@ -9,10 +10,23 @@
 
 namespace podvs {
 
-bool too_big_for_overlay(const ParsedPacket& p, const ForwardAction& action,
+// A super-frame is measured by the segments it will be cut into, not by its own length.
+uint32_t inner_ip_len(const rte_mbuf* m, const ParsedPacket& p) {
+  if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0) return m->l3_len + m->l4_len + m->tso_segsz;
+  return rte_be_to_cpu_16(p.ip->total_length);
+}
+
+bool too_big_for_overlay(const rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action,
                          const ForwardingTable& table) {
   return action.next == NextStage::remote_node &&
-         rte_be_to_cpu_16(p.ip->total_length) > table.overlay().max_inner_ip_len;
+         inner_ip_len(m, p) > table.overlay().max_inner_ip_len;
+}
+
+void send_offloads_done(rte_mbuf* m, uint16_t port, BurstContext& ctx) {
+  rte_mbuf* out[kMaxGsoSegments];
+  const uint16_t n = finish_offloads(m, out, kMaxGsoSegments);
+  if (n == 0) return drop(m, port, DropReason::gso_failed, ctx.counters);
+  for (uint16_t i = 0; i < n; ++i) queue_tx(out[i], port, ctx);
 }
 
 // RFC 1191: with DF its sender gets "fragmentation needed" so its path MTU drops. The error comes
@@ -46,12 +60,21 @@ void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, ui
 
   const RemoteNode& remote = table.remote(action.remote);
   if (!remote.resolved) return drop(m, in_port, DropReason::neighbour_unresolved, ctx.counters);
-  if (too_big_for_overlay(p, action, table)) return refuse_too_big(m, p, in_port, ctx);
+  if (too_big_for_overlay(m, p, action, table)) return refuse_too_big(m, p, in_port, ctx);
   if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
   rewrite_l2(p.eth, table.overlay().vtep_mac, action);
-  if (!vxlan_encap(m, remote.outer, hash, table.overlay().vxlan.udp_checksum))
-    return drop(m, in_port, DropReason::encap_failed, ctx.counters);
-  send(m, action.out_port, ctx);
+  // The inner frame becomes the tunnel's payload: its segments and checksum must be final before
+  // it is wrapped (the uplinks podvs drives offer no tunnel offloads).
+  rte_mbuf* inner[kMaxGsoSegments];
+  const uint16_t n = finish_offloads(m, inner, kMaxGsoSegments);
+  if (n == 0) return drop(m, in_port, DropReason::gso_failed, ctx.counters);
+  for (uint16_t i = 0; i < n; ++i) {
+    if (!vxlan_encap(inner[i], remote.outer, hash, table.overlay().vxlan.udp_checksum)) {
+      drop(inner[i], in_port, DropReason::encap_failed, ctx.counters);
+      continue;
+    }
+    send(inner[i], action.out_port, ctx);
+  }
 }
 
 }  // namespace podvs

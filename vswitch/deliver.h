@@ -18,8 +18,9 @@ struct BurstContext;
 void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
              PortId in_port, BurstContext& ctx);
 
-// True when `action` encapsulates and `p` would not fit the uplink once wrapped.
-bool too_big_for_overlay(const ParsedPacket& p, const ForwardAction& action,
+// True when `action` encapsulates and `p` (in `m`) would not fit the uplink once wrapped; a
+// super-frame is measured by its segments.
+bool too_big_for_overlay(const rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action,
                          const ForwardingTable& table);
 
 // For a packet too_big_for_overlay(): ICMP "fragmentation needed" back to a DF sender, a drop

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/net_types.h"
+#include "offload/output_offload.h"
 #include "overlay/vxlan_header.h"
 #include "ports/port_id.h"
 #include "ports/port_io.h"
@@ -38,7 +39,7 @@ struct PortEntry {
   bool check_source = false;  // anti-spoofing: frames must come from `mac` and `ip`
   rte_ether_addr mac{};       // the pod's (or host interface's) MAC: destination when sending to it
   rte_be32_t ip = 0;          // the pod's address, network order
-  PortIo io;                  // how to transmit to it
+  PortIo io;                  // how to transmit to it, and what offloads it finishes itself
 };
 
 // The stage a packet goes to once its flow is decided, as a VPP node declares its next nodes.

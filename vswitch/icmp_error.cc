@@ -115,6 +115,9 @@ bool make_dest_unreachable(rte_mbuf* m, uint8_t code, uint16_t next_hop_mtu, boo
   icmp->checksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(*icmp) + quoted_len));
 
   mbuf_trim_to(m, sizeof(rte_ether_hdr) + kErrorHeaders + quoted_len);
+  // A new, finished packet: nothing of the quoted one's segmentation or partial checksum is left
+  // to do.
+  m->ol_flags &= ~RTE_MBUF_F_TX_OFFLOAD_MASK;
   return true;
 }
 

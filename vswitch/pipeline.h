@@ -38,8 +38,18 @@ struct BurstContext {
 };
 
 // Queues `m` on `port`'s tx buffer, flushing it when full.
-inline void send(rte_mbuf* m, PortId port, BurstContext& ctx) {
+inline void queue_tx(rte_mbuf* m, PortId port, BurstContext& ctx) {
   if (ctx.tx.push(port, m)) ctx.tx.flush_port(port, ctx.table, ctx.worker_index, ctx.counters);
+}
+
+// send() for a packet carrying offload work the port will not do: done in software first.
+void send_offloads_done(rte_mbuf* m, PortId port, BurstContext& ctx);
+
+// Queues `m` on `port`, segmenting it or completing its checksum first where the port would not.
+inline void send(rte_mbuf* m, PortId port, BurstContext& ctx) {
+  if (needs_software_offload(m, ctx.table.port(port).io.offloads)) [[unlikely]]
+    return send_offloads_done(m, port, ctx);
+  queue_tx(m, port, ctx);
 }
 
 void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);

@@ -14,12 +14,12 @@
 namespace podvs {
 namespace {
 
-// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate. net_tap fills
-// every rx descriptor with an mbuf up front (see mbufs_per_port), so its ring is kept smaller: it
-// moves one packet per syscall and never sees line-rate bursts anyway.
-constexpr uint16_t kTapRxDescriptors = 256;
+// Ring sizes: deep enough to absorb a worker's scheduling hiccup at line rate.
 constexpr uint16_t kRxDescriptors = 512;
 constexpr uint16_t kTxDescriptors = 512;
+// Large buffers for the taps' super-frames, shared by all taps: only frames in flight hold one
+// (rx stops, leaving frames in the kernel, when they run out). ~64 KiB each.
+constexpr unsigned kTapLargeBuffers = 1023;
 
 std::string dpdk_error(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
 
@@ -68,8 +68,7 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
       throw std::runtime_error("configure: " + dpdk_error(rc));
     const int socket = rte_eth_dev_socket_id(port_id);
     const unsigned numa = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
-    const uint16_t rx_descriptors =
-        kind == PortKind::tap || kind == PortKind::host ? kTapRxDescriptors : kRxDescriptors;
+    const uint16_t rx_descriptors = kRxDescriptors;
     for (uint16_t q = 0; q < rx_queues; ++q)
       if ((rc = rte_eth_rx_queue_setup(port_id, q, rx_descriptors, numa, nullptr, pool_)) < 0)
         throw std::runtime_error("rx queue setup: " + dpdk_error(rc));
@@ -90,10 +89,32 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
 }
 
 PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
-  // One queue pair: net_tap needs as many rx as tx queues, and the kernel spreads a multi-queue
-  // tap's traffic over all rx queues by flow hash, so extra tx queues would mean polling extra
-  // rx queues. Workers beyond the first share the tx queue under PortEntry::tx_lock.
-  return probe_and_start(dev_name + ",iface=" + ifname, dev_name, PortKind::tap, 1);
+  if (tap_large_pool_ == nullptr) {
+    tap_large_pool_ = create_tap_large_pool("podvs_tap_large", kTapLargeBuffers, SOCKET_ID_ANY);
+    if (tap_large_pool_ == nullptr)
+      throw std::runtime_error("cannot create the taps' large buffer pool: " +
+                               dpdk_error(rte_errno));
+  }
+  const PortId id = take_id(dev_name);
+  std::unique_ptr<TapPort> tap;
+  try {
+    // One queue: the controller polls queue 0 of a port; with more, the kernel would spread the
+    // pod's flows over queues nobody polls. Workers share its fd for tx (the kernel serialises
+    // writes; the controller's tx lock is taken all the same).
+    tap = std::make_unique<TapPort>(ifname, 1, pool_, tap_large_pool_);
+  } catch (...) {
+    ids_.release(id);
+    throw;
+  }
+  PortHandle handle{id, dev_name, PortKind::tap, {}, 1};
+  handle.io.backend = PortBackend::tap;
+  handle.io.tx_queues = 1;
+  handle.io.pool = pool_;
+  handle.io.tap = tap.get();
+  handle.io.offloads = {.tso = true, .l4_csum = true};
+  taps_.emplace(id, std::move(tap));
+  PODVS_LOG(info, "port %s (id %u) on tap %s", dev_name.c_str(), id, ifname.c_str());
+  return handle;
 }
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
@@ -148,7 +169,8 @@ void PortManager::destroy(const PortHandle& port) {
       vhost_.erase(port.port_id);  // unregisters; a connected pod is destroyed first
       break;
     case PortBackend::tap:
-      break;  // the tap backend closes its fds here (issue 14, part 2)
+      taps_.erase(port.port_id);  // closing its fds removes the interface
+      break;
   }
   ids_.release(port.port_id);
   PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
@@ -161,7 +183,8 @@ unsigned PortManager::mbufs_per_port(PortKind kind) {
     case PortKind::uplink:
       return kRxDescriptors;
     default:
-      return kTapRxDescriptors;
+      // podvs's taps take buffers only while frames are in flight (tap_io.h): one spare each.
+      return 1;
   }
 }
 
@@ -175,7 +198,7 @@ bool PortManager::link_up(const PortHandle& port) {
     case PortBackend::vhost_user:
       return port.io.vhost->connected();
     case PortBackend::tap:
-      break;  // the tap backend's link state (issue 14, part 2)
+      return true;  // the fds are open for as long as the port exists
   }
   return false;
 }

@@ -1,6 +1,6 @@
 // Creates and removes ports at runtime and gives each a PortId of podvs's own (ports/port_ids.h):
-// DPDK devices (rte_dev_probe / rte_dev_remove) for the uplink and, until podvs's own tap lands,
-// for kernel pods and the host (net_tap); vhost-user ports for DPDK pods. Control thread only.
+// DPDK devices (rte_dev_probe / rte_dev_remove) for the uplink, podvs's own taps for kernel pods
+// and the host, vhost-user ports for DPDK pods. Control thread only.
 #pragma once
 
 #include <rte_mempool.h>
@@ -15,6 +15,7 @@
 #include "ports/port_id.h"
 #include "ports/port_ids.h"
 #include "ports/port_io.h"
+#include "ports/tap_port.h"
 #include "ports/vhost_device.h"
 
 namespace podvs {
@@ -32,9 +33,15 @@ class PortManager {
   // `workers`: the workers' RCU, which a vhost-user pod's disconnect waits on.
   PortManager(rte_mempool* pool, uint16_t port_capacity, rte_rcu_qsbr* workers)
       : pool_(pool), ids_(port_capacity), workers_(workers) {}
+  ~PortManager() {
+    taps_.clear();  // their spare buffers go back before the pool goes
+    rte_mempool_free(tap_large_pool_);
+  }
+  PortManager(const PortManager&) = delete;
+  PortManager& operator=(const PortManager&) = delete;
 
-  // A net_tap port whose kernel interface `ifname` appears in the network namespace the calling
-  // thread is in (enter the pod's namespace first with ScopedNetns).
+  // A tap port (ports/tap_port.h) whose kernel interface `ifname` appears in the network namespace
+  // the calling thread is in (enter the pod's namespace first with ScopedNetns).
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
   // A vhost-user port on `socket_path` (rte_vhost, no ethdev); client mode reconnects when the
   // pod restarts.
@@ -60,6 +67,8 @@ class PortManager {
   PortIds ids_;
   rte_rcu_qsbr* workers_;
   std::map<PortId, std::unique_ptr<VhostDevice>> vhost_;  // the devices behind vhost-user ports
+  std::map<PortId, std::unique_ptr<TapPort>> taps_;       // the taps behind tap ports
+  rte_mempool* tap_large_pool_ = nullptr;  // the rest of tap super-frames; made with the first tap
 };
 
 }  // namespace podvs

@@ -340,11 +340,6 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
     return Result<PodInfo>::fail(ErrorCode::resource_exhausted,
                                  "no port left: all " + std::to_string(ports_->capacity()) +
                                      " ports of podvsd's capacity are in use (max_ports)");
-  // Kernel pods are still net_tap ethdevs, of which Debian's DPDK allows RTE_MAX_ETHPORTS.
-  if (spec.kind == PortKind::tap && rte_eth_dev_count_avail() >= RTE_MAX_ETHPORTS)
-    return Result<PodInfo>::fail(ErrorCode::resource_exhausted,
-                                 "no DPDK port left for a kernel pod: this DPDK build allows " +
-                                     std::to_string(RTE_MAX_ETHPORTS) + " ethdevs per process");
   // Packets in flight need buffers too: keep this many free beyond what ports hold.
   constexpr unsigned kMbufReserve = 2048;
   const unsigned free_mbufs = rte_mempool_avail_count(pool_);

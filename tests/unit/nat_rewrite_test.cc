@@ -7,9 +7,11 @@
 #include <rte_icmp.h>
 
 #include <array>
+#include <cstring>
 #include <random>
 #include <string>
 
+#include "offload/checksum_completion.h"
 #include "tests/unit/nat_fixture.h"
 #include "vswitch/nat/ip_rewrite.h"
 
@@ -39,6 +41,16 @@ std::vector<uint8_t> frame(uint8_t proto, const std::string& src, uint16_t sport
   return b.bytes();
 }
 
+// The frame as a port with checksum offload hands it over: its TCP/UDP checksum field holds the
+// folded pseudo-header sum, L4 length included, not the checksum.
+std::vector<uint8_t> partial(std::vector<uint8_t> f) {
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(f.data() + kEthLen);
+  const uint16_t pseudo = rte_ipv4_phdr_cksum(ip, 0);
+  const size_t at = kEthLen + 20 + (ip->next_proto_id == IPPROTO_UDP ? 6 : 16);
+  std::memcpy(f.data() + at, &pseudo, sizeof(pseudo));
+  return f;
+}
+
 std::string dotted(uint32_t a) {
   return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xff) + "." +
          std::to_string((a >> 8) & 0xff) + "." + std::to_string(a & 0xff);
@@ -59,18 +71,38 @@ class NatRewriteTest : public NatTest {
     const ConnLookup found = ct_.lookup(*t, 0);
     ASSERT_NE(found.entry, nullptr);
     EXPECT_EQ(found.dir, dir);
-    nat_translate(ip, *found.entry, found.dir);
+    nat_translate(ip, *found.entry, found.dir, L4Checksum::complete);
     const auto got = from_mbuf(m);
     EXPECT_EQ(got, out);
     EXPECT_EQ(got, recompute_checksums(got));
+  }
+  // The same with `in` carrying a partial checksum: the translated packet's field is the
+  // pseudo-header sum of `out` (Linux's rule), and completing it gives `out` exactly.
+  void expect_translated_partial(const std::vector<uint8_t>& in, ConnDir dir,
+                                 const std::vector<uint8_t>& out) {
+    rte_mbuf* m = load(partial(in));
+    rte_ipv4_hdr* ip = ip_of(m);
+    m->ol_flags = RTE_MBUF_F_TX_IPV4 | (ip->next_proto_id == IPPROTO_UDP ? RTE_MBUF_F_TX_UDP_CKSUM
+                                                                         : RTE_MBUF_F_TX_TCP_CKSUM);
+    m->l2_len = kEthLen;
+    m->l3_len = 20;
+    const auto t = packet_tuple(ip);
+    ASSERT_TRUE(t);
+    const ConnLookup found = ct_.lookup(*t, 0);
+    ASSERT_NE(found.entry, nullptr);
+    EXPECT_EQ(found.dir, dir);
+    nat_translate(ip, *found.entry, found.dir, l4_checksum_of(m));
+    EXPECT_EQ(from_mbuf(m), partial(out));
+    complete_l4_checksum(m);
+    EXPECT_EQ(from_mbuf(m), out);
   }
   std::vector<uint8_t> rewritten(const std::vector<uint8_t>& in, Endpoint which,
                                  const std::string& addr, uint16_t port) {
     rte_ipv4_hdr* ip = ip_of(load(in));
     if (which == Endpoint::src)
-      rewrite_src(ip, be32(addr), be16(port));
+      rewrite_src(ip, be32(addr), be16(port), L4Checksum::complete);
     else
-      rewrite_dst(ip, be32(addr), be16(port));
+      rewrite_dst(ip, be32(addr), be16(port), L4Checksum::complete);
     return from_mbuf(mbufs_.back());
   }
 
@@ -91,6 +123,32 @@ TEST_F(NatRewriteTest, SnatUdpBothWays) {
                     frame(IPPROTO_UDP, kNodeIp, 40001, kDnsIp, 53));
   expect_translated(frame(IPPROTO_UDP, kDnsIp, 53, kNodeIp, 40001), ConnDir::reply,
                     frame(IPPROTO_UDP, kDnsIp, 53, kPodIp, 5000));
+}
+
+TEST_F(NatRewriteTest, SnatOfPartialTcpChecksumAdjustsOnlyThePseudoHeaderSum) {
+  track(tuple(IPPROTO_TCP, kPodIp, 5000, kWebIp, 443), snat_to(kNodeIp, 40001));
+  expect_translated_partial(frame(IPPROTO_TCP, kPodIp, 5000, kWebIp, 443), ConnDir::original,
+                            frame(IPPROTO_TCP, kNodeIp, 40001, kWebIp, 443));
+  expect_translated_partial(frame(IPPROTO_TCP, kWebIp, 443, kNodeIp, 40001), ConnDir::reply,
+                            frame(IPPROTO_TCP, kWebIp, 443, kPodIp, 5000));
+}
+
+TEST_F(NatRewriteTest, DnatOfPartialUdpChecksumAdjustsOnlyThePseudoHeaderSum) {
+  track(tuple(IPPROTO_UDP, kClientIp, 33000, kClusterIp, 53), dnat_to(kBackendIp, 5353));
+  expect_translated_partial(frame(IPPROTO_UDP, kClientIp, 33000, kClusterIp, 53), ConnDir::original,
+                            frame(IPPROTO_UDP, kClientIp, 33000, kBackendIp, 5353));
+  expect_translated_partial(frame(IPPROTO_UDP, kBackendIp, 5353, kClientIp, 33000), ConnDir::reply,
+                            frame(IPPROTO_UDP, kClusterIp, 53, kClientIp, 33000));
+}
+
+TEST_F(NatRewriteTest, PortRewriteLeavesAPartialChecksumAlone) {
+  const auto in = partial(frame(IPPROTO_TCP, kPodIp, 5000, kWebIp, 443));
+  rte_ipv4_hdr* ip = ip_of(load(in));
+  rewrite_src(ip, be32(kPodIp), be16(40001), L4Checksum::partial);
+  auto expected = in;
+  expected[kEthLen + 20] = 40001 >> 8;
+  expected[kEthLen + 21] = 40001 & 0xff;
+  EXPECT_EQ(from_mbuf(mbufs_.back()), expected);
 }
 
 TEST_F(NatRewriteTest, SnatUdpWithoutChecksumKeepsNone) {

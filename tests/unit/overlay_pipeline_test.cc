@@ -3,7 +3,11 @@
 // unwrapped; what the overlay cannot carry is answered or dropped under its reason.
 #include <gtest/gtest.h>
 #include <rte_byteorder.h>
+#include <rte_ip.h>
 
+#include <cstring>
+
+#include "offload/virtio_net_hdr.h"
 #include "overlay/vxlan_header.h"
 #include "tests/unit/eal_fixture.h"
 #include "tests/unit/table_fixture.h"
@@ -80,6 +84,14 @@ class OverlayPipelineTest : public ::testing::Test {
 
   void run(uint16_t in_port, const std::vector<uint8_t>& frame) {
     rte_mbuf* m = to_mbuf(test_pool(), frame);
+    BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_, &conn_, rte_rdtsc()};
+    process_burst(in_port, &m, 1, ctx);
+  }
+  // `frame` as a port with offloads hands it over: headers and the virtio-net header's flags.
+  void run_offloaded(uint16_t in_port, const std::vector<uint8_t>& frame,
+                     const virtio_net_hdr& hdr) {
+    rte_mbuf* m = to_chain(test_pool(), frame, 2048);
+    ASSERT_TRUE(vnet_hdr_to_mbuf(hdr, m).ok);
     BurstContext ctx{*table_, cache_, tx_, *counters_, 0, &punt_, &conn_, rte_rdtsc()};
     process_burst(in_port, &m, 1, ctx);
   }
@@ -211,6 +223,82 @@ TEST_F(OverlayPipelineTest, TooBigWithDfGetsFragmentationNeededBack) {
   EXPECT_EQ(reply[35], 4);                       // fragmentation needed
   EXPECT_EQ(reply[40] * 256 + reply[41], 1450);  // next-hop MTU
   EXPECT_EQ(counters_->frag_needed_sent.get(), 1u);
+}
+
+// A TCP frame whose checksum field holds the pseudo-header sum, as a virtio sender leaves it.
+std::vector<uint8_t> partial_tcp(std::vector<uint8_t> f) {
+  const uint16_t pseudo =
+      rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(f.data() + 14), 0);
+  std::memcpy(f.data() + 50, &pseudo, sizeof(pseudo));
+  return f;
+}
+
+virtio_net_hdr partial_tcp_hdr(uint16_t gso_size) {
+  virtio_net_hdr h{};
+  h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h.csum_start = 34;
+  h.csum_offset = 16;
+  if (gso_size != 0) {
+    h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    h.hdr_len = 54;
+    h.gso_size = gso_size;
+  }
+  return h;
+}
+
+std::vector<uint8_t> pattern(size_t n, size_t from) {
+  std::vector<uint8_t> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>((from + i) * 3 + 11);
+  return p;
+}
+
+// A super-frame does not fit the overlay MTU, but its segments do: it is cut before it is wrapped
+// (the uplink has no tunnel offloads), each segment a complete inner packet.
+TEST_F(OverlayPipelineTest, SuperFrameToARemotePodIsSegmentedThenEncapsulated) {
+  auto tcp = [](bool out, size_t len, size_t from, uint32_t seq, uint16_t id, uint8_t flags) {
+    return PacketBuilder()
+        .eth(out ? kUplinkMac : kPodAMac, out ? kRemoteVtepMac : kGwMac)
+        .ipv4("10.244.0.2", "10.244.1.3", IPPROTO_TCP, out ? 63 : 64)
+        .ip_id(id)
+        .dont_fragment()
+        .tcp(33000, 80)
+        .tcp_seq(seq)
+        .tcp_flags(flags)
+        .tcp_payload(pattern(len, from))
+        .bytes();
+  };
+  run_offloaded(kPodAPort, partial_tcp(tcp(false, 3000, 0, 500, 9, kTcpAck | kTcpPsh)),
+                partial_tcp_hdr(1398));
+  ASSERT_EQ(tx_.pending(kUplinkPort), 3);
+  const std::vector<std::vector<uint8_t>> inner = {
+      tcp(true, 1398, 0, 500, 9, kTcpAck),
+      tcp(true, 1398, 1398, 1898, 10, kTcpAck),
+      tcp(true, 204, 2796, 3296, 11, kTcpAck | kTcpPsh),
+  };
+  for (size_t i = 0; i < inner.size(); ++i) {
+    const auto out = chain_bytes(tx_.packets(kUplinkPort)[i]);
+    ASSERT_EQ(out.size(), inner[i].size() + kVxlanOverhead) << "segment " << i;
+    EXPECT_EQ(std::vector<uint8_t>(out.begin() + 50, out.end()), inner[i]) << "segment " << i;
+  }
+}
+
+// A partial checksum leaving the host is completed after masquerade rewrote the address (the
+// pseudo-header sum) and the port (left alone, Linux's rule): the receiver sees a valid checksum.
+TEST_F(OverlayPipelineTest, PartialChecksumMasqueradedOutTheUplinkLeavesComplete) {
+  run_offloaded(kPodAPort,
+                partial_tcp(PacketBuilder()
+                                .eth(kPodAMac, kGwMac)
+                                .ipv4("10.244.0.2", "203.0.113.1", IPPROTO_TCP, 64)
+                                .tcp(5000, 443, 300)
+                                .bytes()),
+                partial_tcp_hdr(0));
+  EXPECT_EQ(chain_bytes(tx_.packets(kUplinkPort)[0]),
+            PacketBuilder()
+                .eth(kUplinkMac, kGatewayUnderlayMac)
+                .ipv4("192.168.1.10", "203.0.113.1", IPPROTO_TCP, 63)
+                .tcp(40000, 443, 300)
+                .bytes());
+  EXPECT_EQ(tx_.packets(kUplinkPort)[0]->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0u);
 }
 
 TEST_F(OverlayPipelineTest, LeavingTheClusterIsMasqueradedAndTheReplyTranslatedBack) {

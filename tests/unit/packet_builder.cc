@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <rte_ip.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -14,6 +15,10 @@ namespace {
 void put16(std::vector<uint8_t>& v, size_t at, uint16_t x) {
   v[at] = static_cast<uint8_t>(x >> 8);
   v[at + 1] = static_cast<uint8_t>(x);
+}
+void put32(std::vector<uint8_t>& v, size_t at, uint32_t x) {
+  put16(v, at, static_cast<uint16_t>(x >> 16));
+  put16(v, at + 2, static_cast<uint16_t>(x));
 }
 void push16(std::vector<uint8_t>& v, uint16_t x) {
   v.push_back(static_cast<uint8_t>(x >> 8));
@@ -94,6 +99,25 @@ PacketBuilder& PacketBuilder::tcp(uint16_t sport, uint16_t dport, size_t payload
 PacketBuilder& PacketBuilder::tcp_flags(uint8_t flags) {
   if (!is_tcp_) throw std::logic_error("tcp_flags() needs a TCP segment: call tcp() first");
   l4_[13] = flags;
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::tcp_seq(uint32_t seq) {
+  if (!is_tcp_) throw std::logic_error("tcp_seq() needs a TCP segment: call tcp() first");
+  put32(l4_, 4, seq);
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::tcp_ack(uint32_t ack) {
+  if (!is_tcp_) throw std::logic_error("tcp_ack() needs a TCP segment: call tcp() first");
+  put32(l4_, 8, ack);
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::tcp_payload(const std::vector<uint8_t>& payload) {
+  if (!is_tcp_) throw std::logic_error("tcp_payload() needs a TCP segment: call tcp() first");
+  l4_.resize(20);
+  push_bytes(l4_, payload);
   return *this;
 }
 
@@ -214,6 +238,36 @@ rte_mbuf* to_mbuf(rte_mempool* pool, const std::vector<uint8_t>& frame) {
 std::vector<uint8_t> from_mbuf(const rte_mbuf* m) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   return {data, data + rte_pktmbuf_data_len(m)};
+}
+
+}  // namespace podvs::test
+
+namespace podvs::test {
+
+rte_mbuf* to_chain(rte_mempool* pool, const std::vector<uint8_t>& frame, uint16_t seg_len) {
+  rte_mbuf* head = nullptr;
+  for (size_t off = 0; off < frame.size(); off += seg_len) {
+    const size_t n = std::min<size_t>(seg_len, frame.size() - off);
+    rte_mbuf* seg =
+        to_mbuf(pool, std::vector<uint8_t>(frame.begin() + off, frame.begin() + off + n));
+    if (head == nullptr) {
+      head = seg;
+    } else if (rte_pktmbuf_chain(head, seg) != 0) {
+      rte_pktmbuf_free(seg);
+      rte_pktmbuf_free(head);
+      throw std::runtime_error("too many segments for one chain");
+    }
+  }
+  return head;
+}
+
+std::vector<uint8_t> chain_bytes(const rte_mbuf* m) {
+  std::vector<uint8_t> out;
+  for (; m != nullptr; m = m->next) {
+    const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    out.insert(out.end(), data, data + rte_pktmbuf_data_len(m));
+  }
+  return out;
 }
 
 }  // namespace podvs::test

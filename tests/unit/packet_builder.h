@@ -16,7 +16,7 @@ uint32_t ip(const std::string& text);               // host byte order
 
 // TCP header flags, for PacketBuilder::tcp_flags (combine them: kTcpSyn | kTcpAck).
 inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08,
-                         kTcpAck = 0x10;
+                         kTcpAck = 0x10, kTcpCwr = 0x80;
 
 class PacketBuilder {
  public:
@@ -27,6 +27,10 @@ class PacketBuilder {
   // A TCP segment with the SYN flag; tcp_flags() afterwards sets others.
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, size_t payload = 6);
   PacketBuilder& tcp_flags(uint8_t flags);  // after tcp(): the whole flags byte (kTcpFin...)
+  PacketBuilder& tcp_seq(uint32_t seq);     // after tcp(): the sequence number (default 1000)
+  PacketBuilder& tcp_ack(uint32_t ack);     // after tcp(): the acknowledgment number (default 0)
+  // After tcp(): these bytes as the payload instead of the pattern.
+  PacketBuilder& tcp_payload(const std::vector<uint8_t>& payload);
   PacketBuilder& icmp_echo(uint16_t id, uint16_t seq, size_t payload = 18);
   PacketBuilder& arp(uint16_t op, const std::string& sha, const std::string& spa,
                      const std::string& tha, const std::string& tpa);
@@ -60,5 +64,9 @@ class PacketBuilder {
 // A single-segment mbuf holding `frame`.
 rte_mbuf* to_mbuf(rte_mempool* pool, const std::vector<uint8_t>& frame);
 std::vector<uint8_t> from_mbuf(const rte_mbuf* m);
+// `frame` as a chain of mbufs holding `seg_len` bytes each (the last one the rest).
+rte_mbuf* to_chain(rte_mempool* pool, const std::vector<uint8_t>& frame, uint16_t seg_len);
+// Every byte of a packet, across its segments.
+std::vector<uint8_t> chain_bytes(const rte_mbuf* m);
 
 }  // namespace podvs::test

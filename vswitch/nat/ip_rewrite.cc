@@ -32,7 +32,7 @@ uint32_t store32(uint8_t* p, uint32_t to) {
 
 }  // namespace
 
-RewriteFields rewrite_fields(uint8_t* ip, uint32_t l4_len) {
+RewriteFields rewrite_fields(uint8_t* ip, uint32_t l4_len, L4Checksum l4_checksum) {
   RewriteFields f;
   f.ip = ip;
   const auto* hdr = reinterpret_cast<const rte_ipv4_hdr*>(ip);
@@ -43,6 +43,7 @@ RewriteFields rewrite_fields(uint8_t* ip, uint32_t l4_len) {
     case IPPROTO_UDP: {
       f.udp = hdr->next_proto_id == IPPROTO_UDP;
       f.pseudo_header = true;
+      f.partial = l4_checksum == L4Checksum::partial;
       const size_t cksum =
           f.udp ? offsetof(rte_udp_hdr, dgram_cksum) : offsetof(rte_tcp_hdr, cksum);
       if (l4_len >= cksum + sizeof(uint16_t)) f.l4_cksum = l4 + cksum;
@@ -71,7 +72,8 @@ uint32_t rewrite_endpoint(const RewriteFields& f, Endpoint which, rte_be32_t add
                           rte_be16_t port) {
   const auto end = static_cast<unsigned>(which);
   uint32_t changed = 0;
-  uint32_t l4_delta = 0;  // the change of what the L4 checksum covers
+  uint32_t l4_delta = 0;      // the change of what the L4 checksum covers
+  uint32_t pseudo_delta = 0;  // the change of the pseudo-header alone
   bool l4_changed = false;
   uint8_t* ip_addr = f.ip + kIpAddr[end];
   if (load32(ip_addr) != addr) {
@@ -80,6 +82,7 @@ uint32_t rewrite_endpoint(const RewriteFields& f, Endpoint which, rte_be32_t add
     changed += store16(f.ip + kIpChecksum, cksum_adjust(load16(f.ip + kIpChecksum), delta));
     if (f.pseudo_header) {
       l4_delta += delta;
+      pseudo_delta += delta;
       l4_changed = true;
     }
   }
@@ -88,6 +91,14 @@ uint32_t rewrite_endpoint(const RewriteFields& f, Endpoint which, rte_be32_t add
     changed += delta;
     l4_delta += delta;
     l4_changed = true;
+  }
+  if (f.partial) {
+    // The field is a sum, not its complement: the address change is added to it directly.
+    if (pseudo_delta != 0 && f.l4_cksum != nullptr)
+      changed +=
+          store16(f.l4_cksum, static_cast<uint16_t>(~cksum_adjust(
+                                  static_cast<uint16_t>(~load16(f.l4_cksum)), pseudo_delta)));
+    return changed;
   }
   const bool has_cksum = f.l4_cksum != nullptr && !(f.udp && load16(f.l4_cksum) == 0);
   if (l4_changed && has_cksum) {

@@ -48,6 +48,13 @@ inline uint16_t cksum_adjust(uint16_t cksum, uint32_t delta) {
 
 enum class Endpoint : uint8_t { src, dst };
 
+// What a packet's TCP/UDP checksum field holds. `partial`: the packet came from a port with
+// checksum offload and the field is the pseudo-header's sum, completed where the packet leaves
+// (offload/virtio_net_hdr.h). Linux's rule (inet_proto_csum_replace4/2 on CHECKSUM_PARTIAL)
+// applies then: an address rewrite adds its change to that sum, a port rewrite (outside the
+// pseudo-header) leaves it alone, since the completion will sum the new port anyway.
+enum class L4Checksum : uint8_t { complete, partial };
+
 // Where the fields an endpoint rewrite touches sit in one IPv4 packet.
 struct RewriteFields {
   uint8_t* ip = nullptr;
@@ -55,12 +62,15 @@ struct RewriteFields {
   uint8_t* port[2] = {};        // by Endpoint; ICMP echo: both the identifier; null when absent
   bool pseudo_header = false;   // the L4 checksum covers the addresses (TCP, UDP)
   bool udp = false;             // a zero L4 checksum means "none" (RFC 768)
+  bool partial = false;         // the L4 checksum field is a partial one (L4Checksum::partial)
 };
 
 // The fields of the IPv4 packet at `ip` (header valid and whole) of which the first `l4_len`
 // bytes of L4 header are at hand. Ports and the L4 checksum are found in first fragments of TCP,
 // UDP and ICMP echo request/reply only; other packets get their addresses rewritten alone.
-RewriteFields rewrite_fields(uint8_t* ip, uint32_t l4_len);
+// `l4_checksum` is what the TCP/UDP checksum field holds.
+RewriteFields rewrite_fields(uint8_t* ip, uint32_t l4_len,
+                             L4Checksum l4_checksum = L4Checksum::complete);
 
 // Sets the endpoint to addr:port (network byte order; the port where the packet has one) and
 // updates the checksums. Returns the sum of cksum_delta terms for every byte it changed.

@@ -32,7 +32,7 @@ void masquerade_out(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstCon
     }
     if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
     conn.conntrack.update(found.entry, found.dir, tcp_flags_of(p.ip), ctx.now);
-    nat_translate(p.ip, *found.entry, found.dir);
+    nat_translate(p.ip, *found.entry, found.dir, l4_checksum_of(m));
   }
   p.eth->dst_addr = overlay.gateway_mac;
   p.eth->src_addr = overlay.vtep_mac;
@@ -57,7 +57,7 @@ void masquerade_in(rte_mbuf* m, const ParsedPacket& p, PortId in_port, BurstCont
       return drop(m, in_port, DropReason::masquerade_unsupported, ctx.counters);
   } else {
     conntrack.update(found.entry, ConnDir::reply, tcp_flags_of(p.ip), ctx.now);
-    nat_translate(p.ip, *found.entry, ConnDir::reply);
+    nat_translate(p.ip, *found.entry, ConnDir::reply, l4_checksum_of(m));
   }
   const ForwardAction action = table.route(p.ip->dst_addr, in_port);
   if (action.next != NextStage::local || !table.in_pod_cidr(p.ip->dst_addr))

@@ -98,21 +98,21 @@ std::optional<ConnTuple> packet_tuple(const rte_ipv4_hdr* ip) {
   return tuple_at(reinterpret_cast<const uint8_t*>(ip));
 }
 
-void rewrite_src(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port) {
-  rewrite_endpoint(rewrite_fields(reinterpret_cast<uint8_t*>(ip), kParsedL4), Endpoint::src, addr,
-                   port);
+void rewrite_src(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port, L4Checksum l4_checksum) {
+  rewrite_endpoint(rewrite_fields(reinterpret_cast<uint8_t*>(ip), kParsedL4, l4_checksum),
+                   Endpoint::src, addr, port);
 }
 
-void rewrite_dst(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port) {
-  rewrite_endpoint(rewrite_fields(reinterpret_cast<uint8_t*>(ip), kParsedL4), Endpoint::dst, addr,
-                   port);
+void rewrite_dst(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port, L4Checksum l4_checksum) {
+  rewrite_endpoint(rewrite_fields(reinterpret_cast<uint8_t*>(ip), kParsedL4, l4_checksum),
+                   Endpoint::dst, addr, port);
 }
 
-void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir) {
+void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir, L4Checksum l4_checksum) {
   if (!entry.nat().any()) return;
   const ConnTuple to = reversed(entry.tuple(opposite(dir)));
-  rewrite_src(ip, to.src_ip, to.src_port);
-  rewrite_dst(ip, to.dst_ip, to.dst_port);
+  rewrite_src(ip, to.src_ip, to.src_port, l4_checksum);
+  rewrite_dst(ip, to.dst_ip, to.dst_port, l4_checksum);
 }
 
 std::optional<ConnTuple> icmp_error_inner_tuple(const rte_mbuf* m, const rte_ipv4_hdr* ip) {

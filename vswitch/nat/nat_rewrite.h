@@ -14,8 +14,10 @@
 #include <optional>
 
 #include "base/ipv4_header.h"
+#include "offload/checksum_completion.h"
 #include "vswitch/conn_tuple.h"
 #include "vswitch/nat/conntrack.h"
+#include "vswitch/nat/ip_rewrite.h"
 
 namespace podvs {
 
@@ -24,15 +26,21 @@ namespace podvs {
 // no ports.
 std::optional<ConnTuple> packet_tuple(const rte_ipv4_hdr* ip);
 
+// What the TCP/UDP checksum field of `m` holds: a partial checksum when a port with checksum
+// offload handed it over (RTE_MBUF_F_TX_TCP_CKSUM/UDP_CKSUM, set on super-frames too).
+inline L4Checksum l4_checksum_of(const rte_mbuf* m) {
+  return has_partial_l4_checksum(m) ? L4Checksum::partial : L4Checksum::complete;
+}
+
 // Set the source (destination) address and port, network byte order. The port is ignored where
 // the packet has none (non-first fragments, protocols other than TCP, UDP and ICMP echo).
-void rewrite_src(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port);
-void rewrite_dst(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port);
+void rewrite_src(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port, L4Checksum l4_checksum);
+void rewrite_dst(rte_ipv4_hdr* ip, rte_be32_t addr, rte_be16_t port, L4Checksum l4_checksum);
 
 // Applies the connection's NAT to a packet of it travelling in `dir` (as lookup() of its
 // packet_tuple() found): the packet leaves looking like the reverse of the other direction's
 // tuple. Untranslated connections are left alone.
-void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir);
+void nat_translate(rte_ipv4_hdr* ip, const ConnEntry& entry, ConnDir dir, L4Checksum l4_checksum);
 
 // ICMP destination unreachable, time exceeded or parameter problem (types 3, 11, 12): the errors
 // that quote a packet of a connection, and so are translated with it rather than tracked alone.

@@ -166,13 +166,13 @@ void translate_and_send(rte_mbuf* m, const ParsedPacket& p, ConnEntry& e, ConnDi
                         uint32_t hash, PortId in_port, BurstContext& ctx) {
   const ForwardAction action = route_translated(e, dir, ctx.table);
   // Before translating: "fragmentation needed" must quote what the sender sent.
-  if (too_big_for_overlay(p, action, ctx.table)) return refuse_too_big(m, p, in_port, ctx);
+  if (too_big_for_overlay(m, p, action, ctx.table)) return refuse_too_big(m, p, in_port, ctx);
   ctx.conn->conntrack.update(&e, dir, tcp_flags_of(p.ip), ctx.now);
   if (ipv4_is_first_fragment(p.ip)) {
     const ConnTuple out = reversed(e.tuple(opposite(dir)));
     ctx.conn->fragments.remember(p.ip, {out.src_ip, out.dst_ip}, ctx.now);
   }
-  nat_translate(p.ip, e, dir);
+  nat_translate(p.ip, e, dir, l4_checksum_of(m));
   send_translated(m, p, action, hash, in_port, ctx);
 }
 
@@ -183,12 +183,12 @@ bool translate_later_fragment(rte_mbuf* m, const ParsedPacket& p, uint32_t hash,
   const auto to = ctx.conn->fragments.find(p.ip, ctx.now);
   if (!to) return false;
   const ForwardAction action = ctx.table.route(to->dst, kNoPort);
-  if (too_big_for_overlay(p, action, ctx.table)) {
+  if (too_big_for_overlay(m, p, action, ctx.table)) {
     refuse_too_big(m, p, in_port, ctx);
     return true;
   }
-  rewrite_src(p.ip, to->src, 0);
-  rewrite_dst(p.ip, to->dst, 0);
+  rewrite_src(p.ip, to->src, 0, l4_checksum_of(m));
+  rewrite_dst(p.ip, to->dst, 0, l4_checksum_of(m));
   send_translated(m, p, action, hash, in_port, ctx);
   return true;
 }

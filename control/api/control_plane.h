@@ -154,7 +154,7 @@ struct NodeStatus {
   std::string host_ip;  // the node's address on the host port
   uint32_t mtu = 0;
   uint64_t addresses_total = 0, addresses_used = 0;
-  uint32_t ports_used = 0, ports_max = 0;  // DPDK ports: each pod and the host port take one
+  uint32_t ports_used = 0, ports_max = 0;  // podvs's ports: each pod, the host port, the uplink
   uint32_t workers = 0;
   std::string node_ip, vtep_mac;  // the overlay: empty without an uplink
   uint32_t vxlan_port = 0, vni = 0, uplink_mtu = 0;
@@ -163,6 +163,10 @@ struct NodeStatus {
   // have lost what was programmed after its last save), and reconciles.
   uint64_t instance_id = 0;
   std::vector<AgentSeen> agents;  // the controllers that reported (ReportAgent), by name
+  // Pods attached and the most this node takes: max_pods, or fewer when the pod CIDR has fewer
+  // usable addresses; pods_bound names which ("max_pods" or "pod_cidr").
+  uint64_t pods = 0, pods_max = 0;
+  std::string pods_bound;
 };
 
 // A remote node of the overlay. The last three fields are podvsd's answer, ignored in requests.

@@ -293,6 +293,9 @@ v1::NodeStatus to_proto(const NodeStatus& status) {
   out.set_uplink(status.uplink);
   out.set_uplink_offload(status.uplink_offload);
   out.set_instance_id(status.instance_id);
+  out.set_pods(status.pods);
+  out.set_pods_max(status.pods_max);
+  out.set_pods_bound(status.pods_bound);
   for (const AgentSeen& agent : status.agents) {
     v1::AgentSeen* seen = out.add_agents();
     *seen->mutable_report() = to_proto(agent.report);
@@ -464,7 +467,10 @@ NodeStatus from_proto(const v1::NodeStatus& status) {
                     status.uplink(),
                     status.uplink_offload(),
                     status.instance_id(),
-                    agents_from_proto(status)};
+                    agents_from_proto(status),
+                    status.pods(),
+                    status.pods_max(),
+                    status.pods_bound()};
 }
 
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats) {

@@ -190,6 +190,12 @@ void print_status(std::ostream& out, const NodeStatus& status) {
                          {"mtu:", std::to_string(status.mtu)},
                          {"addresses:", std::to_string(status.addresses_used) + " used of " +
                                             std::to_string(status.addresses_total)},
+                         {"pods:", std::to_string(status.pods) + " of at most " +
+                                       std::to_string(status.pods_max) + " (" +
+                                       (status.pods_bound == "pod_cidr"
+                                            ? std::string("bound by the pod CIDR's addresses")
+                                            : status.pods_bound) +
+                                       ")"},
                          {"ports:", std::to_string(status.ports_used) + " used of " +
                                         std::to_string(status.ports_max) + " (max_ports)"},
                          {"workers:", std::to_string(status.workers)},
@@ -385,6 +391,9 @@ void to_json(nlohmann::json& j, const NodeStatus& status) {
        {"addresses_used", status.addresses_used},
        {"ports_used", status.ports_used},
        {"ports_max", status.ports_max},
+       {"pods", status.pods},
+       {"pods_max", status.pods_max},
+       {"pods_bound", status.pods_bound},
        {"workers", status.workers},
        {"node_ip", status.node_ip},
        {"vtep_mac", status.vtep_mac},

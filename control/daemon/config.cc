@@ -53,6 +53,9 @@ flow_cache_entries: 8192
 # Port capacity: every port (pods, the host port, the uplink) takes one of these ids, and
 # workers size their per-port counters by it (about 400 bytes per port and worker); 8 to 16384.
 max_ports: 1024
+# Pods this node takes (1 to 16384; Kubernetes' --max-pods). The pod CIDR bounds it as well: a /24
+# has 253 addresses for pods, so a larger max_pods needs a larger pod_cidr.
+max_pods: 250
 # A worker sleeps after this many polls in a row found no packet; 0 = never sleep (lowest latency).
 idle_backoff_polls: 0
 # How long such a sleep lasts, in microseconds.
@@ -122,6 +125,7 @@ constexpr uint32_t kMinFlowCache = 256;
 // The host port, the uplink and a few pods: below that a capacity is a typo.
 constexpr uint32_t kMinPortCapacity = 8;
 constexpr uint32_t kMaxFlowCache = 1u << 20;
+constexpr uint32_t kMaxPods = 16384;
 // IPAM's limits: below /8 its bitmap would be needlessly large, beyond /30 no address is left.
 constexpr uint8_t kShortestPodPrefix = 8;
 constexpr uint8_t kLongestPodPrefix = 30;
@@ -314,6 +318,8 @@ constexpr Key kKeys[] = {
      set_u32<&Config::flow_cache_entries>},
     {"max_ports", "N", "Port capacity (pods, host port, uplink), 8 to 16384",
      set_u32<&Config::max_ports>},
+    {"max_pods", "N", "Pods this node takes, 1 to 16384; the pod CIDR's free addresses bound it too",
+     set_u32<&Config::max_pods>},
     {"idle_backoff_polls", "N", "Empty polls in a row after which a worker sleeps; 0 never sleeps",
      set_u32<&Config::idle_backoff_polls>},
     {"idle_backoff_us", "USEC", "Length of an idle worker's sleep",
@@ -574,6 +580,9 @@ void validate(const Config& config) {
   if (config.max_ports < kMinPortCapacity || config.max_ports > kMaxPortCapacity)
     throw ConfigError("max_ports " + std::to_string(config.max_ports) + " is out of range; use " +
                       std::to_string(kMinPortCapacity) + " to " + std::to_string(kMaxPortCapacity));
+  if (config.max_pods == 0 || config.max_pods > kMaxPods)
+    throw ConfigError("max_pods " + std::to_string(config.max_pods) + " is out of range; use 1 to " +
+                      std::to_string(kMaxPods));
   validate_listen_address(config.metrics_listen);
   validate_overlay(config);
   if (!is_prime(config.maglev_table_size) || config.maglev_table_size > kMaglevMaxTableSize)
@@ -583,6 +592,21 @@ void validate(const Config& config) {
   if (std::find(kLogLevels.begin(), kLogLevels.end(), config.log_level) == kLogLevels.end())
     throw ConfigError("log_level " + quoted(config.log_level) +
                       " is not one of error, warning, info, debug");
+}
+
+PodLimit pod_limit(const Config& config, uint64_t usable_addresses) {
+  if (usable_addresses < config.max_pods) return {usable_addresses, "pod_cidr"};
+  return {config.max_pods, "max_pods"};
+}
+
+std::string pod_limit_error(const Config& config, const PodLimit& limit, uint64_t pods) {
+  const std::string head = "node is full: " + std::to_string(pods) + " pods attached, the limit is " +
+                           std::to_string(limit.limit);
+  if (limit.bound == "pod_cidr")
+    return head + ", the usable addresses of pod_cidr " + config.pod_cidr.str() +
+           " (below max_pods " + std::to_string(config.max_pods) +
+           "); a larger pod_cidr raises it";
+  return head + " (max_pods); raise max_pods to take more";
 }
 
 ParsedCommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,

@@ -30,6 +30,7 @@ struct Config {
   uint32_t mbufs = 16383;              // mbuf pool size
   uint32_t flow_cache_entries = 8192;  // per worker, power of two
   uint32_t max_ports = 1024;           // port capacity: pods, the host port and the uplink
+  uint32_t max_pods = 250;             // pods on this node; the pod CIDR's addresses bound it too
   uint32_t idle_backoff_polls = 0;     // 0 = never sleep; else sleep after this many empty polls
   uint32_t idle_backoff_us = 200;      // sleep length
   bool vhost_server = false;  // default vhost-user mode for new DPDK pods (false: podvsd connects)
@@ -75,6 +76,16 @@ class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// How many pods this node takes: max_pods, unless the pod CIDR has fewer usable addresses (the
+// host port's address excluded). `bound` says which of the two applies: "max_pods" or "pod_cidr".
+struct PodLimit {
+  uint64_t limit = 0;
+  std::string bound;
+};
+PodLimit pod_limit(const Config& config, uint64_t usable_addresses);
+// The refusal of the pod beyond `limit` while `pods` are attached, naming the bound that applies.
+std::string pod_limit_error(const Config& config, const PodLimit& limit, uint64_t pods);
 
 // The embedded default config: a YAML document with every key and a comment per key.
 extern const char* const kDefaultConfigYaml;

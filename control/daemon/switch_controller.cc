@@ -340,6 +340,9 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
     return Result<PodInfo>::fail(ErrorCode::resource_exhausted,
                                  "no port left: all " + std::to_string(ports_->capacity()) +
                                      " ports of podvsd's capacity are in use (max_ports)");
+  if (const PodLimit limit = pod_limit(config_, ipam_.capacity()); pods_.size() >= limit.limit)
+    return Result<PodInfo>::fail(ErrorCode::resource_exhausted,
+                                 pod_limit_error(config_, limit, pods_.size()));
   // Packets in flight need buffers too: keep this many free beyond what ports hold.
   constexpr unsigned kMbufReserve = 2048;
   const unsigned free_mbufs = rte_mempool_avail_count(pool_);
@@ -457,6 +460,10 @@ NodeStatus SwitchController::node_status() const {
   s.addresses_used = ipam_.used();
   s.ports_used = ports_ ? ports_->in_use() : 0;
   s.ports_max = config_.max_ports;
+  const PodLimit limit = pod_limit(config_, ipam_.capacity());
+  s.pods = pods_.size();
+  s.pods_max = limit.limit;
+  s.pods_bound = limit.bound;
   s.workers = static_cast<uint32_t>(workers_.size());
   fill_overlay_status(s);
   s.instance_id = instance_id_;

@@ -109,6 +109,9 @@ class MetricsCollector : public prometheus::Collectable {
           node.value->ports_used);
     f.add("podvs_ports", "Port capacity (max_ports).", MetricType::Gauge, {},
           node.value->ports_max);
+    f.add("podvs_pods_max", "Pods this node takes: max_pods or the pod CIDR's addresses.",
+          MetricType::Gauge, {{"bound", node.value->pods_bound}},
+          static_cast<double>(node.value->pods_max));
     f.add("podvs_info", "podvsd build and node facts (value 1).", MetricType::Gauge,
           {{"version", node.value->version}, {"pod_cidr", node.value->pod_cidr}}, 1);
     for (const AgentSeen& agent : node.value->agents) {

@@ -284,6 +284,43 @@ TEST(Config, ValidateRejectsValuesOutOfRange) {
   EXPECT_EQ(validate_error(Config{}), "no error");
 }
 
+TEST(Config, MaxPodsDefaultRangeAndFlag) {
+  EXPECT_EQ(Config{}.max_pods, 250u);
+  Config c;
+  for (uint32_t bad : {0u, 16385u}) {
+    c.max_pods = bad;
+    EXPECT_TRUE(contains(validate_error(c), "max_pods " + std::to_string(bad)))
+        << validate_error(c);
+  }
+  c.max_pods = 16384;
+  EXPECT_EQ(validate_error(c), "no error");
+  EXPECT_TRUE(contains(config_error("max_pods: many\n"), "max_pods")) << config_error("max_pods: many\n");
+}
+
+TEST(PodAdmission, TheLimitIsMaxPodsOrThePodCidrWhicheverIsSmaller) {
+  Config c;  // 10.244.0.0/24: 254 usable, one for the host port
+  const PodLimit by_pods = pod_limit(c, 253);
+  EXPECT_EQ(by_pods.limit, 250u);
+  EXPECT_EQ(by_pods.bound, "max_pods");
+  const std::string full = pod_limit_error(c, by_pods, 250);
+  EXPECT_TRUE(contains(full, "250 pods attached")) << full;
+  EXPECT_TRUE(contains(full, "(max_pods)")) << full;
+  EXPECT_FALSE(contains(full, "pod_cidr")) << full;
+
+  c.max_pods = 1000;
+  const PodLimit by_cidr = pod_limit(c, 253);
+  EXPECT_EQ(by_cidr.limit, 253u);
+  EXPECT_EQ(by_cidr.bound, "pod_cidr");
+  const std::string cidr_full = pod_limit_error(c, by_cidr, 253);
+  EXPECT_TRUE(contains(cidr_full, "pod_cidr 10.244.0.0/24")) << cidr_full;
+  EXPECT_TRUE(contains(cidr_full, "below max_pods 1000")) << cidr_full;
+
+  c.max_pods = 253;  // equal: max_pods is the bound named
+  EXPECT_EQ(pod_limit(c, 253).bound, "max_pods");
+  EXPECT_EQ(pod_limit(c, 252).bound, "pod_cidr");
+  EXPECT_EQ(pod_limit(c, 252).limit, 252u);
+}
+
 TEST(Config, BadValuesNameTheKeyAndLine) {
   const std::string error = config_error("mtu: 1500\nmbufs: lots\n");
   EXPECT_TRUE(contains(error, "mbufs (line 2)")) << error;

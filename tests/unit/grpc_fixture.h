@@ -210,7 +210,10 @@ class FakeControlPlane : public ControlPlane {
                                           "net_af_packet_eth1",
                                           "software (no rte_flow)",
                                           0,
-                                          {}});
+                                          {},
+                                          2,
+                                          250,
+                                          "max_pods"});
     status.value->pod_cidr = pod_cidr_;  // SetPodCidr's
     status.value->instance_id = kInstanceId;
     for (const auto& [name, report] : agents_) status.value->agents.push_back({report, 3.5});

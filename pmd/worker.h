@@ -30,7 +30,7 @@ namespace podvs {
 struct RxQueue {
   PortId port = 0;
   uint16_t queue = 0;
-  // Polling this queue costs a syscall even when it is empty (net_tap reads its fd): after an
+  // Polling this queue costs a syscall even when it is empty (a tap's readv on its fd): after an
   // empty poll the worker rests it for 50 us, so idle kernel pods do not tax the
   // vhost-user traffic sharing the worker. A busy lazy queue is polled every iteration.
   bool lazy = false;

@@ -67,7 +67,7 @@ inline uint16_t port_rx_burst(const PortIo& io, uint16_t queue, rte_mbuf** pkts,
 
 // Sends up to `n` packets on tx queue `queue` (the caller holds io.tx_lock if there is one).
 // Returns how many were taken; the rest still belong to the caller. Taken packets may already be
-// freed when it returns (vhost-user copies them; net_tap writes them out), so read nothing from
+// freed when it returns (vhost-user copies them; a tap writes them out), so read nothing from
 // them afterwards.
 inline uint16_t port_tx_burst(const PortIo& io, uint16_t queue, rte_mbuf** pkts, uint16_t n) {
   switch (io.backend) {

@@ -123,7 +123,7 @@ class SwitchController : public ControlPlane {
   int assign_rxq(const PortHandle& port);
   void unassign_rxq(const PortHandle& port, int worker);
   void rebalance_rxqs();
-  // Its rx poll is a syscall (net_tap): poll it lazily when idle.
+  // Its rx poll is a syscall (a tap's readv): poll it lazily when idle.
   static bool lazy_rx(const PortHandle& port);
   uint64_t recent_rxq_cycles(PortId port_id) const;
   void publish_table();

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A storm of parallel ADDs and DELs through podvs-cni, with podvsd killed (-9) and restarted in
 # the middle. Each container is driven as a runtime drives it: ADD; on failure DEL until it
-# succeeds (the spec's cleanup after a failed ADD); half the pods are then DELed again. More ADDs
-# than the node can hold (31 kernel pods while they are net_tap ethdevs: RTE_MAX_ETHPORTS=32 with
-# the host port), so some fail with 102 or 11. At the end podvsd holds exactly the pods the
-# runtime believes exist, no address twice, and after DEL of everything, nothing.
+# succeeds (the spec's cleanup after a failed ADD); half the pods are then DELed again. ADDs that
+# race the restart fail with 11 (or 102 when the node is full: STORM_PODS beyond max_pods) and
+# are retried. At the end podvsd holds exactly the pods the runtime believes exist, no address
+# twice, and after DEL of everything, nothing. (250 pods at once: many_kernel_pods.sh.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cni_lib.sh"
 

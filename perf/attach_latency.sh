@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Control-plane cost: time from `pod add` to the first packet forwarded for the new pod (its first
 # ping to the node answered), p50/p99 over N kernel pods, and pods attached per second. Pods live
-# in a sliding window (one podvsd holds at most 31 pods: RTE_MAX_ETHPORTS=32).
+# in a sliding window of WINDOW (a podvsd holds max_pods, default 250; WINDOW=250 and PODS
+# beyond it measure the attach at a full node).
 #   perf/attach_latency.sh [PODS] [WINDOW]
 pods=${1:-100}
 window=${2:-20}

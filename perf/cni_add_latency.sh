@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ADD latency of podvs-cni through the real plugin and a real podvsd: 100 ADD+DEL cycles of kernel
 # (tap) pods, each ADD timed from exec to exit as a runtime sees it. Pods live in a sliding window
-# of at most WINDOW at once (one podvsd holds 31 pods: RTE_MAX_ETHPORTS=32 with the host port), so
+# of at most WINDOW at once (a podvsd holds max_pods, default 250, and the pod CIDR's addresses), so
 # every ADD runs with 0..WINDOW-1 other pods attached. Prints p50/p90/p99/max for ADD and DEL.
 #
 #   sudo PODVSD=build/podvsd PODVSCTL=build/podvsctl PODVS_CNI=build/cni-shim/podvs-cni \

@@ -17,11 +17,7 @@ SVC_CIDR=10.198.0.0/16  # a range no other test routes in the root namespace
 KUBE=10.198.0.1 WEB=10.198.0.10
 API_IP=192.0.2.$octet  # an address of the node's own stack, on a veth end
 
-# A veth end holds the address (this kernel has no dummy links); its peer only keeps it up.
-API_LINK="ka$ID"
-ip link add "$API_LINK" type veth peer name "kb$ID" && ip addr add "$API_IP/32" dev "$API_LINK" &&
-  ip link set "kb$ID" up && ip link set "$API_LINK" up || exit 1
-trap 'ip link del "$API_LINK" 2>/dev/null; cleanup' EXIT
+node_address "$API_IP" || exit 1
 
 API_BIND=$API_IP API_SANS=$KUBE start_apiserver || exit 1
 start_podvsd n1 --conntrack-entries 65536 --workers "$(worker_cpus)" --pod-cidr "$(pod_cidrs 1)" \

@@ -48,11 +48,7 @@ check "a ClusterIP outside service_cidr is refused with its reason (got '$out')"
   "*cluster_ip 10.96.0.10 is outside the service CIDR $SVC_CIDR (service_cidr, Kubernetes' --service-cluster-ip-range): the node routes only that range to podvs*"
 
 # --- The kubernetes Service: its endpoint is a server on an address of the node's own stack.
-# A veth end holds the address (this kernel has no dummy links); its peer only keeps it up.
-API_LINK="ka$ID"
-ip link add "$API_LINK" type veth peer name "kb$ID" && ip addr add "$API_IP/32" dev "$API_LINK" &&
-  ip link set "kb$ID" up && ip link set "$API_LINK" up
-trap 'ip link del "$API_LINK" 2>/dev/null; cleanup' EXIT
+node_address "$API_IP" || exit 1
 mkdir -p "$WORK/www" && echo "api server $ID" >"$WORK/www/version"
 (cd "$WORK/www" && exec python3 -m http.server --bind "$API_IP" 6443) >"$WORK/api.log" 2>&1 &
 PIDS+=("$!")

@@ -48,6 +48,16 @@ start_service_pods() {
   log "client $ip_c, servers s1=${IP[s1]} s2=${IP[s2]} s3=${IP[s3]}, host IP $host_ip"
 }
 
+# node_address IP: IP on an interface of the node's own stack (a server outside the pod and cluster
+# CIDRs, as an API server is), held by a veth end: this kernel has no dummy links, and the peer
+# only keeps the link up. The link goes at exit, also on failure.
+node_address() {
+  NODE_LINK="ka$ID"
+  ip link add "$NODE_LINK" type veth peer name "kb$ID" && ip addr add "$1/32" dev "$NODE_LINK" &&
+    ip link set "kb$ID" up && ip link set "$NODE_LINK" up || return 1
+  trap 'ip link del "$NODE_LINK" 2>/dev/null; cleanup' EXIT
+}
+
 svc_add() {  # svc_add SOCK NS/NAME args...: podvsctl service add, its output logged on failure
   local sock=$1; shift
   if ! ctl "$sock" service add "$@" >"$WORK/svc-add.out" 2>&1; then

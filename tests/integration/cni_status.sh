@@ -39,7 +39,7 @@ for i in $(seq "$total"); do ctl "$n2_SOCK" pod add --id "fill-$i-$ID" --kind vh
 expect_error "STATUS: 50 when the pod CIDR is full" 50 STATUS "" "" "" "$c2"
 check "... saying so" grep -q "pod CIDR 10.99.0.0/29 is full" "$WORK/out"
 expect_error "ADD with no free address fails" 102 ADD "ctr-y-$ID" "/var/run/netns/${ID}x" eth0 "$c2"
-check "... with podvsd's reason" grep -q "has no free address" "$WORK/out"
+check "... with podvsd's reason" grep -q "the usable addresses of pod_cidr 10.99.0.0/29" "$WORK/out"
 check_eq "the failed ADD holds no address" "$total" "$(addresses_used "$n2_SOCK")"
 
 # podvsd hung (stopped): STATUS still answers within a second.

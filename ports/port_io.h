@@ -30,6 +30,14 @@ enum class PortBackend : uint8_t {
   tap,
 };
 
+// Whether workers that outnumber a port's tx queues must take its lock to share one. A tap queue
+// is an fd whose every writev() is one whole frame, serialised by the kernel, and tap_tx_burst
+// keeps no state of its own: holding a spin lock across those syscalls would only make the other
+// workers spin. An ethdev's or a vhost ring's tx queue is not safe to share.
+inline bool tx_queue_needs_lock_to_share(PortBackend backend) {
+  return backend != PortBackend::tap;
+}
+
 struct PortIo {
   PortBackend backend = PortBackend::ethdev;
   uint16_t ethdev = 0;     // ethdev: the DPDK port id

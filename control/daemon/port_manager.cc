@@ -99,8 +99,8 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
   std::unique_ptr<TapPort> tap;
   try {
     // One queue: the controller polls queue 0 of a port; with more, the kernel would spread the
-    // pod's flows over queues nobody polls. Workers share its fd for tx (the kernel serialises
-    // writes; the controller's tx lock is taken all the same).
+    // pod's flows over queues nobody polls. Workers share its fd for tx without a lock (the
+    // kernel serialises writes; tx_queue_needs_lock_to_share in port_io.h).
     tap = std::make_unique<TapPort>(ifname, 1, pool_, tap_large_pool_);
   } catch (...) {
     ids_.release(id);

@@ -218,12 +218,16 @@ void SwitchController::publish_table() {
   std::vector<PortEntry> ports(config_.max_ports);
   std::vector<ForwardingTable::PodRoute> routes;
   const uint16_t n_workers = static_cast<uint16_t>(workers_.size());
-  // Workers share a tx queue under its port's lock only when there are fewer queues than workers.
+  // Workers share a tx queue under its port's lock only when there are fewer queues than workers
+  // and the backend's queue cannot be shared as it is (port_io.h).
   auto entry = [&](const PortHandle& handle) -> PortEntry& {
     PortEntry& e = ports[handle.port_id];
     e.in_use = true;
     e.io = handle.io;
-    e.io.tx_lock = handle.io.tx_queues < n_workers ? &tx_locks_[handle.port_id] : nullptr;
+    const bool shared = handle.io.tx_queues < n_workers;
+    e.io.tx_lock = shared && tx_queue_needs_lock_to_share(handle.io.backend)
+                       ? &tx_locks_[handle.port_id]
+                       : nullptr;
     return e;
   };
   PortId host = kNoPort;

@@ -57,6 +57,11 @@ namespace podvs {
   X(virtio_csum_out_of_range, "partial checksum start or offset beyond the frame's headers")     \
   X(virtio_gso_unsupported,                                                                      \
     "segmentation asked for other than TCP over IPv4 with a partial checksum in its TCP header") \
+  X(virtio_csum_unsupported,                                                                     \
+    "partial checksum podvs cannot complete (not TCP or UDP: SCTP's is a CRC32c)")               \
+  X(virtio_oversized_frame,                                                                      \
+    "frame with a partial checksum longer than the pod's MTU and not a super-frame (from a "     \
+    "vhost-user pod: a header asking for segments of 0 bytes)")                                  \
   X(gso_failed, "a super-frame could not be segmented: no mbufs, or more than 128 segments")
 
 enum class DropReason : uint8_t {

@@ -1,8 +1,9 @@
 // What an output port takes of the work a packet may still carry (virtio_net_hdr.h), and doing
 // the rest in software just before the packet is queued on it: a tap takes super-frames and
 // partial checksums as they are (the pod's kernel finishes them, as over a veth), a vhost-user pod
-// what it negotiated, an ethdev (the uplink, test rings) nothing. A packet that leaves the host
-// thus always has its checksum completed, and is cut into segments only where it must be.
+// what it negotiated when it connected (GUEST_CSUM, GUEST_TSO4), an ethdev (the uplink, test rings)
+// nothing. A packet that leaves the host thus always has its checksum completed, and is cut into
+// segments only where it must be.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -15,6 +16,12 @@ struct PortOffloads {
   bool tso = false;      // TCP super-frames (RTE_MBUF_F_TX_TCP_SEG) go out whole
   bool l4_csum = false;  // partial TCP/UDP checksums go out partial
 };
+
+// True when `m` carries work some port might not do: the one test every packet pays, before the
+// output port's offloads are looked up.
+inline bool carries_offload_work(const rte_mbuf* m) {
+  return (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)) != 0;
+}
 
 // True when `m` carries work `port` will not do.
 inline bool needs_software_offload(const rte_mbuf* m, PortOffloads port) {

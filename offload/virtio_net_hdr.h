@@ -4,9 +4,9 @@
 // back; it is the only place that reads or writes one, and it never trusts one: a header that
 // does not fit its frame is a drop with a reason of its own.
 //
-// How podvs carries offloads on an mbuf, from whichever port it came (rte_vhost's dequeue marks
-// packets the same way): work still to do is said with the TX flags, as if the packet were about
-// to be sent to a NIC that does it.
+// How podvs carries offloads on an mbuf, from whichever port it came (a vhost-user pod's, once
+// vhost_rx_offload.h has turned rte_vhost's marks into it): work still to do is said with the TX
+// flags, as if the packet were about to be sent to a NIC that does it.
 //   - RTE_MBUF_F_TX_TCP_SEG with tso_segsz (payload bytes per segment) and l2/l3/l4_len: a TCP
 //     super-frame, to be segmented by the output port or in software (tcp_segmentation.h).
 //   - RTE_MBUF_F_TX_TCP_CKSUM / RTE_MBUF_F_TX_UDP_CKSUM with l2/l3_len: a partial checksum. As on

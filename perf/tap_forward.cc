@@ -51,7 +51,7 @@ struct Counters {
 // Moves one burst from `from` to `to`; returns the frames moved.
 uint16_t forward(TapPort& from, TapPort& to, bool segment, Counters& c) {
   rte_mbuf* pkts[podvs::kTapBurst];
-  podvs::TapRxRejects rejects;
+  podvs::RxRejects rejects;
   const uint16_t n = podvs::tap_rx_burst(from.rxq(0), pkts, podvs::kTapBurst, rejects);
   c.rejected += rejects.count;
   for (uint16_t i = 0; i < rejects.count; ++i) rte_pktmbuf_free(rejects.pkts[i]);

@@ -88,7 +88,7 @@ bool Worker::poll_once() {
     for (PolledQueue& p : rxqs_) {
       if (p.rest_until > mark) continue;
       const RxQueue& q = p.rxq;
-      TapRxRejects rejects;
+      RxRejects rejects;
       const uint16_t n = port_rx_burst(q.io, q.queue, pkts, kBurstSize, rejects);
       for (uint16_t i = 0; i < rejects.count; ++i)
         drop(rejects.pkts[i], q.port, rejects.reasons[i], counters_);

@@ -48,7 +48,9 @@ struct PortIo {
   rte_mempool* pool = nullptr;         // where backends that copy on rx take their mbufs
   const VhostDevice* vhost = nullptr;  // vhost_user: the pod's device
   TapPort* tap = nullptr;              // tap: its queues (owned by PortManager)
-  PortOffloads offloads{};             // what the port finishes itself (tap: everything)
+  // What the port finishes itself (tap: everything, ethdev: nothing). A vhost-user pod's depend
+  // on what it negotiated, so they are its device's: port_offloads() says which applies.
+  PortOffloads offloads{};
 
   static PortIo of_ethdev(uint16_t dpdk_port, uint16_t tx_queues = 1) {
     PortIo io;
@@ -58,15 +60,21 @@ struct PortIo {
   }
 };
 
-// Up to `n` (<= kTapBurst) packets received on rx queue `queue`; the caller owns them, and the
-// frames a tap refused (a malformed virtio-net header), which it counts and drops.
+// What `io`'s port takes unfinished. Read only for packets that carry offload work.
+inline PortOffloads port_offloads(const PortIo& io) {
+  return io.backend == PortBackend::vhost_user ? io.vhost->guest_offloads() : io.offloads;
+}
+
+// Up to `n` (<= kRxBurstMax) packets received on rx queue `queue`; the caller owns them, and the
+// frames a tap or a vhost-user pod sent with a virtio-net header podvs refuses, which it counts and
+// drops.
 inline uint16_t port_rx_burst(const PortIo& io, uint16_t queue, rte_mbuf** pkts, uint16_t n,
-                              TapRxRejects& rejects) {
+                              RxRejects& rejects) {
   switch (io.backend) {
     case PortBackend::ethdev:
       return rte_eth_rx_burst(io.ethdev, queue, pkts, n);
     case PortBackend::vhost_user:
-      return vhost_rx_burst(*io.vhost, queue, io.pool, pkts, n);
+      return vhost_rx_burst(*io.vhost, queue, io.pool, pkts, n, rejects);
     case PortBackend::tap:
       return tap_rx_burst(io.tap->rxq(queue), pkts, n, rejects);
   }

@@ -20,7 +20,7 @@ rte_mbuf* take(rte_mbuf*& spare, rte_mempool* pool) {
 
 }  // namespace
 
-uint16_t tap_rx_burst(TapRxQueue& q, rte_mbuf** pkts, uint16_t n, TapRxRejects& rejects) {
+uint16_t tap_rx_burst(TapRxQueue& q, rte_mbuf** pkts, uint16_t n, RxRejects& rejects) {
   uint16_t got = 0;
   while (got < n) {
     rte_mbuf* m = take(q.spare, q.pool);
@@ -49,8 +49,7 @@ uint16_t tap_rx_burst(TapRxQueue& q, rte_mbuf** pkts, uint16_t n, TapRxRejects& 
     if (static_cast<size_t>(r) < sizeof(hdr)) {
       q.spare_large = large;
       m->data_len = 0;
-      rejects.pkts[rejects.count] = m;
-      rejects.reasons[rejects.count++] = DropReason::virtio_hdr_truncated;
+      rejects.add(m, DropReason::virtio_hdr_truncated);
       continue;
     }
     const auto len = static_cast<uint32_t>(r - sizeof(hdr));
@@ -66,8 +65,7 @@ uint16_t tap_rx_burst(TapRxQueue& q, rte_mbuf** pkts, uint16_t n, TapRxRejects& 
     m->pkt_len = len;
     const VnetHdrVerdict v = vnet_hdr_to_mbuf(hdr, m);
     if (!v.ok) {
-      rejects.pkts[rejects.count] = m;
-      rejects.reasons[rejects.count++] = v.reason;
+      rejects.add(m, v.reason);
       continue;
     }
     pkts[got++] = m;

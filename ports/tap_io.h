@@ -19,14 +19,13 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include <array>
 #include <cstdint>
 
-#include "base/drop_reason.h"
+#include "ports/rx_rejects.h"
 
 namespace podvs {
 
-inline constexpr uint16_t kTapBurst = 32;
+inline constexpr uint16_t kTapBurst = kRxBurstMax;
 
 // The large buffers' data room: a tap hands over at most an Ethernet header and a 64 KiB IPv4
 // packet; with the standard mbuf in front of it, 63 KiB are plenty and the size fits
@@ -42,16 +41,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) TapRxQueue {
   uint64_t reads = 0;  // readv() calls, empty ones included (the syscall count)
 };
 
-// Frames rx refused, with why, for the caller to count and drop (drop.h).
-struct TapRxRejects {
-  uint16_t count = 0;
-  std::array<rte_mbuf*, kTapBurst> pkts;
-  std::array<DropReason, kTapBurst> reasons;
-};
-
 // Up to `n` (<= kTapBurst) frames, stopping at the first empty read or when no mbuf is left.
 // Frames with a malformed virtio-net header go to `rejects`, not `pkts`.
-uint16_t tap_rx_burst(TapRxQueue& q, rte_mbuf** pkts, uint16_t n, TapRxRejects& rejects);
+uint16_t tap_rx_burst(TapRxQueue& q, rte_mbuf** pkts, uint16_t n, RxRejects& rejects);
 
 // Writes up to `n` packets to the tap queue `fd`, each with the virtio-net header its offload
 // flags call for, and frees them. Stops at the first write the kernel refuses (its queue full,

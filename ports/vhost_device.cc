@@ -1,6 +1,7 @@
 #include "ports/vhost_device.h"
 
 #include <rte_errno.h>
+#include <rte_ether.h>
 
 #include <climits>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "offload/vhost_rx_offload.h"
 
 namespace podvs {
 namespace {
@@ -30,15 +32,19 @@ enum VirtioNetFeature : unsigned {
 };
 
 // What the pod may negotiate. Mergeable rx buffers stay on (rte_vhost's default): a frame larger
-// than one of the pod's descriptors spans several instead of being dropped. Off, because the data
-// path cannot honour them yet: checksum offload both ways (a pod's frame with a partial checksum
-// would leave podvs with it unfinished; we never fill in one for the pod), TSO/UFO/ECN both ways
-// (podvs forwards no super-frame and segments none: software GSO comes with podvs's own tap
-// backend). A pod then computes its checksums and segments itself.
-constexpr uint64_t kFeaturesOff = (1ULL << kCsum) | (1ULL << kGuestCsum) | (1ULL << kGuestTso4) |
-                                  (1ULL << kGuestTso6) | (1ULL << kGuestEcn) | (1ULL << kGuestUfo) |
-                                  (1ULL << kHostTso4) | (1ULL << kHostTso6) | (1ULL << kHostEcn) |
-                                  (1ULL << kHostUfo);
+// than one of the pod's descriptors spans several instead of being dropped, which a 64 KiB
+// super-frame needs. Checksum offload and TSO stay on both ways, when the pod offers them: a pod's
+// partial checksum or super-frame is taken as a tap's (offload/vhost_rx_offload.h) and finished in
+// software only where the output cannot take it; a pod that took GUEST_CSUM/GUEST_TSO4 gets them
+// unfinished (new_device tells the output side). TSO6 is on with TSO4 because DPDK's virtio PMD
+// offers TSO and LRO only with both; an IPv6 super-frame is refused like any other GSO than TCP
+// over IPv4. Off: UFO both ways (podvs segments no UDP) and ECN both ways (podvs's segmentation
+// applies Linux's CWR rule itself; a header asking for it would promise the pod more than we
+// check).
+constexpr uint64_t kFeaturesOff =
+    (1ULL << kGuestEcn) | (1ULL << kGuestUfo) | (1ULL << kHostEcn) | (1ULL << kHostUfo);
+
+bool has(uint64_t features, VirtioNetFeature f) { return (features & (1ULL << f)) != 0; }
 
 // rte_vhost's callbacks name a device by vid only; its socket path leads back to ours. Written by
 // the control thread (register, unregister), read by the callbacks on rte_vhost's thread.
@@ -62,8 +68,21 @@ struct VhostCallbacks {
     // Workers poll: the pod need not interrupt us when it queues packets.
     for (uint16_t ring = 0; ring < rte_vhost_get_vring_num(vid); ++ring)
       rte_vhost_enable_guest_notification(vid, ring, 0);
+    uint64_t f = 0;
+    if (rte_vhost_get_negotiated_features(vid, &f) != 0) f = 0;
+    // Virtio requires GUEST_CSUM for GUEST_TSO4; without it the pod gets segments.
+    const PortOffloads guest = {.tso = has(f, kGuestCsum) && has(f, kGuestTso4),
+                                .l4_csum = has(f, kGuestCsum)};
+    dev->guest_offloads_.store(guest, std::memory_order_relaxed);
+    dev->pod_sends_offloads_.store(has(f, kCsum) || has(f, kHostTso4) || has(f, kHostTso6),
+                                   std::memory_order_relaxed);
+    // See vhost_device.h: no worker may act on a previous connection's offloads past this point.
+    rte_rcu_qsbr_synchronize(dev->workers_, RTE_QSBR_THRID_INVALID);
     dev->vid_.store(vid, std::memory_order_release);
-    PODVS_LOG(info, "vhost-user %s: pod connected (vid %d)", dev->path_.c_str(), vid);
+    PODVS_LOG(info,
+              "vhost-user %s: pod connected (vid %d; takes tso %s, csum %s; sends offloads %s)",
+              dev->path_.c_str(), vid, guest.tso ? "yes" : "no", guest.l4_csum ? "yes" : "no",
+              dev->pod_sends_offloads_.load(std::memory_order_relaxed) ? "yes" : "no");
     return 0;
   }
 
@@ -98,8 +117,10 @@ const rte_vhost_device_ops kCallbacks = {
 
 }  // namespace
 
-VhostDevice::VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* workers)
-    : path_(std::move(socket_path)), workers_(workers) {
+VhostDevice::VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* workers, uint32_t mtu)
+    : path_(std::move(socket_path)),
+      workers_(workers),
+      max_frame_len_(mtu + static_cast<uint32_t>(sizeof(rte_ether_hdr))) {
   {
     const std::lock_guard<std::mutex> lock(g_devices_mutex);
     if (!g_devices.emplace(path_, this).second)
@@ -108,7 +129,11 @@ VhostDevice::VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* wor
   // The socket lives in the pod's own directory: in server mode a leftover of an earlier run is
   // ours to remove (bind() would fail on it).
   if (server) std::remove(path_.c_str());
-  const uint64_t flags = server ? 0 : RTE_VHOST_USER_CLIENT;
+  // Compliant offload flags: rte_vhost marks what the pod's header asked for as a NIC marks what
+  // it received (vhost_rx_offload.h), instead of the legacy TX flags it clears on any header it
+  // cannot parse.
+  const uint64_t flags =
+      (server ? 0 : RTE_VHOST_USER_CLIENT) | RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS;
   const char* step = "register";
   bool registered = false;
   if (rte_vhost_driver_register(path_.c_str(), flags) == 0) {
@@ -129,6 +154,23 @@ VhostDevice::VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* wor
   }
   throw std::runtime_error("vhost-user socket " + path_ + ": rte_vhost cannot " + step +
                            " it (see podvsd's log for rte_vhost's reason)");
+}
+
+uint16_t vhost_take_offloads(rte_mbuf** pkts, uint16_t n, uint32_t max_frame_len,
+                             RxRejects& rejects) {
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (vhost_rx_has_offloads(m)) {
+      const VnetHdrVerdict v = vhost_rx_offloads_to_mbuf(m, max_frame_len);
+      if (!v.ok) {
+        rejects.add(m, v.reason);
+        continue;
+      }
+    }
+    pkts[kept++] = m;
+  }
+  return kept;
 }
 
 VhostDevice::~VhostDevice() {

@@ -47,7 +47,8 @@ void send_offloads_done(rte_mbuf* m, PortId port, BurstContext& ctx);
 
 // Queues `m` on `port`, segmenting it or completing its checksum first where the port would not.
 inline void send(rte_mbuf* m, PortId port, BurstContext& ctx) {
-  if (needs_software_offload(m, ctx.table.port(port).io.offloads)) [[unlikely]]
+  if (carries_offload_work(m) && needs_software_offload(m, port_offloads(ctx.table.port(port).io)))
+      [[unlikely]]
     return send_offloads_done(m, port, ctx);
   queue_tx(m, port, ctx);
 }

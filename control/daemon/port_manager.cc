@@ -118,11 +118,11 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
 }
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
-                                     bool server) {
+                                     bool server, uint32_t mtu) {
   const PortId id = take_id(dev_name);
   std::unique_ptr<VhostDevice> device;
   try {
-    device = std::make_unique<VhostDevice>(socket_path, server, workers_);
+    device = std::make_unique<VhostDevice>(socket_path, server, workers_, mtu);
   } catch (...) {
     ids_.release(id);
     throw;

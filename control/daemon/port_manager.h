@@ -45,7 +45,8 @@ class PortManager {
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
   // A vhost-user port on `socket_path` (rte_vhost, no ethdev); client mode reconnects when the
   // pod restarts.
-  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
+  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server,
+                          uint32_t mtu);
   // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
   // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
   // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).

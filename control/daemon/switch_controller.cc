@@ -188,7 +188,8 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   const std::string seq = std::to_string(next_device_++);
   if (spec.kind == PortKind::vhost_user) {
     std::filesystem::create_directories(std::filesystem::path(record.socket_path).parent_path());
-    return ports_->create_vhost("vhost_p" + seq, record.socket_path, spec.vhost_server);
+    return ports_->create_vhost("vhost_p" + seq, record.socket_path, spec.vhost_server,
+                                config_.pod_mtu());
   }
   // The tap is created inside the pod's namespace, so its kernel side is born there under its
   // final name; DPDK's control socket for it then lives there too and keeps working.

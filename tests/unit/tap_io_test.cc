@@ -109,7 +109,7 @@ class TapIoTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (std::chrono::steady_clock::now() < deadline) {
       rte_mbuf* pkts[kTapBurst];
-      TapRxRejects rejects;
+      RxRejects rejects;
       const uint16_t n = tap_rx_burst(rxq_, pkts, kTapBurst, rejects);
       EXPECT_EQ(rejects.count, 0) << "the kernel's header was refused";
       for (uint16_t i = 0; i < rejects.count; ++i) rte_pktmbuf_free(rejects.pkts[i]);
@@ -252,7 +252,7 @@ TEST_F(TapIoTest, SuperFrameWrittenToTheTapArrivesWhole) {
 
 TEST_F(TapIoTest, EmptyTapReadsNothingAndKeepsItsBuffers) {
   rte_mbuf* pkts[kTapBurst];
-  TapRxRejects rejects;
+  RxRejects rejects;
   const unsigned in_use = rte_mempool_in_use_count(test::test_pool());
   EXPECT_EQ(tap_rx_burst(rxq_, pkts, kTapBurst, rejects), 0);
   EXPECT_EQ(rejects.count, 0);

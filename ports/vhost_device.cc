@@ -38,9 +38,9 @@ enum VirtioNetFeature : unsigned {
 // software only where the output cannot take it; a pod that took GUEST_CSUM/GUEST_TSO4 gets them
 // unfinished (new_device tells the output side). TSO6 is on with TSO4 because DPDK's virtio PMD
 // offers TSO and LRO only with both; an IPv6 super-frame is refused like any other GSO than TCP
-// over IPv4. Off: UFO both ways (podvs segments no UDP) and ECN both ways (podvs's segmentation
-// applies Linux's CWR rule itself; a header asking for it would promise the pod more than we
-// check).
+// over IPv4. Off: UFO both ways (podvs segments no UDP) and ECN both ways (none of rte_vhost's
+// offload marks carries the header's ECN bit, and podvs's segmentation applies Linux's CWR rule to
+// every super-frame anyway).
 constexpr uint64_t kFeaturesOff =
     (1ULL << kGuestEcn) | (1ULL << kGuestUfo) | (1ULL << kHostEcn) | (1ULL << kHostUfo);
 

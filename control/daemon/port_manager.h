@@ -22,7 +22,10 @@ namespace podvs {
 
 struct PortHandle {
   PortId port_id = kNoPort;  // podvs's id, what every table and counter is indexed by
-  std::string dev_name;      // DPDK device name, e.g. net_tap_p3
+  // The port's name in logs, `podvsctl port list` and the metrics' `port` label: tap_p3 (a kernel
+  // pod's tap), vhost_p4 (a DPDK pod's vhost-user device), host_podvs0 (the host port's tap), or
+  // the DPDK device name of an ethdev (the uplink).
+  std::string dev_name;
   PortKind kind = PortKind::tap;
   PortIo io;  // without tx_lock: the controller hands out locks when it publishes a table
   uint16_t rx_queues = 1;

@@ -112,7 +112,7 @@ void SwitchController::start() {
                                std::to_string(worker_lcores_[i]));
   }
 
-  host_port_ = ports_->create_tap("net_tap_" + config_.host_port, config_.host_port);
+  host_port_ = ports_->create_tap("host_" + config_.host_port, config_.host_port);
   configure_host_interface(host_interface(host_ip_, config_.pod_cidr));
   reset_port_counters(host_port_->port_id);
   if (saved) restore_pods(*saved);
@@ -197,7 +197,7 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   Netlink nl;
   if (nl.ifindex(spec.ifname) >= 0)
     throw std::runtime_error("interface " + spec.ifname + " already exists in " + spec.netns);
-  PortHandle handle = ports_->create_tap("net_tap_p" + seq, spec.ifname);
+  PortHandle handle = ports_->create_tap("tap_p" + seq, spec.ifname);
   try {
     configure_pod_interface(
         {spec.ifname, record.ip, record.mac, config_.pod_mtu(), config_.gateway_ip});

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/rcu_grace.h"
 
 namespace podvs {
 namespace {
@@ -72,7 +73,7 @@ struct VhostCallbacks {
     if (dev == nullptr || dev->vid_.load(std::memory_order_relaxed) != vid) return;
     dev->vid_.store(-1, std::memory_order_release);
     // rte_vhost frees the device's rings once we return: no worker may still be using them.
-    rte_rcu_qsbr_synchronize(dev->workers_, RTE_QSBR_THRID_INVALID);
+    rcu_wait_grace_period(dev->workers_);
     PODVS_LOG(info, "vhost-user %s: pod disconnected (vid %d)", dev->path_.c_str(), vid);
   }
 

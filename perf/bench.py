@@ -55,7 +55,9 @@ the machine, the CPU clock, the kernel, the date and the load average in every o
 
 usage: perf/bench.py [--quick] [--repetitions N] [--switches podvs,testpmd,ovs] [--out DIR]
 Environment: PODVS_BUILD (default: build/) holds podvsd, podvsctl and perf/podvs-pktgen;
-PODVS_PKTGEN names another podvs-pktgen.
+PODVS_PKTGEN names another podvs-pktgen; PODVS_BENCH_NAME (default "bench", at most 8 letters
+and digits) starts the hugepage file prefixes and the host port's name, so that two runs on one
+machine do not collide.
 Writes DIR/results.json, DIR/results.md (every row, invalid ones marked; printed at the end),
 DIR/readme_table.md (valid rows only) and DIR/throughput.png.
 Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
@@ -117,6 +119,11 @@ CONNTRACK_ENTRIES = 1 << 23
 NEW_CONN_FLOWS = 8_000_000
 # A short warm-up: warm-up packets are new connections too and take tuples from the sweep.
 NEW_CONN_WARMUP_S = 0.2
+# What this run's DPDK file prefixes and podvsd's host port (a tap in the host's namespace) are
+# called: unique per run where several share a machine.
+NAME = os.environ.get("PODVS_BENCH_NAME", "bench")
+if not re.fullmatch(r"[a-z0-9]{1,8}", NAME):
+    sys.exit(f"PODVS_BENCH_NAME={NAME!r}: use 1 to 8 lowercase letters and digits")
 CPUS = os.cpu_count()
 SWITCH_CPU = CPUS - 1  # the switch's one worker core
 GEN_CPU = 0            # the generator's core (and every control thread)
@@ -237,8 +244,8 @@ class Podvs:
             overlay = ["--conntrack-entries", str(CONNTRACK_ENTRIES)]
         self.proc = self.procs.start(
             [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
-             os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
-             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen",
+             os.path.join(self.work, "state"), "--file-prefix", f"{NAME}_podvs", "--host-port",
+             f"pv{NAME}0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen",
              f"127.0.0.1:{self.metrics_port}",
              "--workers", str(SWITCH_CPU), "--main-cpu", str(GEN_CPU), *overlay], log)
         wait_for(lambda: os.path.exists(self.sock) and "ready:" in open(log).read(), 30, "podvsd")
@@ -328,7 +335,7 @@ class Testpmd:
         # --record-core-cycles) during a run; stdbuf makes it print them at once into the log.
         self.proc = self.procs.start(
             ["stdbuf", "-oL", "dpdk-testpmd", f"--lcores=0@{GEN_CPU},1@{SWITCH_CPU}", "--no-pci",
-             "--in-memory", "--file-prefix=bench_tp", "--log-level=4",
+             "--in-memory", f"--file-prefix={NAME}_tp", "--log-level=4",
              f"--vdev=net_vhost0,iface={a},client=1,queues=1",
              f"--vdev=net_vhost1,iface={b},client=1,queues=1", "--", "-i",
              "--forward-mode=io", "--auto-start", "--nb-cores=1", "--record-core-cycles",
@@ -432,7 +439,7 @@ class Ovs:
                    f"other_config:dpdk-lcore-mask={1 << GEN_CPU:#x}",
                    f"other_config:pmd-cpu-mask={1 << SWITCH_CPU:#x}",
                    "other_config:dpdk-socket-mem=512",
-                   'other_config:dpdk-extra="--no-pci --in-memory --file-prefix=bench_ovs"')
+                   f'other_config:dpdk-extra="--no-pci --in-memory --file-prefix={NAME}_ovs"')
         self.vswitchd = self.procs.start(
             ["/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk", "unix:" + os.path.join(self.dir, "db.sock"),
              "--pidfile=" + os.path.join(self.dir, "ovs-vswitchd.pid"),
@@ -648,18 +655,19 @@ def vxlan_ends(pod_socket, uplink_socket, pod_mac, pod_ip, vtep_mac):
 
 
 def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False, sw=None,
-           kind=None):
+           kind=None, started=None):
     """One generator run against a started switch; returns its JSON report. `ends` may override
     the warm-up (a new-connection sweep keeps it short). With `sw` and `kind` (bench_validity.KINDS)
     the report also holds the run's evidence, sampled over its measured window, and "invalid":
-    why it cannot be believed (empty when it can)."""
+    why it cannot be believed (empty when it can). `started` (a threading.Event) is set when the
+    measured window begins."""
     warmup = ends.get("warmup", warmup)
     window = None
     if sw is not None:
         mark = os.path.join(work, "window.marks")
-        window = Window(sw, mark, duration, MEASURED_CPUS, SWITCH_CPU)
+        window = Window(sw, mark, duration, MEASURED_CPUS, SWITCH_CPU, started)
     args = [PKTGEN, f"--lcores=0@{GEN_CPU}", "--no-pci",
-            "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
+            "--in-memory", "--single-file-segments", f"--file-prefix={NAME}_gen", "--log-level=3",
             "--", "--server", "--tx-socket", ends["tx_socket"], "--rx-socket", ends["rx_socket"],
             "--tx-mac", ends["tx_mac"], "--rx-mac", ends["rx_mac"], "--src-mac", ends["tx_mac"],
             "--dst-mac", ends["dst_mac"], "--src-ip", ends["src_ip"], "--dst-ip", ends["dst_ip"],

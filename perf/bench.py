@@ -53,13 +53,20 @@ it: an invalid row is marked and says why, and never reaches DIR/readme_table.md
 itself off the measured cores (on a 2-core machine it can only share the generator's) and names
 the machine, the CPU clock, the kernel, the date and the load average in every output.
 
+Regression guard: every podvs row prints its cycles per packet next to the figure of the run
+the README's table came from (--reference, default perf/results/reference.json) and is flagged
+when it costs more than bench_reference.TOLERANCE_PCT above it.
+
 usage: perf/bench.py [--quick] [--repetitions N] [--switches podvs,testpmd,ovs] [--out DIR]
+                     [--reference FILE]
 Environment: PODVS_BUILD (default: build/) holds podvsd, podvsctl and perf/podvs-pktgen;
 PODVS_PKTGEN names another podvs-pktgen; PODVS_BENCH_NAME (default "bench", at most 8 letters
 and digits) starts the hugepage file prefixes and the host port's name, so that two runs on one
 machine do not collide.
-Writes DIR/results.json, DIR/results.md (every row, invalid ones marked; printed at the end),
-DIR/readme_table.md (valid rows only) and DIR/throughput.png.
+Writes DIR/results.json, DIR/results.md (every row, invalid ones marked, cycles per packet against
+the reference; printed at the end), DIR/readme_table.md (valid rows only), DIR/reference.json (the
+valid podvs rows' cycles per packet, the next runs' reference when DIR is perf/results) and
+DIR/throughput.png.
 Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
 """
 import argparse
@@ -78,6 +85,7 @@ import time
 import urllib.request
 
 import bench_evidence
+import bench_reference
 import bench_validity
 from bench_window import Window
 
@@ -754,9 +762,10 @@ def verify_forwarding(sw, procs, work, ends, path):
                        + sw.diagnose())
 
 
-def run_switch_once(sw, procs, work, duration, warmup, scenarios):
+def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None):
     """Runs every scenario once on one switch, starting it once per mode its scenarios need:
-    one repetition of that switch. Scenarios the switch cannot run are left out."""
+    one repetition of that switch. Scenarios the switch cannot run are left out. podvs's rows
+    print their cycles per packet against `reference` (bench_reference.py)."""
     out = {}
     for mode in dict.fromkeys(MODE[s[4]] for s in scenarios):
         if mode not in sw.modes:
@@ -778,8 +787,10 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios):
                     # Every packet sent is a connection the switch must have created.
                     r["connections"] = sw.connection_stats()
                 out[label] = r
+                cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference)
+                        if sw.name == "podvs" else "")
                 print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
-                      f" {describe(r)}", flush=True)
+                      f"{cost} {describe(r)}", flush=True)
         finally:
             sw.stop()
     return out
@@ -861,6 +872,9 @@ def main():
                     help="give the switch and the generator the highest scheduling weight (for a "
                          "shared machine; the output says so; not for README figures)")
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
+    ap.add_argument("--reference", default=os.path.join(TOP, "perf", "results", "reference.json"),
+                    help="the README run's cycles per packet (its DIR/reference.json), which podvs's "
+                         "rows are compared with")
     opts = ap.parse_args()
     reps = opts.repetitions
     duration, warmup = (3, 1) if opts.quick else (10, 2)
@@ -876,6 +890,13 @@ def main():
     machine.update(generator_cpu=GEN_CPU, switch_cpu=SWITCH_CPU, harness_cpus=harness_cpus, boost=BOOST,
                    repetitions=reps, duration_s=duration, warmup_s=warmup)
     print(machine_line(machine), flush=True)
+    # Read before this run writes its own (DIR/reference.json may be the same file).
+    reference = bench_reference.load(opts.reference)
+    if reference:
+        print(f"podvs's cycles per packet are compared with {opts.reference} of "
+              f"{reference['date_utc']} (tolerance {bench_reference.TOLERANCE_PCT:g} %)"
+              + ("; " + bench_reference.other_machine(reference, machine)
+                 if bench_reference.other_machine(reference, machine) else ""), flush=True)
     results = []
     procs = Processes()
     work = tempfile.mkdtemp(prefix="podvs-bench-")
@@ -886,7 +907,7 @@ def main():
         for _ in range(reps):
             for key in opts.switches.split(","):
                 sw = switches[key](procs, work)
-                once = run_switch_once(sw, procs, work, duration, warmup, scenarios)
+                once = run_switch_once(sw, procs, work, duration, warmup, scenarios, reference)
                 for label, r in once.items():
                     runs.setdefault((sw.name, label), []).append(r)
         for key in opts.switches.split(","):
@@ -918,10 +939,14 @@ def main():
                "control_plane": cp},
               open(os.path.join(opts.out, "results.json"), "w"), indent=2)
     md = (machine_line(machine) + "\n\n" + table(results) + evidence_table(results)
-          + invalid_list(results) + control_plane_table(cp))
+          + invalid_list(results) + bench_reference.table(results, reference, machine)
+          + control_plane_table(cp))
     open(os.path.join(opts.out, "results.md"), "w").write(md)
     open(os.path.join(opts.out, "readme_table.md"), "w").write(
         machine_line(machine) + "\n\n" + readme_table(results))
+    # The next run's regression guard: the cycles per packet of the rows the README table shows.
+    json.dump(bench_reference.make(results, machine),
+              open(os.path.join(opts.out, "reference.json"), "w"), indent=2)
     plot(results, os.path.join(opts.out, "throughput.png"))
     print(md)
 

@@ -56,11 +56,7 @@ inline void encap_and_queue(rte_mbuf* m, const RemoteNode& remote, uint32_t hash
 void deliver(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action, uint32_t hash,
              PortId in_port, BurstContext& ctx) {
   const ForwardingTable& table = ctx.table;
-  if (action.next == NextStage::local) {
-    if (!decrement_ttl(p.ip)) return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-    rewrite_l2(p.eth, table.gateway_mac(), action);
-    return send(m, action.out_port, ctx);
-  }
+  if (action.next == NextStage::local) return deliver_local(m, p, action, in_port, ctx);
   if (action.next == NextStage::masquerade) return masquerade_out(m, p, in_port, ctx);
   // no_route; service and tracked never come here (the pipeline hands those to service_lb,
   // which delivers what it translated by a plain route).

@@ -33,6 +33,9 @@ def make(results, machine):
     rows = {r["scenario"]: round(r["cycles_per_packet"], 1) for r in results
             if r["switch"] == "podvs" and not r["invalid"] and r.get("cycles_per_packet")}
     return {"date_utc": machine["date_utc"],
+            "source": (f"perf/bench.py, {machine.get('repetitions', '?')} repetition(s) of "
+                       f"{machine.get('duration_s', '?')} s, valid podvs rows, median cycles per "
+                       "packet"),
             "machine": _machine(machine),
             "tolerance_pct": TOLERANCE_PCT,
             "cycles_per_packet": rows}

@@ -787,7 +787,8 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
                     # Every packet sent is a connection the switch must have created.
                     r["connections"] = sw.connection_stats()
                 out[label] = r
-                cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference)
+                cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference,
+                                                        invalid=r.get("invalid", ["no evidence"]))
                         if sw.name == "podvs" else "")
                 print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
                       f"{cost} {describe(r)}", flush=True)

@@ -49,25 +49,31 @@ def load(path):
         return json.load(f)
 
 
-def compare(scenario, cycles, reference, tolerance_pct=TOLERANCE_PCT):
+def compare(scenario, cycles, reference, tolerance_pct=TOLERANCE_PCT, invalid=()):
     """One row against the reference: None when either side has no figure, else a dict with the
-    reference's figure, the change in percent and whether it exceeds the tolerance."""
+    reference's figure, the change in percent and whether it exceeds the tolerance. An invalid
+    row (bench_validity.py's reasons in `invalid`) is never judged: a worker that lost its core
+    counts the time it waited as busy cycles."""
     ref = (reference or {}).get("cycles_per_packet", {}).get(scenario)
     if not ref or not cycles:
         return None
     change = 100.0 * (cycles - ref) / ref
-    return {"reference": ref, "change_pct": change, "regressed": change > tolerance_pct}
+    return {"reference": ref, "change_pct": change, "judged": not invalid,
+            "regressed": not invalid and change > tolerance_pct}
 
 
-def describe(scenario, cycles, reference, tolerance_pct=TOLERANCE_PCT):
+def describe(scenario, cycles, reference, tolerance_pct=TOLERANCE_PCT, invalid=()):
     """A row's cycles per packet and how they compare, in words for the run's output."""
     if not cycles:
         return "cycles/pkt ?"
-    c = compare(scenario, cycles, reference, tolerance_pct)
+    c = compare(scenario, cycles, reference, tolerance_pct, invalid)
     if c is None:
         return f"cycles/pkt {cycles:.0f} (no reference)"
     text = (f"cycles/pkt {cycles:.0f} (reference {c['reference']:.0f} of "
-            f"{reference['date_utc']}: {c['change_pct']:+.1f} %)")
+            f"{reference['date_utc']}: {c['change_pct']:+.1f} %")
+    if not c["judged"]:
+        return text + ", not judged: the run is invalid)"
+    text += ")"
     if c["regressed"]:
         text += f" COSTS MORE: over the {tolerance_pct:g} % tolerance"
     return text
@@ -96,11 +102,13 @@ def table(results, reference, machine, tolerance_pct=TOLERANCE_PCT):
         if r["switch"] != "podvs":
             continue
         cycles = r.get("cycles_per_packet")
-        c = compare(r["scenario"], cycles, reference, tolerance_pct)
+        c = compare(r["scenario"], cycles, reference, tolerance_pct, r["invalid"])
         now = f"{cycles:.0f}" if cycles else "?"
         if c is None:
             lines.append(f"| {r['scenario']} | {now} | – | – | |")
         else:
+            verdict = ("invalid row, not judged" if not c["judged"]
+                       else "COSTS MORE" if c["regressed"] else "ok")
             lines.append(f"| {r['scenario']} | {now} | {c['reference']:.0f} | "
-                         f"{c['change_pct']:+.1f} % | {'COSTS MORE' if c['regressed'] else 'ok'} |")
+                         f"{c['change_pct']:+.1f} % | {verdict} |")
     return "\n".join(lines) + "\n"

@@ -70,6 +70,15 @@ class Compare(unittest.TestCase):
         self.assertIn("+5.3 %", text)
         self.assertIn("COSTS MORE", text)
 
+    def test_an_invalid_run_is_not_judged(self):
+        reasons = ["generator descheduled: 83.9 % of its window lost in gaps (> 2 %)"]
+        c = bench_reference.compare("64B, 1 flow", 1982.0, self.ref, invalid=reasons)
+        self.assertFalse(c["regressed"])
+        self.assertFalse(c["judged"])
+        text = bench_reference.describe("64B, 1 flow", 1982.0, self.ref, invalid=reasons)
+        self.assertIn("not judged", text)
+        self.assertNotIn("COSTS MORE", text)
+
     def test_no_figure_on_either_side(self):
         self.assertIsNone(bench_reference.compare("VXLAN encap 64B", 300.0, self.ref))
         self.assertIsNone(bench_reference.compare("64B, 1 flow", None, self.ref))
@@ -78,10 +87,14 @@ class Compare(unittest.TestCase):
 
     def test_table_marks_each_podvs_row(self):
         now = [row("64B, 1 flow", 300.0), row("64B, 1k flows", 260.0),
-               row("VXLAN encap 64B", 390.0), row("64B, 1 flow", 250.0, switch="ovs-dpdk")]
-        lines = bench_reference.table(now, self.ref, MACHINE).splitlines()
+               row("VXLAN encap 64B", 390.0), row("64B, 1 flow", 250.0, switch="ovs-dpdk"),
+               row("64B, 100k flows", 900.0, invalid=["steal: 3 %"])]
+        ref = dict(self.ref, cycles_per_packet=dict(self.ref["cycles_per_packet"],
+                                                    **{"64B, 100k flows": 300.0}))
+        lines = bench_reference.table(now, ref, MACHINE).splitlines()
         self.assertIn("| 64B, 1 flow | 300 | 262 | +14.5 % | COSTS MORE |", lines)
         self.assertIn("| 64B, 1k flows | 260 | 270 | -3.8 % | ok |", lines)
+        self.assertIn("| 64B, 100k flows | 900 | 300 | +200.0 % | invalid row, not judged |", lines)
         self.assertIn("| VXLAN encap 64B | 390 | – | – | |", lines)
         self.assertEqual(sum("| 64B, 1 flow |" in line for line in lines), 1)  # no OVS row
 

@@ -16,6 +16,12 @@ struct PortOffloads {
   bool l4_csum = false;  // partial TCP/UDP checksums go out partial
 };
 
+// True when `m` carries offload work at all: a super-frame or a partial checksum. A packet from a
+// vhost-user pod without offloads or from the uplink carries none.
+inline bool carries_offload_work(const rte_mbuf* m) {
+  return (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)) != 0;
+}
+
 // True when `m` carries work `port` will not do.
 inline bool needs_software_offload(const rte_mbuf* m, PortOffloads port) {
   if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0) return !port.tso;

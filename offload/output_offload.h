@@ -17,8 +17,9 @@ struct PortOffloads {
   bool l4_csum = false;  // partial TCP/UDP checksums go out partial
 };
 
-// True when `m` carries work some port might not do: the one test every packet pays, before the
-// output port's offloads are looked up.
+// True when `m` carries offload work at all: a super-frame or a partial checksum (from a tap, or
+// from a vhost-user pod that negotiated offloads; never from the uplink). The one test every
+// packet pays before the output port's offloads are looked up.
 inline bool carries_offload_work(const rte_mbuf* m) {
   return (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)) != 0;
 }

@@ -53,11 +53,20 @@ it: an invalid row is marked and says why, and never reaches DIR/readme_table.md
 itself off the measured cores (on a 2-core machine it can only share the generator's) and names
 the machine, the CPU clock, the kernel, the date and the load average in every output.
 
+Regression guard: every podvs row prints its cycles per packet next to the figure of the run
+the README's table came from (--reference, default perf/results/reference.json) and is flagged
+when it costs more than bench_reference.TOLERANCE_PCT above it.
+
 usage: perf/bench.py [--quick] [--repetitions N] [--switches podvs,testpmd,ovs] [--out DIR]
+                     [--reference FILE]
 Environment: PODVS_BUILD (default: build/) holds podvsd, podvsctl and perf/podvs-pktgen;
-PODVS_PKTGEN names another podvs-pktgen.
-Writes DIR/results.json, DIR/results.md (every row, invalid ones marked; printed at the end),
-DIR/readme_table.md (valid rows only) and DIR/throughput.png.
+PODVS_PKTGEN names another podvs-pktgen; PODVS_BENCH_NAME (default "bench", at most 8 letters
+and digits) starts the hugepage file prefixes and the host port's name, so that two runs on one
+machine do not collide.
+Writes DIR/results.json, DIR/results.md (every row, invalid ones marked, cycles per packet against
+the reference; printed at the end), DIR/readme_table.md (valid rows only), DIR/reference.json (the
+valid podvs rows' cycles per packet, the next runs' reference when DIR is perf/results) and
+DIR/throughput.png.
 Everything it starts is stopped by PID; it leaves no hugepage files or sockets behind.
 """
 import argparse
@@ -76,6 +85,7 @@ import time
 import urllib.request
 
 import bench_evidence
+import bench_reference
 import bench_validity
 from bench_window import Window
 
@@ -117,6 +127,11 @@ CONNTRACK_ENTRIES = 1 << 23
 NEW_CONN_FLOWS = 8_000_000
 # A short warm-up: warm-up packets are new connections too and take tuples from the sweep.
 NEW_CONN_WARMUP_S = 0.2
+# What this run's DPDK file prefixes and podvsd's host port (a tap in the host's namespace) are
+# called: unique per run where several share a machine.
+NAME = os.environ.get("PODVS_BENCH_NAME", "bench")
+if not re.fullmatch(r"[a-z0-9]{1,8}", NAME):
+    sys.exit(f"PODVS_BENCH_NAME={NAME!r}: use 1 to 8 lowercase letters and digits")
 CPUS = os.cpu_count()
 SWITCH_CPU = CPUS - 1  # the switch's one worker core
 GEN_CPU = 0            # the generator's core (and every control thread)
@@ -237,8 +252,8 @@ class Podvs:
             overlay = ["--conntrack-entries", str(CONNTRACK_ENTRIES)]
         self.proc = self.procs.start(
             [os.path.join(BUILD, "podvsd"), "--socket", self.sock, "--state-dir",
-             os.path.join(self.work, "state"), "--file-prefix", "bench_podvs", "--host-port",
-             "pvbench0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen",
+             os.path.join(self.work, "state"), "--file-prefix", f"{NAME}_podvs", "--host-port",
+             f"pv{NAME}0", "--vhost-dir", os.path.join(self.work, "vhost"), "--metrics-listen",
              f"127.0.0.1:{self.metrics_port}",
              "--workers", str(SWITCH_CPU), "--main-cpu", str(GEN_CPU), *overlay], log)
         wait_for(lambda: os.path.exists(self.sock) and "ready:" in open(log).read(), 30, "podvsd")
@@ -328,7 +343,7 @@ class Testpmd:
         # --record-core-cycles) during a run; stdbuf makes it print them at once into the log.
         self.proc = self.procs.start(
             ["stdbuf", "-oL", "dpdk-testpmd", f"--lcores=0@{GEN_CPU},1@{SWITCH_CPU}", "--no-pci",
-             "--in-memory", "--file-prefix=bench_tp", "--log-level=4",
+             "--in-memory", f"--file-prefix={NAME}_tp", "--log-level=4",
              f"--vdev=net_vhost0,iface={a},client=1,queues=1",
              f"--vdev=net_vhost1,iface={b},client=1,queues=1", "--", "-i",
              "--forward-mode=io", "--auto-start", "--nb-cores=1", "--record-core-cycles",
@@ -432,7 +447,7 @@ class Ovs:
                    f"other_config:dpdk-lcore-mask={1 << GEN_CPU:#x}",
                    f"other_config:pmd-cpu-mask={1 << SWITCH_CPU:#x}",
                    "other_config:dpdk-socket-mem=512",
-                   'other_config:dpdk-extra="--no-pci --in-memory --file-prefix=bench_ovs"')
+                   f'other_config:dpdk-extra="--no-pci --in-memory --file-prefix={NAME}_ovs"')
         self.vswitchd = self.procs.start(
             ["/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk", "unix:" + os.path.join(self.dir, "db.sock"),
              "--pidfile=" + os.path.join(self.dir, "ovs-vswitchd.pid"),
@@ -648,18 +663,19 @@ def vxlan_ends(pod_socket, uplink_socket, pod_mac, pod_ip, vtep_mac):
 
 
 def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False, sw=None,
-           kind=None):
+           kind=None, started=None):
     """One generator run against a started switch; returns its JSON report. `ends` may override
     the warm-up (a new-connection sweep keeps it short). With `sw` and `kind` (bench_validity.KINDS)
     the report also holds the run's evidence, sampled over its measured window, and "invalid":
-    why it cannot be believed (empty when it can)."""
+    why it cannot be believed (empty when it can). `started` (a threading.Event) is set when the
+    measured window begins."""
     warmup = ends.get("warmup", warmup)
     window = None
     if sw is not None:
         mark = os.path.join(work, "window.marks")
-        window = Window(sw, mark, duration, MEASURED_CPUS, SWITCH_CPU)
+        window = Window(sw, mark, duration, MEASURED_CPUS, SWITCH_CPU, started)
     args = [PKTGEN, f"--lcores=0@{GEN_CPU}", "--no-pci",
-            "--in-memory", "--single-file-segments", "--file-prefix=bench_gen", "--log-level=3",
+            "--in-memory", "--single-file-segments", f"--file-prefix={NAME}_gen", "--log-level=3",
             "--", "--server", "--tx-socket", ends["tx_socket"], "--rx-socket", ends["rx_socket"],
             "--tx-mac", ends["tx_mac"], "--rx-mac", ends["rx_mac"], "--src-mac", ends["tx_mac"],
             "--dst-mac", ends["dst_mac"], "--src-ip", ends["src_ip"], "--dst-ip", ends["dst_ip"],
@@ -746,9 +762,10 @@ def verify_forwarding(sw, procs, work, ends, path):
                        + sw.diagnose())
 
 
-def run_switch_once(sw, procs, work, duration, warmup, scenarios):
+def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None):
     """Runs every scenario once on one switch, starting it once per mode its scenarios need:
-    one repetition of that switch. Scenarios the switch cannot run are left out."""
+    one repetition of that switch. Scenarios the switch cannot run are left out. podvs's rows
+    print their cycles per packet against `reference` (bench_reference.py)."""
     out = {}
     for mode in dict.fromkeys(MODE[s[4]] for s in scenarios):
         if mode not in sw.modes:
@@ -770,8 +787,11 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios):
                     # Every packet sent is a connection the switch must have created.
                     r["connections"] = sw.connection_stats()
                 out[label] = r
+                cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference,
+                                                        invalid=r.get("invalid", ["no evidence"]))
+                        if sw.name == "podvs" else "")
                 print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
-                      f" {describe(r)}", flush=True)
+                      f"{cost} {describe(r)}", flush=True)
         finally:
             sw.stop()
     return out
@@ -853,6 +873,9 @@ def main():
                     help="give the switch and the generator the highest scheduling weight (for a "
                          "shared machine; the output says so; not for README figures)")
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
+    ap.add_argument("--reference", default=os.path.join(TOP, "perf", "results", "reference.json"),
+                    help="the README run's cycles per packet (its DIR/reference.json), which podvs's "
+                         "rows are compared with")
     opts = ap.parse_args()
     reps = opts.repetitions
     duration, warmup = (3, 1) if opts.quick else (10, 2)
@@ -868,6 +891,13 @@ def main():
     machine.update(generator_cpu=GEN_CPU, switch_cpu=SWITCH_CPU, harness_cpus=harness_cpus, boost=BOOST,
                    repetitions=reps, duration_s=duration, warmup_s=warmup)
     print(machine_line(machine), flush=True)
+    # Read before this run writes its own (DIR/reference.json may be the same file).
+    reference = bench_reference.load(opts.reference)
+    if reference:
+        print(f"podvs's cycles per packet are compared with {opts.reference} of "
+              f"{reference['date_utc']} (tolerance {bench_reference.TOLERANCE_PCT:g} %)"
+              + ("; " + bench_reference.other_machine(reference, machine)
+                 if bench_reference.other_machine(reference, machine) else ""), flush=True)
     results = []
     procs = Processes()
     work = tempfile.mkdtemp(prefix="podvs-bench-")
@@ -878,7 +908,7 @@ def main():
         for _ in range(reps):
             for key in opts.switches.split(","):
                 sw = switches[key](procs, work)
-                once = run_switch_once(sw, procs, work, duration, warmup, scenarios)
+                once = run_switch_once(sw, procs, work, duration, warmup, scenarios, reference)
                 for label, r in once.items():
                     runs.setdefault((sw.name, label), []).append(r)
         for key in opts.switches.split(","):
@@ -910,10 +940,14 @@ def main():
                "control_plane": cp},
               open(os.path.join(opts.out, "results.json"), "w"), indent=2)
     md = (machine_line(machine) + "\n\n" + table(results) + evidence_table(results)
-          + invalid_list(results) + control_plane_table(cp))
+          + invalid_list(results) + bench_reference.table(results, reference, machine)
+          + control_plane_table(cp))
     open(os.path.join(opts.out, "results.md"), "w").write(md)
     open(os.path.join(opts.out, "readme_table.md"), "w").write(
         machine_line(machine) + "\n\n" + readme_table(results))
+    # The next run's regression guard: the cycles per packet of the rows the README table shows.
+    json.dump(bench_reference.make(results, machine),
+              open(os.path.join(opts.out, "reference.json"), "w"), indent=2)
     plot(results, os.path.join(opts.out, "throughput.png"))
     print(md)
 

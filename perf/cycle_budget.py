@@ -154,17 +154,15 @@ def main():
         ends = sw.start()
         bench.verify_forwarding(sw, procs, work, ends, "pods")
         bench.pktgen(procs, work, ends, 64, opts.flows, 2, 1)  # warm the path
-        marks = os.path.join(work, "window.marks")
         # Long enough that perf's own start-up on a loaded machine still ends inside the window.
         duration = opts.seconds + 10
         run = {}
+        started = threading.Event()
         gen = threading.Thread(target=lambda: run.update(bench.pktgen(
-            procs, work, ends, 64, opts.flows, duration, 1, sw=sw, kind="max_rate")))
+            procs, work, ends, 64, opts.flows, duration, 1, sw=sw, kind="max_rate",
+            started=started)))
         gen.start()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (
-                os.path.exists(marks) and "start" in open(marks).read()):
-            time.sleep(0.02)
+        started.wait(bench_window.START_TIMEOUT_S)
         time.sleep(bench_window.MARGIN_S + 0.2)
         tid = bench.bench_evidence.switch_thread(sw.pid(), bench.SWITCH_CPU)
         data = os.path.join(work, "perf.data")

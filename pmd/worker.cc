@@ -26,6 +26,8 @@ Worker::Worker(uint16_t index, const ForwardingTableHandle& tables, rte_rcu_qsbr
       options_(options),
       cache_(options.flow_cache_entries),
       lazy_rest_cycles_(rte_get_tsc_hz() * options.lazy_rest_us / 1000000),
+      lazy_rest_max_cycles_(
+          std::max(lazy_rest_cycles_, rte_get_tsc_hz() * options.lazy_rest_max_us / 1000000)),
       tx_(options.port_capacity),
       counters_(options.port_capacity) {
   // Adding a queue never reallocates on the worker for the common node (it still may beyond).
@@ -52,7 +54,8 @@ void Worker::apply_commands() {
   while (commands_.pop(cmd)) {
     auto same = [&](const PolledQueue& p) { return p.rxq.same_queue(cmd.rxq); };
     if (cmd.kind == WorkerCommand::Kind::add_rxq) {
-      if (std::none_of(rxqs_.begin(), rxqs_.end(), same)) rxqs_.push_back({cmd.rxq, 0});
+      if (std::none_of(rxqs_.begin(), rxqs_.end(), same))
+        rxqs_.push_back({cmd.rxq, 0, lazy_rest_cycles_});
     } else {
       std::erase_if(rxqs_, same);
     }
@@ -93,9 +96,13 @@ bool Worker::poll_once() {
       for (uint16_t i = 0; i < rejects.count; ++i)
         drop(rejects.pkts[i], q.port, rejects.reasons[i], counters_);
       if (n == 0) {
-        if (q.lazy) p.rest_until = mark + lazy_rest_cycles_;
+        if (q.lazy) {
+          p.rest_until = mark + p.rest;
+          p.rest = std::min(2 * p.rest, lazy_rest_max_cycles_);
+        }
         continue;
       }
+      p.rest = lazy_rest_cycles_;
       process_burst(q.port, pkts, n, ctx);
       received += n;
       counters_.rx_bursts.add(1);
@@ -113,6 +120,12 @@ bool Worker::poll_once() {
     counters_.idle_cycles.add(cycles);
   }
   return received != 0;
+}
+
+uint64_t Worker::next_rest(const RxQueue& rxq) const {
+  for (const PolledQueue& p : rxqs_)
+    if (p.rxq.same_queue(rxq)) return p.rest;
+  return 0;
 }
 
 int Worker::run() {

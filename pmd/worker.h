@@ -31,8 +31,9 @@ struct RxQueue {
   PortId port = 0;
   uint16_t queue = 0;
   // Polling this queue costs a syscall even when it is empty (a tap's readv on its fd): after an
-  // empty poll the worker rests it for 50 us, so idle kernel pods do not tax the
-  // vhost-user traffic sharing the worker. A busy lazy queue is polled every iteration.
+  // empty poll the worker rests it (kLazyRestUs, doubling up to kLazyRestMaxUs while it stays
+  // idle), so idle kernel pods do not tax the vhost-user traffic sharing the worker. A busy lazy
+  // queue is polled every iteration.
   bool lazy = false;
   PortIo io;  // how to receive from the port: the worker needs no table to poll it
   bool same_queue(const RxQueue& o) const { return port == o.port && queue == o.queue; }
@@ -50,6 +51,13 @@ struct WorkerCommand {
 // fixed number of iterations still spent most of an idle worker in syscalls and delayed the
 // vhost-user traffic sharing it. A busy lazy queue is polled every iteration.
 inline constexpr uint32_t kLazyRestUs = 50;
+// Each further empty poll doubles the rest, up to this. Every node has an idle tap (the host port
+// podvs0): at a fixed 50 us its readv was up to 20,000 syscalls a second on a worker forwarding
+// vhost-user traffic (0.8-3 % of its samples in docs/cycle_budget.md), each a gap of
+// microseconds in the poll loop; at 400 us they are at most 2,500 a second (perf stat counted
+// 5-8 times fewer). The price: the first packet after a quiet spell of a kernel pod waits up to
+// 400 us; a queue that delivered a packet is back to kLazyRestUs at once.
+inline constexpr uint32_t kLazyRestMaxUs = 400;
 
 struct WorkerOptions {
   uint32_t flow_cache_entries = 8192;
@@ -59,6 +67,7 @@ struct WorkerOptions {
   SnatPortRange snat_ports;             // this worker's share of the SNAT source ports
   uint32_t lazy_rest_us = kLazyRestUs;  // how long an idle lazy queue rests after an empty poll
   uint16_t port_capacity = kDefaultPortCapacity;  // PortIds run from 0 to this, exclusive
+  uint32_t lazy_rest_max_us = kLazyRestMaxUs;     // an idle lazy queue's rest doubles up to this
 };
 
 class Worker {
@@ -89,6 +98,9 @@ class Worker {
   int run();
   // One iteration of the poll loop; run() is a loop over it. Public for tests.
   bool poll_once();
+  // For tests, on the worker's thread: the TSC cycles rx queue `rxq` rests after its next empty
+  // poll (0 for a queue it does not poll).
+  uint64_t next_rest(const RxQueue& rxq) const;
 
  private:
   void apply_commands();
@@ -109,11 +121,13 @@ class Worker {
   struct PolledQueue {
     RxQueue rxq;
     uint64_t rest_until = 0;  // TSC before which an idle lazy queue is not polled again
+    uint64_t rest = 0;        // how long the next empty poll rests it (doubles while idle)
   };
   std::vector<PolledQueue> rxqs_;
   FlowCache cache_;
   std::unique_ptr<ConnState> conn_;  // null: options.conn is null
   const uint64_t lazy_rest_cycles_;
+  const uint64_t lazy_rest_max_cycles_;
   TxBuffers tx_;
   uint32_t empty_polls_ = 0;
   WorkerCounters counters_;

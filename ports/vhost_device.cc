@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/rcu_grace.h"
 #include "offload/vhost_rx_offload.h"
 
 namespace podvs {
@@ -77,7 +78,7 @@ struct VhostCallbacks {
     dev->pod_sends_offloads_.store(has(f, kCsum) || has(f, kHostTso4) || has(f, kHostTso6),
                                    std::memory_order_relaxed);
     // See vhost_device.h: no worker may act on a previous connection's offloads past this point.
-    rte_rcu_qsbr_synchronize(dev->workers_, RTE_QSBR_THRID_INVALID);
+    rcu_wait_grace_period(dev->workers_);
     dev->vid_.store(vid, std::memory_order_release);
     PODVS_LOG(info,
               "vhost-user %s: pod connected (vid %d; takes tso %s, csum %s; sends offloads %s)",
@@ -91,7 +92,7 @@ struct VhostCallbacks {
     if (dev == nullptr || dev->vid_.load(std::memory_order_relaxed) != vid) return;
     dev->vid_.store(-1, std::memory_order_release);
     // rte_vhost frees the device's rings once we return: no worker may still be using them.
-    rte_rcu_qsbr_synchronize(dev->workers_, RTE_QSBR_THRID_INVALID);
+    rcu_wait_grace_period(dev->workers_);
     PODVS_LOG(info, "vhost-user %s: pod disconnected (vid %d)", dev->path_.c_str(), vid);
   }
 

@@ -9,6 +9,8 @@
 #include <map>
 #include <utility>
 
+#include "base/rcu_grace.h"
+
 namespace podvs {
 namespace {
 
@@ -128,7 +130,7 @@ ForwardAction ForwardingTable::route(rte_be32_t dst, PortId in_port) const {
 void ForwardingTableHandle::publish(std::unique_ptr<ForwardingTable> next) {
   const ForwardingTable* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old == nullptr) return;
-  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  rcu_wait_grace_period(qsbr_);
   delete old;
 }
 

@@ -3,7 +3,7 @@
 //
 // Concurrency: a ForwardingTable is immutable once published. The control thread is the only
 // writer: it builds a complete new table, publishes it with a release store through
-// ForwardingTableHandle, waits for an RCU grace period (rte_rcu_qsbr_synchronize: every worker
+// ForwardingTableHandle, waits for an RCU grace period (rcu_wait_grace_period: every worker
 // has passed a quiescent state, i.e. finished the burst that may have used the old table) and only
 // then deletes the old one. Workers load the pointer once per poll-loop iteration, never lock, and
 // report a quiescent state at the end of each iteration. Each table carries a version so a worker

@@ -56,8 +56,9 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_p
       return service_forward(m, p, hash, in_port, ctx);
     case NextStage::tracked:
       return tracked_forward(m, p, hash, in_port, decapped, ctx);
-    case NextStage::no_route:
     case NextStage::local:
+      return deliver_local(m, p, action, in_port, ctx);
+    case NextStage::no_route:
     case NextStage::remote_node:
     case NextStage::masquerade:
       return deliver(m, p, action, hash, in_port, ctx);

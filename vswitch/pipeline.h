@@ -17,6 +17,8 @@
 #include "vswitch/drop.h"
 #include "vswitch/flow_cache.h"
 #include "vswitch/forwarding_table.h"
+#include "vswitch/l3_forward.h"
+#include "vswitch/packet_parse.h"
 #include "vswitch/tx_buffers.h"
 #include "vswitch/worker_counters.h"
 
@@ -51,6 +53,17 @@ inline void send(rte_mbuf* m, PortId port, BurstContext& ctx) {
       [[unlikely]]
     return send_offloads_done(m, port, ctx);
   queue_tx(m, port, ctx);
+}
+
+// deliver()'s case for a local port (a pod or the host): TTL, MACs, transmit. Inline because
+// nearly every packet of the pod-to-pod path takes it: as part of the out-of-line deliver() it
+// cost a call per packet.
+inline void deliver_local(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action,
+                          PortId in_port, BurstContext& ctx) {
+  if (!decrement_ttl(p.ip)) [[unlikely]]
+    return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
+  rewrite_l2(p.eth, ctx.table.gateway_mac(), action);
+  send(m, action.out_port, ctx);
 }
 
 void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);

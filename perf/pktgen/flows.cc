@@ -16,6 +16,8 @@ std::string FlowSet::init(const FlowRanges& ranges, uint32_t flows) {
     return "--dst-port-count, --src-ip-count and --dst-ip-count must be at least 1";
   if (uint64_t{ranges.dst_port} + ranges.dst_port_count > 65536)
     return "--dst-port plus --dst-port-count runs past port 65535";
+  if (uint64_t{ranges.src_port} + ranges.src_port_count > 65536)
+    return "--src-port plus --src-port-count runs past port 65535";
   if (uint64_t{ranges.src_ip} + ranges.src_ip_count > (uint64_t{1} << 32) ||
       uint64_t{ranges.dst_ip} + ranges.dst_ip_count > (uint64_t{1} << 32))
     return "--src-ip-count or --dst-ip-count runs past 255.255.255.255";
@@ -24,7 +26,8 @@ std::string FlowSet::init(const FlowRanges& ranges, uint32_t flows) {
 
   // Each field takes as few values as it can, fastest first.
   uint64_t left = flows;
-  n_sport_ = static_cast<uint32_t>(std::min<uint64_t>(left, 65536 - ranges.src_port));
+  const uint64_t sports = ranges.src_port_count != 0 ? ranges.src_port_count : 65536 - ranges.src_port;
+  n_sport_ = static_cast<uint32_t>(std::min<uint64_t>(left, sports));
   left = ceil_div(left, n_sport_);
   n_dport_ = static_cast<uint32_t>(std::min<uint64_t>(left, ranges.dst_port_count));
   left = ceil_div(left, n_dport_);

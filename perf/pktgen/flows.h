@@ -26,6 +26,9 @@ struct FlowRanges {
   uint32_t src_ip_count = 1;
   uint32_t dst_ip_count = 1;
   uint32_t dst_port_count = 16;
+  // Source ports flows may use; 0: every port from src_port to 65535. 1 keeps the source port
+  // fixed, as a server's replies have it, so that flows vary the destination port first.
+  uint32_t src_port_count = 0;
 };
 
 class FlowSet {

@@ -86,6 +86,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--src-port", o.ranges.src_port, "first L4 source port")->capture_default_str();
+  app.add_option("--src-port-count", o.ranges.src_port_count,
+                 "source ports flows may use (default: every one from --src-port up); 1 sends a "
+                 "server's replies: a fixed source port, flows varying the destination port")
+      ->check(CLI::PositiveNumber);
   app.add_option("--dst-port", o.ranges.dst_port, "first L4 destination port")
       ->capture_default_str();
   app.add_option("--dst-port-count", o.ranges.dst_port_count,

@@ -158,6 +158,24 @@ TEST(PktgenFlows, SourcePortsVaryFirstThenDestinationPorts) {
   EXPECT_EQ(set.tuple(99'999).src_ip, kSrcIp);  // anti-spoofing switches still accept it
 }
 
+TEST(PktgenFlows, AFixedSourcePortVariesTheDestinationPortFirst) {
+  // A server's replies: from one port to the clients' ports.
+  FlowSet set;
+  FlowRanges replies{kDstIp, kSrcIp, 6000, 1024, 1, 1, 1000};
+  replies.src_port_count = 1;
+  ASSERT_EQ(set.init(replies, 1000), "");
+  EXPECT_EQ(set.src_ports(), 1u);
+  EXPECT_EQ(set.dst_ports(), 1000u);
+  EXPECT_EQ(set.tuple(0).src_port, 6000);
+  EXPECT_EQ(set.tuple(0).dst_port, 1024);
+  EXPECT_EQ(set.tuple(999).src_port, 6000);
+  EXPECT_EQ(set.tuple(999).dst_port, 2023);
+  EXPECT_NE(set.init(replies, 1001), "");  // more flows than 1 x 1000 ports
+  replies.src_port = 65535;
+  replies.src_port_count = 2;
+  EXPECT_NE(set.init(replies, 1), "");  // runs past port 65535
+}
+
 TEST(PktgenFlows, AMillionFlowsAreDistinct) {
   FlowSet set;
   ASSERT_EQ(set.init({kSrcIp, kDstIp, 1024, 5001, 1, 1, 16}, 1'000'000), "");

@@ -168,6 +168,32 @@ TEST_F(WorkerTest, IdleLazyQueueRestsABusyOneIsPolledEveryIteration) {
   }
 }
 
+// An idle tap costs a syscall per poll: the longer it stays idle, the longer it rests (doubling
+// up to the maximum), and a packet brings it back to the shortest rest at once.
+TEST_F(WorkerTest, IdleLazyQueueRestsLongerTheLongerItIsIdle) {
+  constexpr uint32_t kMinUs = 50, kMaxUs = 400;
+  Worker w(0, *tables_, qsbr_,
+           WorkerOptions{256, 0, 0, 0, {}, kMinUs, kDefaultPortCapacity, kMaxUs});
+  const RxQueue q{a_.id, 0, /*lazy=*/true, PortIo::of_ethdev(a_.id)};
+  w.post(WorkerCommand::Kind::add_rxq, q);
+  const uint64_t min = rte_get_tsc_hz() * kMinUs / 1000000;
+  const uint64_t max = rte_get_tsc_hz() * kMaxUs / 1000000;
+  w.poll_once();  // applies the command and finds the queue empty
+  EXPECT_EQ(w.next_rest(q), 2 * min);
+  const uint64_t give_up = rte_rdtsc() + 10 * rte_get_tsc_hz();
+  std::vector<uint64_t> rests{2 * min};
+  while (w.next_rest(q) != max && rte_rdtsc() < give_up) {
+    w.poll_once();
+    if (w.next_rest(q) != rests.back()) rests.push_back(w.next_rest(q));
+  }
+  EXPECT_EQ(rests, (std::vector<uint64_t>{2 * min, 4 * min, max}));
+  feed(a_, a_to_b());
+  while (drain(b_.tx).empty() && rte_rdtsc() < give_up) w.poll_once();
+  EXPECT_EQ(w.next_rest(q), min) << "a queue that delivered rests the least again";
+  w.poll_once();  // empty again
+  EXPECT_EQ(w.next_rest(q), 2 * min);
+}
+
 TEST_F(WorkerTest, FullTxQueueDropsAreCountedAndFreed) {
   worker_->post(WorkerCommand::Kind::add_rxq, {a_.id, 0, false, PortIo::of_ethdev(a_.id)});
   feed(a_, a_to_b(), 100);

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/rcu_grace.h"
+
 namespace podvs {
 namespace {
 
@@ -287,7 +289,7 @@ void ConnTable::retire(Pool& pool, uint32_t index) {
 void ConnTable::reclaim(Pool& pool) {
   bool freed = false;
   while (pool.limbo_count != 0 &&
-         rte_rcu_qsbr_check(qsbr_, pool.limbo[pool.limbo_head].token, false) == 1) {
+         rcu_grace_period_over(qsbr_, pool.limbo[pool.limbo_head].token)) {
     pool.free.push_back(pool.limbo[pool.limbo_head].index);
     pool.limbo_head = (pool.limbo_head + 1) % per_worker_;
     --pool.limbo_count;

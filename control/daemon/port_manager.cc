@@ -118,7 +118,7 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
 }
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
-                                     bool server) {
+                                     bool server, uint16_t queues) {
   const PortId id = take_id(dev_name);
   std::unique_ptr<VhostDevice> device;
   try {
@@ -127,16 +127,17 @@ PortHandle PortManager::create_vhost(const std::string& dev_name, const std::str
     ids_.release(id);
     throw;
   }
-  // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
-  // is one. Workers beyond the first share its tx queue under a lock (see PortIo::tx_lock).
-  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, 1};
+  // `queues` queue pairs the pod may enable. Sends start on the first alone (workers beyond the
+  // first share it under a lock, see PortIo::tx_lock); the controller widens tx_queues to the
+  // pairs the pod has enabled, and polls each enabled rx queue, as rte_vhost reports them.
+  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, queues};
   handle.io.backend = PortBackend::vhost_user;
   handle.io.tx_queues = 1;
   handle.io.pool = pool_;
   handle.io.vhost = device.get();
   vhost_.emplace(id, std::move(device));
-  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s)", dev_name.c_str(), id,
-            socket_path.c_str(), server ? "server" : "client");
+  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s, %u queue pairs)", dev_name.c_str(), id,
+            socket_path.c_str(), server ? "server" : "client", queues);
   return handle;
 }
 

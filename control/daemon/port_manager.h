@@ -25,7 +25,7 @@ struct PortHandle {
   std::string dev_name;      // DPDK device name, e.g. net_tap_p3
   PortKind kind = PortKind::tap;
   PortIo io;  // without tx_lock: the controller hands out locks when it publishes a table
-  uint16_t rx_queues = 1;
+  uint16_t rx_queues = 1;  // vhost-user: the queue pairs the pod may enable
 };
 
 class PortManager {
@@ -43,9 +43,10 @@ class PortManager {
   // A tap port (ports/tap_port.h) whose kernel interface `ifname` appears in the network namespace
   // the calling thread is in (enter the pod's namespace first with ScopedNetns).
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
-  // A vhost-user port on `socket_path` (rte_vhost, no ethdev); client mode reconnects when the
-  // pod restarts.
-  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server);
+  // A vhost-user port on `socket_path` (rte_vhost, no ethdev) with up to `queues` queue pairs;
+  // client mode reconnects when the pod restarts.
+  PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server,
+                          uint16_t queues);
   // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
   // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
   // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).

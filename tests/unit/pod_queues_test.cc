@@ -1,0 +1,55 @@
+// A DPDK pod's queue pairs: which counts the API takes, and which queues podvsd polls and sends
+// to given the rings the pod enabled (ports/vhost_device.h).
+#include <gtest/gtest.h>
+
+#include "control/api/control_plane.h"
+#include "ports/vhost_device.h"
+
+namespace podvs {
+namespace {
+
+// Bits of virtqueues: queue pair q's receive ring (ours to send to) and transmit ring (ours to
+// poll).
+constexpr uint64_t rx_ring(uint16_t q) { return uint64_t{1} << (2 * q + kVhostGuestRxRing); }
+constexpr uint64_t tx_ring(uint16_t q) { return uint64_t{1} << (2 * q + kVhostGuestTxRing); }
+constexpr uint64_t pair(uint16_t q) { return rx_ring(q) | tx_ring(q); }
+
+TEST(PodQueues, TheApiTakesOneToSixteenAndMoreThanOneOnlyForVhostUser) {
+  EXPECT_EQ(validate_pod_queues(PortKind::vhost_user, 1), "");
+  EXPECT_EQ(validate_pod_queues(PortKind::vhost_user, 16), "");
+  EXPECT_EQ(validate_pod_queues(PortKind::tap, 1), "");
+  EXPECT_EQ(validate_pod_queues(PortKind::vhost_user, 0),
+            "queues 0 is out of range: a pod has 1 to 16 queue pairs");
+  EXPECT_EQ(validate_pod_queues(PortKind::vhost_user, 17),
+            "queues 17 is out of range: a pod has 1 to 16 queue pairs");
+  EXPECT_EQ(validate_pod_queues(PortKind::tap, 2),
+            "queues 2: only a vhost-user (DPDK) pod has more than one queue pair");
+}
+
+TEST(PodQueues, RxQueuesPolledAreThoseWhoseTransmitRingIsEnabled) {
+  const uint64_t rings = pair(0) | tx_ring(1) | rx_ring(2);
+  EXPECT_TRUE(vhost_rx_queue_enabled(rings, 0));
+  EXPECT_TRUE(vhost_rx_queue_enabled(rings, 1));
+  EXPECT_FALSE(vhost_rx_queue_enabled(rings, 2));  // only its receive ring
+  EXPECT_FALSE(vhost_rx_queue_enabled(rings, 3));
+  EXPECT_FALSE(vhost_rx_queue_enabled(0, 0));
+}
+
+TEST(PodQueues, SendsSpreadOverTheEnabledPrefixUpToTheQueuesAskedFor) {
+  EXPECT_EQ(vhost_tx_queues_enabled(pair(0) | pair(1), 2), 2);
+  // The guest enabled one of the two pairs it asked for.
+  EXPECT_EQ(vhost_tx_queues_enabled(pair(0), 2), 1);
+  // A guest enabling more than it asked for: the pod's queues bound it.
+  EXPECT_EQ(vhost_tx_queues_enabled(pair(0) | pair(1) | pair(2), 2), 2);
+  // A gap ends the prefix: workers use queue (worker % count), which must be enabled.
+  EXPECT_EQ(vhost_tx_queues_enabled(pair(0) | pair(2), 4), 1);
+  // Nothing connected (or queue 0 disabled): one queue, where sends move nothing.
+  EXPECT_EQ(vhost_tx_queues_enabled(0, 4), 1);
+  EXPECT_EQ(vhost_tx_queues_enabled(pair(1), 4), 1);
+  uint64_t all = 0;
+  for (uint16_t q = 0; q < kMaxPodQueues; ++q) all |= pair(q);
+  EXPECT_EQ(vhost_tx_queues_enabled(all, kMaxPodQueues), kMaxPodQueues);
+}
+
+}  // namespace
+}  // namespace podvs

@@ -15,7 +15,8 @@ TESTPMD=$(command -v dpdk-testpmd) || { log "dpdk-testpmd missing"; exit 1; }
 cpu=$(( $(nproc) - 1 ))
 # A pod CIDR of its own: the node pings the pod through a route to it (lib.sh, pod_cidrs).
 cidr=$(pod_cidrs 1)
-start_podvsd n1 --workers "$cpu,$cpu" --pod-cidr "$cidr" || exit 1
+flags=(--workers "$cpu,$cpu" --pod-cidr "$cidr")
+start_podvsd n1 "${flags[@]}" || exit 1
 
 check "--queues 17 is refused with the limit" sh -c \
   "'$PODVSCTL' --socket '$n1_SOCK' pod add --id big-$ID --kind vhost-user --queues 17 2>&1 | grep -q '1 to 16 queue pairs'"
@@ -50,11 +51,23 @@ start_testpmd() {  # RXQ: the queue pairs the guest enables (of the 2 it asks fo
 }
 stop_testpmd() {  # SIGINT: testpmd prints its per-queue forwarding statistics as it stops
   kill -INT "$TESTPMD_PID"; wait "$TESTPMD_PID" 2>/dev/null
+  # Until podvsd has seen the pod go (link down), so that what follows sees the next one.
+  for _ in $(seq 100); do
+    [ "$(ctl "$n1_SOCK" --json port list | json_get "[p['link'] for p in j if p['pod_id'] == 'dpdk-$ID'][0]")" = down ] && return 0
+    sleep 0.1
+  done
 }
 queue_workers() { ctl "$n1_SOCK" --json port list | json_get "[p['queue_workers'] for p in j if p['pod_id'] == 'dpdk-$ID'][0]"; }
 wait_queue_workers() {  # PATTERN: until the pod's queue_workers match it
   for _ in $(seq 100); do
     matches "$(queue_workers)" "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_link() {  # until the pod is connected: testpmd is up and its device ready
+  for _ in $(seq 100); do
+    [ "$(ctl "$n1_SOCK" --json port list | json_get "[p['link'] for p in j if p['pod_id'] == 'dpdk-$ID'][0]")" = up ] && return 0
     sleep 0.1
   done
   return 1
@@ -116,6 +129,7 @@ check "the pod received (and echoed) on queue 1" test "$rx1" -gt 0
 
 # Asked for 2, the guest enables 1: queue 1 is not polled, every send goes to queue 0.
 start_testpmd 1
+check "the pod reconnects with one queue pair enabled" wait_link
 check "with one queue pair enabled only rx queue 0 is polled" wait_queue_workers "[[]?, -1[]]"
 check "ping kernel pod -> DPDK pod with one queue pair enabled" ip netns exec "${ID}b" ping -c 3 -i 0.2 -W 2 "$ip_d"
 check "many flows with one queue pair enabled" ping_many 10
@@ -124,7 +138,7 @@ check "the pod received everything on queue 0" test "$(stream_rx 1)" -eq 0
 
 # A restart of podvsd keeps the pod's queue pairs.
 kill -9 "$n1_PID"
-start_podvsd n1 --workers "$cpu,$cpu" --pod-cidr "$cidr" || { finish; exit 1; }
+start_podvsd n1 "${flags[@]}" || { finish; exit 1; }
 check_eq "after a restart the pod still has 2 queue pairs" 2 \
   "$(ctl "$n1_SOCK" --json pod get --id "dpdk-$ID" | json_get 'j["spec"]["queues"]')"
 start_testpmd 2

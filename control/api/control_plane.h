@@ -73,7 +73,8 @@ struct PodSpec {
   // Who manages the pod: "" for an operator (podvsctl), "cni:<network name>" for podvs-cni, whose
   // GC only ever deletes the pods it owns.
   std::string owner;
-  // vhost-user only: the queue pairs the pod may enable (1..kMaxPodQueues).
+  // vhost-user: the queue pairs the pod may enable (1..kMaxPodQueues). A kernel pod asks for
+  // none (1): its tap gets one queue per worker, which PodInfo reports here.
   uint16_t queues = 1;
 };
 
@@ -88,7 +89,8 @@ inline std::string validate_pod_queues(PortKind kind, uint64_t queues) {
            std::to_string(kMaxPodQueues) + " queue pairs";
   if (queues > 1 && kind != PortKind::vhost_user)
     return "queues " + std::to_string(queues) +
-           ": only a vhost-user (DPDK) pod has more than one queue pair";
+           ": only a vhost-user (DPDK) pod asks for queue pairs; a kernel pod's tap gets one "
+           "queue per worker from podvsd";
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -88,7 +89,16 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
   return handle;
 }
 
-PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
+uint16_t PortManager::tap_queues(size_t workers, uint32_t max_pods) {
+  // Every polled tap queue keeps one large buffer as its spare (tap_io.h): the taps of max_pods
+  // pods and the host port may hold at most half the large pool that way, the other half stays
+  // for frames in flight. 2 with the defaults (250 pods, 1023 buffers).
+  const size_t fit = kTapLargeBuffers / 2 / (size_t{max_pods} + 1);
+  return static_cast<uint16_t>(std::clamp<size_t>(std::min(fit, workers), 1, kMaxTapQueues));
+}
+
+PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname,
+                                   uint16_t queues) {
   if (tap_large_pool_ == nullptr) {
     tap_large_pool_ = create_tap_large_pool("podvs_tap_large", kTapLargeBuffers, SOCKET_ID_ANY);
     if (tap_large_pool_ == nullptr)
@@ -98,22 +108,24 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
   const PortId id = take_id(dev_name);
   std::unique_ptr<TapPort> tap;
   try {
-    // One queue: the controller polls queue 0 of a port; with more, the kernel would spread the
-    // pod's flows over queues nobody polls. Workers share its fd for tx without a lock (the
-    // kernel serialises writes; tx_queue_needs_lock_to_share in port_io.h).
-    tap = std::make_unique<TapPort>(ifname, 1, pool_, tap_large_pool_);
+    // IFF_MULTI_QUEUE: each TUNSETIFF on the name opens another queue. The kernel spreads the
+    // pod's flows over them (a flow follows the queue podvs last wrote it on, else its hash);
+    // each is polled by a worker, and worker w writes on queue w % queues. No lock either way
+    // (the kernel serialises writes; tx_queue_needs_lock_to_share in port_io.h).
+    tap = std::make_unique<TapPort>(ifname, queues, pool_, tap_large_pool_);
   } catch (...) {
     ids_.release(id);
     throw;
   }
-  PortHandle handle{id, dev_name, PortKind::tap, {}, 1};
+  PortHandle handle{id, dev_name, PortKind::tap, {}, queues};
   handle.io.backend = PortBackend::tap;
-  handle.io.tx_queues = 1;
+  handle.io.tx_queues = queues;
   handle.io.pool = pool_;
   handle.io.tap = tap.get();
   handle.io.offloads = {.tso = true, .l4_csum = true};
   taps_.emplace(id, std::move(tap));
-  PODVS_LOG(info, "port %s (id %u) on tap %s", dev_name.c_str(), id, ifname.c_str());
+  PODVS_LOG(info, "port %s (id %u) on tap %s (%u queues)", dev_name.c_str(), id, ifname.c_str(),
+            queues);
   return handle;
 }
 
@@ -177,15 +189,15 @@ void PortManager::destroy(const PortHandle& port) {
   PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
 }
 
-unsigned PortManager::mbufs_per_port(PortKind kind) {
+unsigned PortManager::mbufs_per_port(PortKind kind, uint16_t queues) {
   switch (kind) {
     case PortKind::vhost_user:
       return 0;
     case PortKind::uplink:
       return kRxDescriptors;
     default:
-      // podvs's taps take buffers only while frames are in flight (tap_io.h): one spare each.
-      return 1;
+      // podvs's taps take buffers only while frames are in flight (tap_io.h): one spare a queue.
+      return queues;
   }
 }
 

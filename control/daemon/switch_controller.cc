@@ -118,9 +118,9 @@ void SwitchController::start() {
   if (saved) restore_pods(*saved);
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
   publish_table();
-  assign_first_rxq(*host_port_, host_workers_);
+  assign_initial_rxqs(*host_port_, host_workers_);
   for (auto& [id, pod] : pods_)
-    if (pod.port) assign_first_rxq(*pod.port, pod.workers);
+    if (pod.port) assign_initial_rxqs(*pod.port, pod.workers);
   start_overlay(std::exchange(saved_nodes_, {}));
   restore_services();
 }
@@ -200,7 +200,7 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   Netlink nl;
   if (nl.ifindex(spec.ifname) >= 0)
     throw std::runtime_error("interface " + spec.ifname + " already exists in " + spec.netns);
-  PortHandle handle = ports_->create_tap("net_tap_p" + seq, spec.ifname);
+  PortHandle handle = ports_->create_tap("net_tap_p" + seq, spec.ifname, kernel_pod_queues());
   try {
     configure_pod_interface(
         {spec.ifname, record.ip, record.mac, config_.pod_mtu(), config_.gateway_ip});
@@ -326,6 +326,8 @@ void SwitchController::restore_pods(const SwitchState& state) {
 PodInfo SwitchController::pod_info(const Pod& pod) const {
   PodInfo info;
   info.spec = pod.record.spec;
+  // A kernel pod's queues are podvsd's choice (one per worker), not the request's.
+  if (pod.port && pod.port->kind == PortKind::tap) info.spec.queues = pod.port->rx_queues;
   info.ip = ipv4_str(pod.record.ip);
   info.mac = pod.record.mac.str();
   info.gateway_ip = ipv4_str(config_.gateway_ip);
@@ -354,7 +356,9 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   // Packets in flight need buffers too: keep this many free beyond what ports hold.
   constexpr unsigned kMbufReserve = 2048;
   const unsigned free_mbufs = rte_mempool_avail_count(pool_);
-  const unsigned needed = PortManager::mbufs_per_port(spec.kind) + kMbufReserve;
+  const unsigned needed =
+      PortManager::mbufs_per_port(spec.kind, spec.kind == PortKind::tap ? kernel_pod_queues() : 1) +
+      kMbufReserve;
   if (free_mbufs < needed)
     return Result<PodInfo>::fail(
         ErrorCode::resource_exhausted,
@@ -386,7 +390,7 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   Pod& added = pods_.at(spec.id);
   reset_port_counters(added.port->port_id);
   publish_table();
-  assign_first_rxq(*added.port, added.workers);
+  assign_initial_rxqs(*added.port, added.workers);
   PODVS_LOG(info, "pod %s attached: %s on port %s", spec.id.c_str(), ipv4_str(*ip).c_str(),
             added.port->dev_name.c_str());
   return Result<PodInfo>::ok(pod_info(added));

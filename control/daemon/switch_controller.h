@@ -100,6 +100,10 @@ class SwitchController : public ControlPlane {
   SwitchStats do_stats() const;
 
   std::string validate_spec(const PodSpec& spec) const;
+  // The queues of a kernel pod's tap: one per worker (PortManager::tap_queues bounds it).
+  uint16_t kernel_pod_queues() const {
+    return PortManager::tap_queues(workers_.size(), config_.max_pods);
+  }
   std::string vhost_socket_path(const std::string& pod_id) const;
   PortHandle create_pod_port(const PodRecord& record);
   void destroy_pod_port(Pod& pod);
@@ -124,7 +128,9 @@ class SwitchController : public ControlPlane {
   // Rx queues (switch_rxqs.cc). `workers` is the port's placement, by queue (Pod::workers).
   void for_each_polled_port(const std::function<void(const PortHandle&, std::vector<int>&)>& fn);
   void assign_rxq(const PortHandle& port, uint16_t queue, std::vector<int>& workers);
-  void assign_first_rxq(const PortHandle& port, std::vector<int>& workers);
+  // A new port's queues: all of them, but only queue 0 of a DPDK pod (sync_vhost_queues polls
+  // the others once the pod enables them).
+  void assign_initial_rxqs(const PortHandle& port, std::vector<int>& workers);
   void unassign_rxq(const PortHandle& port, uint16_t queue, int worker);
   void unassign_rxqs(const PortHandle& port, std::vector<int>& workers);
   void rebalance_rxqs();

@@ -65,11 +65,12 @@ void SwitchController::assign_rxq(const PortHandle& port, uint16_t queue,
   workers[queue] = static_cast<int>(w);
 }
 
-void SwitchController::assign_first_rxq(const PortHandle& port, std::vector<int>& workers) {
+void SwitchController::assign_initial_rxqs(const PortHandle& port, std::vector<int>& workers) {
   workers.assign(port.rx_queues, -1);
   // Queue 0 is polled from the start, as a single-queue port's; a DPDK pod's others once it
-  // enables them (sync_vhost_queues).
-  assign_rxq(port, 0, workers);
+  // enables them (sync_vhost_queues), a tap's at once.
+  const uint16_t now = port.kind == PortKind::vhost_user ? 1 : port.rx_queues;
+  for (uint16_t q = 0; q < now; ++q) assign_rxq(port, q, workers);
 }
 
 void SwitchController::rebalance_rxqs() {
@@ -131,7 +132,7 @@ void SwitchController::sync_vhost_queues() {
     if (!pod.port || pod.port->kind != PortKind::vhost_user || pod.port->rx_queues < 2) continue;
     PortHandle& port = *pod.port;
     const uint64_t rings = port.io.vhost->enabled_rings();
-    // Rx: poll the queues the pod enabled (queue 0 always, see assign_first_rxq).
+    // Rx: poll the queues the pod enabled (queue 0 always, see assign_initial_rxqs).
     for (uint16_t q = 1; q < port.rx_queues && q < pod.workers.size(); ++q) {
       const bool enabled = vhost_rx_queue_enabled(rings, q);
       if (enabled && pod.workers[q] < 0) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "control/api/control_plane.h"
+#include "control/daemon/port_manager.h"
 #include "ports/vhost_device.h"
 
 namespace podvs {
@@ -23,7 +24,8 @@ TEST(PodQueues, TheApiTakesOneToSixteenAndMoreThanOneOnlyForVhostUser) {
   EXPECT_EQ(validate_pod_queues(PortKind::vhost_user, 17),
             "queues 17 is out of range: a pod has 1 to 16 queue pairs");
   EXPECT_EQ(validate_pod_queues(PortKind::tap, 2),
-            "queues 2: only a vhost-user (DPDK) pod has more than one queue pair");
+            "queues 2: only a vhost-user (DPDK) pod asks for queue pairs; a kernel pod's tap gets "
+            "one queue per worker from podvsd");
 }
 
 TEST(PodQueues, RxQueuesPolledAreThoseWhoseTransmitRingIsEnabled) {
@@ -49,6 +51,17 @@ TEST(PodQueues, SendsSpreadOverTheEnabledPrefixUpToTheQueuesAskedFor) {
   uint64_t all = 0;
   for (uint16_t q = 0; q < kMaxPodQueues; ++q) all |= pair(q);
   EXPECT_EQ(vhost_tx_queues_enabled(all, kMaxPodQueues), kMaxPodQueues);
+}
+
+TEST(PodQueues, AKernelPodsTapHasAQueuePerWorkerAsFarAsTheLargeBuffersGo) {
+  EXPECT_EQ(PortManager::tap_queues(1, 250), 1);
+  EXPECT_EQ(PortManager::tap_queues(2, 250), 2);
+  // 250 pods and the host port, a spare each per queue, in half of 1023 buffers: 2 queues.
+  EXPECT_EQ(PortManager::tap_queues(16, 250), 2);
+  EXPECT_EQ(PortManager::tap_queues(16, 50), 10);
+  EXPECT_EQ(PortManager::tap_queues(32, 1), PortManager::kMaxTapQueues);
+  // More pods than the pool could give a spare each: still one queue.
+  EXPECT_EQ(PortManager::tap_queues(4, 100000), 1);
 }
 
 }  // namespace

@@ -89,12 +89,14 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
   return handle;
 }
 
-uint16_t PortManager::tap_queues(size_t workers, uint32_t max_pods) {
+uint16_t PortManager::tap_queues(size_t workers, uint32_t max_pods, uint32_t limit) {
   // Every polled tap queue keeps one large buffer as its spare (tap_io.h): the taps of max_pods
   // pods and the host port may hold at most half the large pool that way, the other half stays
   // for frames in flight. 2 with the defaults (250 pods, 1023 buffers).
   const size_t fit = kTapLargeBuffers / 2 / (size_t{max_pods} + 1);
-  return static_cast<uint16_t>(std::clamp<size_t>(std::min(fit, workers), 1, kMaxTapQueues));
+  size_t queues = std::min(fit, workers);
+  if (limit != 0) queues = std::min<size_t>(queues, limit);
+  return static_cast<uint16_t>(std::clamp<size_t>(queues, 1, kMaxTapQueues));
 }
 
 PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname,

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "control/api/control_plane.h"
+#include "control/daemon/config.h"
 #include "ports/port_id.h"
 #include "ports/port_ids.h"
 #include "ports/port_io.h"
@@ -46,9 +47,9 @@ class PortManager {
   PortHandle create_tap(const std::string& dev_name, const std::string& ifname,
                         uint16_t queues = 1);
   // The queues of a kernel pod's tap: one per worker, as far as the taps' large buffer pool
-  // allows for `max_pods` pods (each polled queue keeps one spare), at most kMaxTapQueues.
-  static uint16_t tap_queues(size_t workers, uint32_t max_pods);
-  static constexpr uint16_t kMaxTapQueues = 16;
+  // allows for `max_pods` pods (each polled queue keeps one spare), at most `limit` (0: none)
+  // and kMaxTapQueues.
+  static uint16_t tap_queues(size_t workers, uint32_t max_pods, uint32_t limit = 0);
   // A vhost-user port on `socket_path` (rte_vhost, no ethdev) with up to `queues` queue pairs;
   // client mode reconnects when the pod restarts.
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server,

@@ -100,9 +100,10 @@ class SwitchController : public ControlPlane {
   SwitchStats do_stats() const;
 
   std::string validate_spec(const PodSpec& spec) const;
-  // The queues of a kernel pod's tap: one per worker (PortManager::tap_queues bounds it).
+  // The queues of a kernel pod's tap: one per worker, at most tap_queues (PortManager::tap_queues
+  // bounds it further).
   uint16_t kernel_pod_queues() const {
-    return PortManager::tap_queues(workers_.size(), config_.max_pods);
+    return PortManager::tap_queues(workers_.size(), config_.max_pods, config_.tap_queues);
   }
   std::string vhost_socket_path(const std::string& pod_id) const;
   PortHandle create_pod_port(const PodRecord& record);

@@ -15,10 +15,9 @@ TESTPMD=$(command -v dpdk-testpmd) || { log "dpdk-testpmd missing"; exit 1; }
 cpu=$(( $(nproc) - 1 ))
 # A pod CIDR of its own: the node pings the pod through a route to it (lib.sh, pod_cidrs).
 cidr=$(pod_cidrs 1)
-# --max-pods 300 leaves the taps' large buffers room for one queue per kernel pod
-# (PortManager::tap_queues): each ping source is then polled by one known worker. With a queue per
-# worker the kernel would pick each pod's queue by a hash that is the same for all its pings.
-flags=(--workers "$cpu,$cpu" --pod-cidr "$cidr" --max-pods 300)
+# One tap queue per kernel pod: each ping source is then polled by one known worker. With a queue
+# per worker the kernel would pick each pod's queue by a hash that is the same for all its pings.
+flags=(--workers "$cpu,$cpu" --pod-cidr "$cidr" --tap-queues 1)
 start_podvsd n1 "${flags[@]}" || exit 1
 
 check "--queues 17 is refused with the limit" sh -c \

@@ -59,7 +59,11 @@ TEST(PodQueues, AKernelPodsTapHasAQueuePerWorkerAsFarAsTheLargeBuffersGo) {
   // 250 pods and the host port, a spare each per queue, in half of 1023 buffers: 2 queues.
   EXPECT_EQ(PortManager::tap_queues(16, 250), 2);
   EXPECT_EQ(PortManager::tap_queues(16, 50), 10);
-  EXPECT_EQ(PortManager::tap_queues(32, 1), PortManager::kMaxTapQueues);
+  EXPECT_EQ(PortManager::tap_queues(32, 1), kMaxTapQueues);
+  // tap_queues in the configuration caps it; 0 does not.
+  EXPECT_EQ(PortManager::tap_queues(2, 250, 1), 1);
+  EXPECT_EQ(PortManager::tap_queues(8, 10, 4), 4);
+  EXPECT_EQ(PortManager::tap_queues(8, 10, 0), 8);
   // More pods than the pool could give a spare each: still one queue.
   EXPECT_EQ(PortManager::tap_queues(4, 100000), 1);
 }

@@ -30,7 +30,8 @@ void SwitchController::for_each_polled_port(
 namespace {
 
 // Counters are kept per port, not per queue: a port's recent cycles are shared evenly among the
-// queues polled, which is what RSS over a pod's queues makes them.
+// queues polled. An estimate: a pod's queues carry what the senders' choice of queue gives them
+// (the sending worker's for a DPDK pod, the kernel's per flow for a tap), even only on average.
 uint64_t queue_share(uint64_t port_cycles, const std::vector<int>& workers) {
   uint64_t polled = 0;
   for (int w : workers) polled += w >= 0 ? 1 : 0;

@@ -63,6 +63,7 @@ nlohmann::json cmd_add(const Env& env, const NetConf& conf, Log& log) {
       .k8s_namespace = env.args.k8s_namespace,
       .k8s_name = env.args.k8s_name,
       .owner = owner_of(conf),
+      .queues = kind == PortKind::vhost_user ? conf.queues : uint16_t{1},
   };
   PodvsdClient client = client_for(conf);
   PodInfo pod;

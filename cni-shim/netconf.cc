@@ -1,6 +1,7 @@
 #include "cni-shim/netconf.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <regex>
 
 #include "cni-shim/cni_error.h"
@@ -123,6 +124,15 @@ NetConf parse_netconf(std::string_view text) {
   }
   if (const json* v = member(j, "vhostServer", json::value_t::boolean, "true or false"))
     conf.vhost_server = v->get<bool>();
+  if (const json* v = member(j, "queues", json::value_t::number_float, "a number")) {
+    // 1 to kMaxPodQueues, a whole number: podvsd's own rule, said before any pod is touched.
+    const double queues = v->get<double>();
+    if (!(queues >= 1 && queues <= kMaxPodQueues && queues == static_cast<uint16_t>(queues)))
+      throw CniError(Code::invalid_network_config,
+                     "queues " + v->dump() + " must be a whole number from 1 to " +
+                         std::to_string(kMaxPodQueues) + " (queue pairs of a vhost-user pod)");
+    conf.queues = static_cast<uint16_t>(queues);
+  }
   if (const json* v = member(j, "timeoutSeconds", json::value_t::number_float, "a number")) {
     conf.timeout_seconds = v->get<double>();
     if (!(conf.timeout_seconds > 0 && conf.timeout_seconds <= kMaxTimeoutSeconds))

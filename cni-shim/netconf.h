@@ -5,6 +5,7 @@
 //    "socket": "/run/podvs/podvsd.sock",   podvsd's API socket
 //    "kind": "tap" | "vhost-user",         default port kind of the network's pods
 //    "vhostServer": false,                 vhost-user: podvsd listens on the socket
+//    "queues": 1,                          vhost-user: queue pairs the pod may enable (1..16)
 //    "timeoutSeconds": 10,                 bound on each podvsd call
 //    "logFile": "/var/log/podvs-cni.log"}  logs go there instead of stderr
 #pragma once
@@ -39,6 +40,7 @@ struct NetConf {
   std::string socket = std::string(kDefaultSocket);
   PortKind kind = PortKind::tap;
   bool vhost_server = false;
+  uint16_t queues = 1;  // vhost-user pods' queue pairs; a tap pod has one
   double timeout_seconds = kDefaultTimeoutSeconds;
   std::string log_file;
   nlohmann::json dns;          // null when absent; echoed into the result

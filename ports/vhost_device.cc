@@ -69,6 +69,8 @@ struct VhostCallbacks {
     // Workers poll: the pod need not interrupt us when it queues packets.
     for (uint16_t ring = 0; ring < rte_vhost_get_vring_num(vid); ++ring)
       rte_vhost_enable_guest_notification(vid, ring, 0);
+    // Queue pair 0 is enabled: rte_vhost calls this only once both its rings are ready.
+    dev->enabled_rings_.fetch_or(3, std::memory_order_acq_rel);
     uint64_t f = 0;
     if (rte_vhost_get_negotiated_features(vid, &f) != 0) f = 0;
     // Virtio requires GUEST_CSUM for GUEST_TSO4; without it the pod gets segments.
@@ -91,14 +93,31 @@ struct VhostCallbacks {
     VhostDevice* dev = device_of(vid);
     if (dev == nullptr || dev->vid_.load(std::memory_order_relaxed) != vid) return;
     dev->vid_.store(-1, std::memory_order_release);
+    // A new connection enables its rings afresh.
+    dev->enabled_rings_.store(0, std::memory_order_release);
     // rte_vhost frees the device's rings once we return: no worker may still be using them.
     rcu_wait_grace_period(dev->workers_);
     PODVS_LOG(info, "vhost-user %s: pod disconnected (vid %d)", dev->path_.c_str(), vid);
   }
 
+  static int new_connection(int vid) {
+    // A pod that went before its device was ready left no destroy_device: start from nothing.
+    if (VhostDevice* dev = device_of(vid)) dev->enabled_rings_.store(0, std::memory_order_release);
+    return 0;
+  }
+
   static int vring_state_changed(int vid, uint16_t ring, int enable) {
-    // rte_vhost checks a ring's state itself on every enqueue and dequeue; this is news only.
+    // rte_vhost checks a ring's state itself on every enqueue and dequeue; the control thread
+    // learns from the mask which queues to poll and to send to (vhost_device.h). It may come
+    // before new_device: a ring is enabled while the device is still being set up.
     PODVS_LOG(debug, "vhost-user vid %d: ring %u %s", vid, ring, enable ? "enabled" : "disabled");
+    VhostDevice* dev = device_of(vid);
+    if (dev == nullptr || ring >= 64) return 0;
+    const uint64_t bit = uint64_t{1} << ring;
+    if (enable != 0)
+      dev->enabled_rings_.fetch_or(bit, std::memory_order_acq_rel);
+    else
+      dev->enabled_rings_.fetch_and(~bit, std::memory_order_acq_rel);
     return 0;
   }
 };
@@ -110,7 +129,7 @@ const rte_vhost_device_ops kCallbacks = {
     .destroy_device = VhostCallbacks::destroy_device,
     .vring_state_changed = VhostCallbacks::vring_state_changed,
     .features_changed = nullptr,
-    .new_connection = nullptr,
+    .new_connection = VhostCallbacks::new_connection,
     .destroy_connection = nullptr,
     .guest_notified = nullptr,
     .reserved = {},

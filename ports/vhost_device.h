@@ -15,6 +15,13 @@
 // that took TSO is never flushed to a successor that did not). The VhostDevice itself is owned by
 // the control thread (PortManager), which frees it only after workers stopped polling and sending
 // to the port.
+//
+// Queue pairs. A pod may use several queue pairs; which of its rings it has enabled is told by
+// rte_vhost's vring_state_changed callback (on rte_vhost's thread) and kept in one atomic mask,
+// which only the control thread reads: it polls an enabled queue and sends to enabled queues by
+// publishing them to the workers (rx queue commands, the forwarding table), never the other way
+// round, so the workers read nothing new per burst. A ring's state needs no more care than that:
+// rte_vhost checks it on every enqueue and dequeue, and a burst on a disabled ring moves nothing.
 #pragma once
 
 #include <rte_common.h>
@@ -61,6 +68,10 @@ class VhostDevice {
   // The longest frame the pod's MTU allows, Ethernet header included.
   uint32_t max_frame_len() const { return max_frame_len_; }
 
+  // The pod's rings as it enabled them, bit r for virtqueue r (queue pair r / 2; see
+  // kVhostGuestRxRing); 0 while no pod is connected. Control thread.
+  uint64_t enabled_rings() const { return enabled_rings_.load(std::memory_order_acquire); }
+
  private:
   friend struct VhostCallbacks;
 
@@ -71,7 +82,26 @@ class VhostDevice {
   std::string path_;
   rte_rcu_qsbr* workers_;
   uint32_t max_frame_len_;
+  // Rings beyond 64 (queue pair 32 on) are never used: kMaxPodQueues is far below.
+  std::atomic<uint64_t> enabled_rings_{0};
 };
+
+// Queue pair q of a pod is ours to poll when its transmit ring is enabled in `rings`
+// (VhostDevice::enabled_rings).
+inline bool vhost_rx_queue_enabled(uint64_t rings, uint16_t q) {
+  return ((rings >> (2 * q + kVhostGuestTxRing)) & 1) != 0;
+}
+
+// How many queue pairs, from the first, we may send to: those whose receive ring is enabled, up
+// to the first that is not and at most `limit` (the pairs the pod asked for). virtio enables
+// queue pairs from the first on (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET), so workers spread their
+// sends over a prefix with `worker % count`. At least 1: queue pair 0 is the one a pod always has
+// (rte_vhost reports no device before it is ready), and sends while none is connected move nothing.
+inline uint16_t vhost_tx_queues_enabled(uint64_t rings, uint16_t limit) {
+  uint16_t n = 0;
+  while (n < limit && n < 32 && ((rings >> (2 * n + kVhostGuestRxRing)) & 1) != 0) ++n;
+  return n == 0 ? 1 : n;
+}
 
 static_assert(std::atomic<PortOffloads>::is_always_lock_free);
 

@@ -73,7 +73,26 @@ struct PodSpec {
   // Who manages the pod: "" for an operator (podvsctl), "cni:<network name>" for podvs-cni, whose
   // GC only ever deletes the pods it owns.
   std::string owner;
+  // vhost-user: the queue pairs the pod may enable (1..kMaxPodQueues). A kernel pod asks for
+  // none (1): its tap gets one queue per worker, which PodInfo reports here.
+  uint16_t queues = 1;
 };
+
+// A DPDK pod's queue pairs at most: more than the 16 workers podvs is built to scale to buys
+// nothing (each queue is polled by one worker), and each costs rte_vhost two virtqueues.
+inline constexpr uint16_t kMaxPodQueues = 16;
+
+// "" when a pod of `kind` may have `queues` queue pairs, else the sentence saying why not.
+inline std::string validate_pod_queues(PortKind kind, uint64_t queues) {
+  if (queues < 1 || queues > kMaxPodQueues)
+    return "queues " + std::to_string(queues) + " is out of range: a pod has 1 to " +
+           std::to_string(kMaxPodQueues) + " queue pairs";
+  if (queues > 1 && kind != PortKind::vhost_user)
+    return "queues " + std::to_string(queues) +
+           ": only a vhost-user (DPDK) pod asks for queue pairs; a kernel pod's tap gets one "
+           "queue per worker from podvsd";
+  return {};
+}
 
 struct PodInfo {
   PodSpec spec;
@@ -99,8 +118,9 @@ struct PortStats {
   std::string pod_id;  // empty for the host port
   std::string link;    // "up"/"down" as DPDK reports it
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-  int worker = -1;               // worker that polls its rx queue
+  int worker = -1;               // worker that polls its (first) rx queue
   std::vector<DropCount> drops;  // non-zero reasons only
+  std::vector<int> queue_workers;  // by rx queue: the worker polling it, -1 for none
 };
 
 struct WorkerStats {

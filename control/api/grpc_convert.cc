@@ -1,5 +1,6 @@
 #include "control/api/grpc_convert.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -180,6 +181,7 @@ v1::PodSpec to_proto(const PodSpec& spec) {
   out.set_k8s_namespace(spec.k8s_namespace);
   out.set_k8s_name(spec.k8s_name);
   out.set_owner(spec.owner);
+  out.set_queues(spec.queues);
   return out;
 }
 
@@ -195,6 +197,8 @@ Result<PodSpec> from_proto(const v1::PodSpec& spec) {
   out.k8s_namespace = spec.k8s_namespace();
   out.k8s_name = spec.k8s_name();
   out.owner = spec.owner();
+  // Beyond uint16_t it is out of range all the same: validation names the limit.
+  out.queues = spec.queues() == 0 ? 1 : static_cast<uint16_t>(std::min<uint32_t>(spec.queues(), 0xffff));
   return Result<PodSpec>::ok(std::move(out));
 }
 
@@ -241,6 +245,7 @@ v1::PortStats to_proto(const PortStats& port) {
   out.set_tx_bytes(port.tx_bytes);
   out.set_worker(port.worker);
   for (const auto& drop : port.drops) to_proto(drop, out.add_drops());
+  for (int w : port.queue_workers) out.add_queue_workers(w);
   return out;
 }
 
@@ -259,6 +264,7 @@ Result<PortStats> from_proto(const v1::PortStats& port) {
   out.tx_bytes = port.tx_bytes();
   out.worker = port.worker();
   for (const auto& drop : port.drops()) out.drops.push_back(from_proto(drop));
+  out.queue_workers.assign(port.queue_workers().begin(), port.queue_workers().end());
   return Result<PortStats>::ok(std::move(out));
 }
 

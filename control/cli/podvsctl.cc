@@ -159,6 +159,9 @@ void add_pod_commands(CLI::App& app, CommandLine& cl) {
       ->capture_default_str();
   add->add_flag("--vhost-server", cl.spec.vhost_server,
                 "vhost-user: podvsd listens on the socket instead of the pod");
+  add->add_option("--queues", cl.spec.queues,
+                  "vhost-user: queue pairs the pod may enable (1 to 16), each polled by a worker")
+      ->capture_default_str();
   add->add_option("--k8s-namespace", cl.spec.k8s_namespace, "Kubernetes namespace of the pod");
   add->add_option("--k8s-name", cl.spec.k8s_name, "Kubernetes name of the pod");
   add->add_option("--owner", cl.spec.owner, "Who manages the pod (podvs-cni sets cni:<network>)");

@@ -40,6 +40,14 @@ void print_key_values(std::ostream& out, const std::vector<Row>& lines) {
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 std::string or_dash(int n) { return n < 0 ? "-" : std::to_string(n); }
 
+// The worker of each rx queue, "0,1" (a queue nobody polls is "-"); one number for one queue.
+std::string queue_workers_text(const PortStats& port) {
+  if (port.queue_workers.size() < 2) return or_dash(port.worker);
+  std::string text;
+  for (int w : port.queue_workers) text += (text.empty() ? "" : ",") + or_dash(w);
+  return text;
+}
+
 std::string fixed1(double value) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1f", value);
@@ -110,7 +118,8 @@ void to_json(nlohmann::json& j, const PodSpec& spec) {
        {"vhost_server", spec.vhost_server},
        {"k8s_namespace", spec.k8s_namespace},
        {"k8s_name", spec.k8s_name},
-       {"owner", spec.owner}};
+       {"owner", spec.owner},
+       {"queues", spec.queues}};
 }
 
 void to_json(nlohmann::json& j, const PodInfo& pod) {
@@ -132,6 +141,7 @@ void to_json(nlohmann::json& j, const PortStats& port) {
        {"tx_packets", port.tx_packets},
        {"tx_bytes", port.tx_bytes},
        {"worker", port.worker},
+       {"queue_workers", port.queue_workers},
        {"drops", drops_json(port.drops)}};
 }
 
@@ -175,9 +185,12 @@ void print_pod(std::ostream& out, const PodInfo& pod) {
       {"port:", or_dash(pod.port_name) + " (id " + or_dash(pod.port_id) + ")"},
       {"interface:", spec.ifname + (spec.netns.empty() ? "" : " in " + spec.netns)},
   };
-  if (spec.kind == PortKind::vhost_user)
+  if (spec.kind == PortKind::vhost_user) {
     lines.push_back({"socket:", pod.socket_path + (spec.vhost_server ? " (podvsd listens)"
                                                                      : " (the pod listens)")});
+    lines.push_back({"queues:", std::to_string(spec.queues) + " queue pair" +
+                                    (spec.queues == 1 ? "" : "s")});
+  }
   lines.push_back({"status:", pod.status});
   print_key_values(out, lines);
 }
@@ -253,7 +266,7 @@ void print_top(std::ostream& out, const SwitchStats& before, const SwitchStats& 
     uint64_t drops = 0, drops_before = 0;
     for (const DropCount& d : p.drops) drops += d.packets;
     for (const DropCount& d : b.drops) drops_before += d.packets;
-    ports.push_back({p.name, or_dash(p.pod_id), std::to_string(p.worker),
+    ports.push_back({p.name, or_dash(p.pod_id), queue_workers_text(p),
                      human(rate(b.rx_packets, p.rx_packets)),
                      human(rate(b.tx_packets, p.tx_packets)),
                      human(8 * rate(b.rx_bytes, p.rx_bytes)),
@@ -511,16 +524,19 @@ void print_pod_table(std::ostream& out, const std::vector<PodInfo>& pods) {
     const bool vhost = pod.spec.kind == PortKind::vhost_user;
     rows.push_back({pod.spec.id, std::string(port_kind_name(pod.spec.kind)), or_dash(pod.ip),
                     or_dash(pod.mac), or_dash(pod.port_name), or_dash(pod.spec.ifname),
+                    std::to_string(pod.spec.queues),
                     or_dash(vhost ? pod.socket_path : pod.spec.netns), or_dash(pod.status)});
   }
-  print_table(out, {"ID", "KIND", "IP", "MAC", "PORT", "IFNAME", "NETNS/SOCKET", "STATUS"}, rows);
+  print_table(out,
+              {"ID", "KIND", "IP", "MAC", "PORT", "IFNAME", "QUEUES", "NETNS/SOCKET", "STATUS"},
+              rows);
 }
 
 void print_port_table(std::ostream& out, const std::vector<PortStats>& ports) {
   std::vector<Row> rows;
   for (const auto& port : ports)
     rows.push_back({port.name, or_dash(port.port_id), std::string(port_kind_name(port.kind)),
-                    or_dash(port.pod_id), or_dash(port.link), or_dash(port.worker),
+                    or_dash(port.pod_id), or_dash(port.link), queue_workers_text(port),
                     std::to_string(port.rx_packets), std::to_string(port.tx_packets),
                     std::to_string(total(port.drops))});
   print_table(out, {"PORT", "ID", "KIND", "POD", "LINK", "WORKER", "RX_PKTS", "TX_PKTS", "DROPS"},

@@ -56,6 +56,9 @@ max_ports: 1024
 # Pods this node takes (1 to 16384; Kubernetes' --max-pods). The pod CIDR bounds it as well: a /24
 # has 253 addresses for pods, so a larger max_pods needs a larger pod_cidr.
 max_pods: 250
+# Most queues of a kernel pod's tap, 1 to 16; 0 = one per worker. Each queue is polled by a
+# worker; the taps' large buffer pool bounds it too (2 with the default max_pods).
+tap_queues: 0
 # A worker sleeps after this many polls in a row found no packet; 0 = never sleep (lowest latency).
 idle_backoff_polls: 0
 # How long such a sleep lasts, in microseconds.
@@ -324,6 +327,9 @@ constexpr Key kKeys[] = {
      set_u32<&Config::idle_backoff_polls>},
     {"idle_backoff_us", "USEC", "Length of an idle worker's sleep",
      set_u32<&Config::idle_backoff_us>},
+    {"tap_queues", "N",
+     "Most queues of a kernel pod's tap, 1 to 16; 0 = one per worker (the taps' buffers bound it)",
+     set_u32<&Config::tap_queues>},
     {"vhost_server", "", "New DPDK pods' vhost-user sockets are served by podvsd, not the pod",
      set_bool<&Config::vhost_server>, true},
     {"no_huge", "", "Run DPDK without hugepages (tests, tiny machines)", set_bool<&Config::no_huge>,
@@ -583,6 +589,10 @@ void validate(const Config& config) {
   if (config.max_pods == 0 || config.max_pods > kMaxPods)
     throw ConfigError("max_pods " + std::to_string(config.max_pods) + " is out of range; use 1 to " +
                       std::to_string(kMaxPods));
+  if (config.tap_queues > kMaxTapQueues)
+    throw ConfigError("tap_queues " + std::to_string(config.tap_queues) +
+                      " is out of range; use 0 (one per worker) or 1 to " +
+                      std::to_string(kMaxTapQueues));
   validate_listen_address(config.metrics_listen);
   validate_overlay(config);
   if (!is_prime(config.maglev_table_size) || config.maglev_table_size > kMaglevMaxTableSize)

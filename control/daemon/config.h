@@ -15,6 +15,9 @@
 
 namespace podvs {
 
+// A kernel pod's tap queues at most: as many as the workers podvs is built to scale to.
+inline constexpr uint32_t kMaxTapQueues = 16;
+
 struct Config {
   Ipv4Prefix pod_cidr{0x0af40000, 24};  // 10.244.0.0/24
   std::vector<unsigned> worker_cpus;    // empty: the last online CPU (see fill_cpu_defaults)
@@ -31,6 +34,7 @@ struct Config {
   uint32_t flow_cache_entries = 8192;  // per worker, power of two
   uint32_t max_ports = 1024;           // port capacity: pods, the host port and the uplink
   uint32_t max_pods = 250;             // pods on this node; the pod CIDR's addresses bound it too
+  uint32_t tap_queues = 0;  // most queues of a kernel pod's tap (to kMaxTapQueues); 0: per worker
   uint32_t idle_backoff_polls = 0;     // 0 = never sleep; else sleep after this many empty polls
   uint32_t idle_backoff_us = 200;      // sleep length
   bool vhost_server = false;  // default vhost-user mode for new DPDK pods (false: podvsd connects)

@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -88,7 +89,18 @@ PortHandle PortManager::probe_and_start(const std::string& devargs, const std::s
   return handle;
 }
 
-PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname) {
+uint16_t PortManager::tap_queues(size_t workers, uint32_t max_pods, uint32_t limit) {
+  // Every polled tap queue keeps one large buffer as its spare (tap_io.h): the taps of max_pods
+  // pods and the host port may hold at most half the large pool that way, the other half stays
+  // for frames in flight. 2 with the defaults (250 pods, 1023 buffers).
+  const size_t fit = kTapLargeBuffers / 2 / (size_t{max_pods} + 1);
+  size_t queues = std::min(fit, workers);
+  if (limit != 0) queues = std::min<size_t>(queues, limit);
+  return static_cast<uint16_t>(std::clamp<size_t>(queues, 1, kMaxTapQueues));
+}
+
+PortHandle PortManager::create_tap(const std::string& dev_name, const std::string& ifname,
+                                   uint16_t queues) {
   if (tap_large_pool_ == nullptr) {
     tap_large_pool_ = create_tap_large_pool("podvs_tap_large", kTapLargeBuffers, SOCKET_ID_ANY);
     if (tap_large_pool_ == nullptr)
@@ -98,27 +110,29 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
   const PortId id = take_id(dev_name);
   std::unique_ptr<TapPort> tap;
   try {
-    // One queue: the controller polls queue 0 of a port; with more, the kernel would spread the
-    // pod's flows over queues nobody polls. Workers share its fd for tx without a lock (the
-    // kernel serialises writes; tx_queue_needs_lock_to_share in port_io.h).
-    tap = std::make_unique<TapPort>(ifname, 1, pool_, tap_large_pool_);
+    // IFF_MULTI_QUEUE: each TUNSETIFF on the name opens another queue. The kernel spreads the
+    // pod's flows over them (a flow follows the queue podvs last wrote it on, else its hash);
+    // each is polled by a worker, and worker w writes on queue w % queues. No lock either way
+    // (the kernel serialises writes; tx_queue_needs_lock_to_share in port_io.h).
+    tap = std::make_unique<TapPort>(ifname, queues, pool_, tap_large_pool_);
   } catch (...) {
     ids_.release(id);
     throw;
   }
-  PortHandle handle{id, dev_name, PortKind::tap, {}, 1};
+  PortHandle handle{id, dev_name, PortKind::tap, {}, queues};
   handle.io.backend = PortBackend::tap;
-  handle.io.tx_queues = 1;
+  handle.io.tx_queues = queues;
   handle.io.pool = pool_;
   handle.io.tap = tap.get();
   handle.io.offloads = {.tso = true, .l4_csum = true};
   taps_.emplace(id, std::move(tap));
-  PODVS_LOG(info, "port %s (id %u) on tap %s", dev_name.c_str(), id, ifname.c_str());
+  PODVS_LOG(info, "port %s (id %u) on tap %s (%u queues)", dev_name.c_str(), id, ifname.c_str(),
+            queues);
   return handle;
 }
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
-                                     bool server, uint32_t mtu) {
+                                     bool server, uint16_t queues, uint32_t mtu) {
   const PortId id = take_id(dev_name);
   std::unique_ptr<VhostDevice> device;
   try {
@@ -127,16 +141,17 @@ PortHandle PortManager::create_vhost(const std::string& dev_name, const std::str
     ids_.release(id);
     throw;
   }
-  // One queue pair: a pod's virtio-user enables the queues it asked for and the common case
-  // is one. Workers beyond the first share its tx queue under a lock (see PortIo::tx_lock).
-  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, 1};
+  // `queues` queue pairs the pod may enable. Sends start on the first alone (workers beyond the
+  // first share it under a lock, see PortIo::tx_lock); the controller widens tx_queues to the
+  // pairs the pod has enabled, and polls each enabled rx queue, as rte_vhost reports them.
+  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, queues};
   handle.io.backend = PortBackend::vhost_user;
   handle.io.tx_queues = 1;
   handle.io.pool = pool_;
   handle.io.vhost = device.get();
   vhost_.emplace(id, std::move(device));
-  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s)", dev_name.c_str(), id,
-            socket_path.c_str(), server ? "server" : "client");
+  PODVS_LOG(info, "port %s (id %u) on vhost-user %s (%s, %u queue pairs)", dev_name.c_str(), id,
+            socket_path.c_str(), server ? "server" : "client", queues);
   return handle;
 }
 
@@ -176,15 +191,15 @@ void PortManager::destroy(const PortHandle& port) {
   PODVS_LOG(info, "port %s (id %u) removed", port.dev_name.c_str(), port.port_id);
 }
 
-unsigned PortManager::mbufs_per_port(PortKind kind) {
+unsigned PortManager::mbufs_per_port(PortKind kind, uint16_t queues) {
   switch (kind) {
     case PortKind::vhost_user:
       return 0;
     case PortKind::uplink:
       return kRxDescriptors;
     default:
-      // podvs's taps take buffers only while frames are in flight (tap_io.h): one spare each.
-      return 1;
+      // podvs's taps take buffers only while frames are in flight (tap_io.h): one spare a queue.
+      return queues;
   }
 }
 

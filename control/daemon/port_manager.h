@@ -12,6 +12,7 @@
 #include <string>
 
 #include "control/api/control_plane.h"
+#include "control/daemon/config.h"
 #include "ports/port_id.h"
 #include "ports/port_ids.h"
 #include "ports/port_io.h"
@@ -28,7 +29,7 @@ struct PortHandle {
   std::string dev_name;
   PortKind kind = PortKind::tap;
   PortIo io;  // without tx_lock: the controller hands out locks when it publishes a table
-  uint16_t rx_queues = 1;
+  uint16_t rx_queues = 1;  // vhost-user: the queue pairs the pod may enable
 };
 
 class PortManager {
@@ -43,13 +44,19 @@ class PortManager {
   PortManager(const PortManager&) = delete;
   PortManager& operator=(const PortManager&) = delete;
 
-  // A tap port (ports/tap_port.h) whose kernel interface `ifname` appears in the network namespace
-  // the calling thread is in (enter the pod's namespace first with ScopedNetns).
-  PortHandle create_tap(const std::string& dev_name, const std::string& ifname);
-  // A vhost-user port on `socket_path` (rte_vhost, no ethdev); client mode reconnects when the
-  // pod restarts.
+  // A tap port (ports/tap_port.h) with `queues` queues whose kernel interface `ifname` appears in
+  // the network namespace the calling thread is in (enter the pod's namespace first with
+  // ScopedNetns).
+  PortHandle create_tap(const std::string& dev_name, const std::string& ifname,
+                        uint16_t queues = 1);
+  // The queues of a kernel pod's tap: one per worker, as far as the taps' large buffer pool
+  // allows for `max_pods` pods (each polled queue keeps one spare), at most `limit` (0: none)
+  // and kMaxTapQueues.
+  static uint16_t tap_queues(size_t workers, uint32_t max_pods, uint32_t limit = 0);
+  // A vhost-user port on `socket_path` (rte_vhost, no ethdev) with up to `queues` queue pairs,
+  // for a pod whose MTU is `mtu`; client mode reconnects when the pod restarts.
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server,
-                          uint32_t mtu);
+                          uint16_t queues, uint32_t mtu);
   // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
   // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
   // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).
@@ -58,8 +65,9 @@ class PortManager {
   static bool link_up(const PortHandle& port);
   uint16_t capacity() const { return ids_.capacity(); }
   uint16_t in_use() const { return ids_.in_use(); }
-  // mbufs a port of this kind takes from the pool for as long as it exists (pre-filled rx ring).
-  static unsigned mbufs_per_port(PortKind kind);
+  // mbufs a port of this kind with `queues` rx queues takes from the pool for as long as it
+  // exists (a pre-filled rx ring, a tap queue's spare).
+  static unsigned mbufs_per_port(PortKind kind, uint16_t queues = 1);
 
  private:
   PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,

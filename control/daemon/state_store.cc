@@ -34,6 +34,7 @@ json encode(const SwitchState& state) {
                     {"k8s_namespace", pod.spec.k8s_namespace},
                     {"k8s_name", pod.spec.k8s_name},
                     {"owner", pod.spec.owner},
+                    {"queues", pod.spec.queues},
                     {"ip", ipv4_str(pod.ip)},
                     {"mac", pod.mac.str()},
                     {"socket_path", pod.socket_path}});
@@ -103,6 +104,11 @@ class Decoder {
     pod.spec.k8s_name = d_.string(object, "k8s_name", where);
     // Added after version 1 was first written: absent means an operator's pod.
     if (object.contains("owner")) pod.spec.owner = d_.string(object, "owner", where);
+    // Also later: absent means one queue pair. A number the API would refuse is refused here too.
+    if (object.contains("queues")) {
+      pod.spec.queues = static_cast<uint16_t>(d_.number(object, "queues", where, kMaxPodQueues));
+      if (pod.spec.queues == 0) d_.fail(where + ".queues is 0: a pod has at least one queue pair");
+    }
     pod.ip = d_.ipv4(object, "ip", where);
     pod.mac = d_.mac(object, "mac", where);
     pod.socket_path = d_.string(object, "socket_path", where);

@@ -118,9 +118,9 @@ void SwitchController::start() {
   if (saved) restore_pods(*saved);
   // Workers poll a port only once the published table knows it (anti-spoofing needs its entry).
   publish_table();
-  host_worker_ = assign_rxq(*host_port_);
+  assign_initial_rxqs(*host_port_, host_workers_);
   for (auto& [id, pod] : pods_)
-    if (pod.port) pod.worker = assign_rxq(*pod.port);
+    if (pod.port) assign_initial_rxqs(*pod.port, pod.workers);
   start_overlay(std::exchange(saved_nodes_, {}));
   restore_services();
 }
@@ -131,6 +131,7 @@ void SwitchController::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     queue_.run_pending(period);
     overlay_tick();
+    sync_vhost_queues();
     flush_services(false);
   }
 }
@@ -166,6 +167,8 @@ std::string SwitchController::validate_spec(const PodSpec& spec) const {
            "' is invalid: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter "
            "or digit";
   if (spec.kind == PortKind::host) return "pod kind must be tap or vhost-user";
+  if (const std::string error = validate_pod_queues(spec.kind, spec.queues); !error.empty())
+    return error;
   if (spec.kind == PortKind::tap) {
     if (spec.netns.empty()) return "a tap pod needs the path of its network namespace (netns)";
     if (!netns_exists(spec.netns))
@@ -188,7 +191,7 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   const std::string seq = std::to_string(next_device_++);
   if (spec.kind == PortKind::vhost_user) {
     std::filesystem::create_directories(std::filesystem::path(record.socket_path).parent_path());
-    return ports_->create_vhost("vhost_p" + seq, record.socket_path, spec.vhost_server,
+    return ports_->create_vhost("vhost_p" + seq, record.socket_path, spec.vhost_server, spec.queues,
                                 config_.pod_mtu());
   }
   // The tap is created inside the pod's namespace, so its kernel side is born there under its
@@ -197,7 +200,7 @@ PortHandle SwitchController::create_pod_port(const PodRecord& record) {
   Netlink nl;
   if (nl.ifindex(spec.ifname) >= 0)
     throw std::runtime_error("interface " + spec.ifname + " already exists in " + spec.netns);
-  PortHandle handle = ports_->create_tap("tap_p" + seq, spec.ifname);
+  PortHandle handle = ports_->create_tap("tap_p" + seq, spec.ifname, kernel_pod_queues());
   try {
     configure_pod_interface(
         {spec.ifname, record.ip, record.mac, config_.pod_mtu(), config_.gateway_ip});
@@ -212,7 +215,7 @@ void SwitchController::destroy_pod_port(Pod& pod) {
   if (!pod.port) return;
   ports_->destroy(*pod.port);
   pod.port.reset();
-  pod.worker = -1;
+  pod.workers.clear();
 }
 
 void SwitchController::publish_table() {
@@ -225,7 +228,7 @@ void SwitchController::publish_table() {
     PortEntry& e = ports[handle.port_id];
     e.in_use = true;
     e.io = handle.io;
-    const bool shared = handle.io.tx_queues < n_workers;
+    const bool shared = handle.io.tx_queues < n_workers || handle.port_id == tx_lock_forced_;
     e.io.tx_lock = shared && tx_queue_needs_lock_to_share(handle.io.backend)
                        ? &tx_locks_[handle.port_id]
                        : nullptr;
@@ -298,7 +301,7 @@ void SwitchController::restore_pods(const SwitchState& state) {
                 record.spec.id.c_str(), store_.file().c_str());
       continue;
     }
-    Pod pod{record, std::nullopt, -1, "up"};
+    Pod pod{record, std::nullopt, {}, "up"};
     if (!ipam_.reserve(record.ip)) {
       // Without its address the pod must not get a route: it could shadow another pod's.
       pod.status = "saved address " + ipv4_str(record.ip) + " is outside " +
@@ -323,6 +326,8 @@ void SwitchController::restore_pods(const SwitchState& state) {
 PodInfo SwitchController::pod_info(const Pod& pod) const {
   PodInfo info;
   info.spec = pod.record.spec;
+  // A kernel pod's queues are podvsd's choice (one per worker), not the request's.
+  if (pod.port && pod.port->kind == PortKind::tap) info.spec.queues = pod.port->rx_queues;
   info.ip = ipv4_str(pod.record.ip);
   info.mac = pod.record.mac.str();
   info.gateway_ip = ipv4_str(config_.gateway_ip);
@@ -351,7 +356,9 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   // Packets in flight need buffers too: keep this many free beyond what ports hold.
   constexpr unsigned kMbufReserve = 2048;
   const unsigned free_mbufs = rte_mempool_avail_count(pool_);
-  const unsigned needed = PortManager::mbufs_per_port(spec.kind) + kMbufReserve;
+  const unsigned needed =
+      PortManager::mbufs_per_port(spec.kind, spec.kind == PortKind::tap ? kernel_pod_queues() : 1) +
+      kMbufReserve;
   if (free_mbufs < needed)
     return Result<PodInfo>::fail(
         ErrorCode::resource_exhausted,
@@ -367,7 +374,7 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   PodRecord record{spec, *ip, MacAddr::from_ipv4(*ip), ""};
   record.spec.vhost_server = spec.vhost_server || config_.vhost_server;
   if (spec.kind == PortKind::vhost_user) record.socket_path = vhost_socket_path(spec.id);
-  Pod pod{record, std::nullopt, -1, "up"};
+  Pod pod{record, std::nullopt, {}, "up"};
   try {
     pod.port = create_pod_port(record);
     pods_.emplace(spec.id, pod);
@@ -383,7 +390,7 @@ Result<PodInfo> SwitchController::do_add_pod(const PodSpec& spec) {
   Pod& added = pods_.at(spec.id);
   reset_port_counters(added.port->port_id);
   publish_table();
-  added.worker = assign_rxq(*added.port);
+  assign_initial_rxqs(*added.port, added.workers);
   PODVS_LOG(info, "pod %s attached: %s on port %s", spec.id.c_str(), ipv4_str(*ip).c_str(),
             added.port->dev_name.c_str());
   return Result<PodInfo>::ok(pod_info(added));
@@ -401,7 +408,7 @@ Result<Empty> SwitchController::do_del_pod(const std::string& id) {
   // Order matters: no worker may route to the port (grace period in publish_table) or poll it
   // (unassign waits for the worker's acknowledgement) before the port goes away.
   publish_table();
-  if (pod.port) unassign_rxq(*pod.port, pod.worker);
+  if (pod.port) unassign_rxqs(*pod.port, pod.workers);
   destroy_pod_port(pod);
   remove_socket_dir(pod.record);
   // A pod restored with an unusable address never held it: releasing would free another pod's.

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,7 +76,7 @@ class SwitchController : public ControlPlane {
   struct Pod {
     PodRecord record;
     std::optional<PortHandle> port;
-    int worker = -1;
+    std::vector<int> workers;  // by rx queue: the worker polling it, -1 for none
     std::string status;
     bool holds_address = true;  // false: the saved address was unusable, never reserved
   };
@@ -99,6 +100,11 @@ class SwitchController : public ControlPlane {
   SwitchStats do_stats() const;
 
   std::string validate_spec(const PodSpec& spec) const;
+  // The queues of a kernel pod's tap: one per worker, at most tap_queues (PortManager::tap_queues
+  // bounds it further).
+  uint16_t kernel_pod_queues() const {
+    return PortManager::tap_queues(workers_.size(), config_.max_pods, config_.tap_queues);
+  }
   std::string vhost_socket_path(const std::string& pod_id) const;
   PortHandle create_pod_port(const PodRecord& record);
   void destroy_pod_port(Pod& pod);
@@ -120,9 +126,19 @@ class SwitchController : public ControlPlane {
   static void remove_socket_dir(const PodRecord& record);
   void reset_port_counters(PortId port_id);
 
-  int assign_rxq(const PortHandle& port);
-  void unassign_rxq(const PortHandle& port, int worker);
+  // Rx queues (switch_rxqs.cc). `workers` is the port's placement, by queue (Pod::workers).
+  void for_each_polled_port(const std::function<void(const PortHandle&, std::vector<int>&)>& fn);
+  void assign_rxq(const PortHandle& port, uint16_t queue, std::vector<int>& workers);
+  // A new port's queues: all of them, but only queue 0 of a DPDK pod (sync_vhost_queues polls
+  // the others once the pod enables them).
+  void assign_initial_rxqs(const PortHandle& port, std::vector<int>& workers);
+  void unassign_rxq(const PortHandle& port, uint16_t queue, int worker);
+  void unassign_rxqs(const PortHandle& port, std::vector<int>& workers);
   void rebalance_rxqs();
+  // Follows what each multi-queue DPDK pod enabled: polls its enabled rx queues and spreads sends
+  // over its enabled queue pairs. Run on every tick of the control loop.
+  void sync_vhost_queues();
+  void change_tx_queues(PortHandle& port, uint16_t tx_queues);
   // Its rx poll is a syscall (a tap's readv): poll it lazily when idle.
   static bool lazy_rx(const PortHandle& port);
   uint64_t recent_rxq_cycles(PortId port_id) const;
@@ -188,7 +204,9 @@ class SwitchController : public ControlPlane {
   StateStore store_;
   std::map<std::string, Pod> pods_;
   std::optional<PortHandle> host_port_;
-  int host_worker_ = -1;
+  std::vector<int> host_workers_;  // its one rx queue's worker, as Pod::workers
+  // A port whose sends go under its lock whatever its queues, while its tx queues change.
+  PortId tx_lock_forced_ = kNoPort;
   uint64_t table_version_ = 0;
   uint64_t next_device_ = 0;
   // By PortId, config_.max_ports of each.

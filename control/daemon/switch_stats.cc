@@ -60,7 +60,7 @@ SwitchController::WorkerTotals SwitchController::worker_totals(const Worker& wor
 std::vector<PortStats> SwitchController::port_stats(
     std::array<uint64_t, kNumDropReasons>* drop_sum) const {
   std::vector<PortStats> out;
-  auto add = [&](const PortHandle& h, const std::string& pod_id, int worker) {
+  auto add = [&](const PortHandle& h, const std::string& pod_id, std::vector<int> workers) {
     const PortTotals t = port_totals(h.port_id);
     PortStats s;
     s.name = h.dev_name;
@@ -72,16 +72,21 @@ std::vector<PortStats> SwitchController::port_stats(
     s.rx_bytes = t.rx_bytes;
     s.tx_packets = t.tx_packets;
     s.tx_bytes = t.tx_bytes;
-    s.worker = worker;
+    s.worker = workers.empty() ? -1 : workers[0];
+    s.queue_workers = std::move(workers);
     s.drops = named_drops(t.drops);
     if (drop_sum != nullptr)
       for (size_t r = 0; r < kNumDropReasons; ++r) (*drop_sum)[r] += t.drops[r];
     out.push_back(std::move(s));
   };
-  if (host_port_) add(*host_port_, "", host_worker_);
-  if (uplink_port_) add(*uplink_port_, "", 0);
+  if (host_port_) add(*host_port_, "", host_workers_);
+  if (uplink_port_) {
+    std::vector<int> workers(uplink_port_->rx_queues);  // queue i belongs to worker i
+    for (size_t q = 0; q < workers.size(); ++q) workers[q] = static_cast<int>(q);
+    add(*uplink_port_, "", std::move(workers));
+  }
   for (const auto& [id, pod] : pods_)
-    if (pod.port) add(*pod.port, id, pod.worker);
+    if (pod.port) add(*pod.port, id, pod.workers);
   return out;
 }
 

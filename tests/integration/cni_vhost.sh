@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # podvs-cni with DPDK pods: a vhost-user ADD (chosen by the network's kind, CNI_ARGS PODVS_KIND or
 # runtimeConfig podvsKind) reports socketPath (1.1.0) and writes the device-info file the runtime
-# asked for; DEL removes the socket directory and the file; a failed write leaves nothing.
+# asked for; DEL removes the socket directory and the file; a failed write leaves nothing. The
+# network's "queues" gives the pod its queue pairs.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cni_lib.sh"
 
@@ -31,6 +32,14 @@ sock=$(out_get 'j["interfaces"][0]["socketPath"]')
 check_eq "device-info mode: the pod is the client" client "$(json_get 'j["vhost-user"]["mode"]' <"$devinfo")"
 check "podvsd serves the socket" test -S "$sock"
 check "DEL" cni DEL "dpdk2-$ID" "$ns" net1 "$s"
+
+q=$(conf 1.1.0 "$n1_SOCK" "\"kind\": \"vhost-user\", \"queues\": 2")
+check "ADD a vhost-user pod with \"queues\": 2" cni ADD "dpdk5-$ID" "$ns" net1 "$q"
+check_eq "podvsd gave it 2 queue pairs" 2 \
+  "$(ctl "$n1_SOCK" --json pod get --id "dpdk5-$ID" | json_get 'j["spec"]["queues"]')"
+check "DEL" cni DEL "dpdk5-$ID" "$ns" net1 "$q"
+expect_error "ADD with \"queues\": 17: 7" 7 ADD "dpdk6-$ID" "$ns" net1 \
+  "$(conf 1.1.0 "$n1_SOCK" "\"kind\": \"vhost-user\", \"queues\": 17")"
 
 r=$(conf 1.0.0 "$n1_SOCK" "\"runtimeConfig\": {\"podvsKind\": \"vhost-user\", \"CNIDeviceInfoFile\": \"$devinfo\"}")
 check "ADD with runtimeConfig podvsKind, cniVersion 1.0.0" cni ADD "dpdk3-$ID" "$ns" net1 "$r"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two workers (sharing one CPU, taking turns through idle back-off, so this fits a 2-core
-# machine): rx queues are spread over both, ports shared by both workers' tx (locked) carry
-# traffic, and deleting pods re-plans the queues so neither worker is left idle.
+# machine): rx queues are spread over both (each kernel pod's tap has a queue per worker), both
+# workers' tx carries traffic, and deleting pods re-plans the queues so neither worker is left
+# idle.
 source "$(dirname "$0")/lib.sh"
 
 cpu=$(( $(nproc) - 1 ))
@@ -10,7 +11,7 @@ for p in a b c d; do make_netns "$ID$p"; done
 declare -A ip
 for p in a b c d; do ip[$p]=$(add_tap_pod "$n1_SOCK" "$p-$ID" "$ID$p"); done
 queues() { ctl "$n1_SOCK" --json stats | json_get '" ".join(str(w["rx_queues"]) for w in j["workers"])'; }
-check_eq "5 rx queues (host + 4 pods) spread over 2 workers" "3 2" "$(queues)"
+check_eq "9 rx queues (host + 4 pods of 2 queues) spread over 2 workers" "5 4" "$(queues)"
 for pair in "a b" "b c" "c d" "d a"; do
   set -- $pair
   check "ping $1 -> $2" ip netns exec "$ID$1" ping -c 2 -i 0.2 -W 2 "${ip[$2]}"

@@ -14,9 +14,11 @@ add_uplink "$u1" || exit 1
 make_netns "$gw" || exit 1
 add_underlay_host "$gw" "$out" "$UL.254/24" || exit 1
 ip -n "$gw" addr add 203.0.113.1/32 dev lo
+# One tap queue per kernel pod (--tap-queues 1): each pod is then received by one known worker,
+# which the placement checks rely on (with a queue per worker, the kernel picks one per flow).
 start_podvsd n1 --pod-cidr 10.244.1.0/24 --cluster-cidr 10.244.0.0/16 --uplink-interface "$u1" \
   --node-ip "$UL.1/24" --uplink-gateway "$UL.254" --no-masquerade-cidrs 198.51.100.0/24 \
-  --workers "$(worker_cpus)" || exit 1
+  --workers "$(worker_cpus)" --tap-queues 1 || exit 1
 sysctl -qw "net.ipv4.conf.$n1_HOSTPORT.forwarding=0"
 
 make_netns "${ID}p1" || exit 1

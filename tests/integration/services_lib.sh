@@ -33,8 +33,10 @@ start_service_pods() {
   # A pod CIDR of this run's own (pod_cidrs in lib.sh: the node's answers to the pods must not
   # be routed to another test's podvsd); conntrack is podvsd's default, said in case it moves.
   # WORKERS=2 runs the scenarios with two workers (worker_cpus in lib.sh).
+  # One tap queue per kernel pod (--tap-queues 1): each pod is then received by one known worker,
+  # which the placement checks rely on (with a queue per worker, the kernel picks one per flow).
   service_podvsd_flags=(--pod-cidr "$(pod_cidrs 1)" --conntrack-entries 65536
-    --workers "$(worker_cpus)")
+    --workers "$(worker_cpus)" --tap-queues 1)
   start_podvsd n1 "${service_podvsd_flags[@]}" || return 1
   host_ip=$(ctl "$n1_SOCK" --json status | json_get 'j["host_ip"]')
   local p s

@@ -18,8 +18,10 @@ make_netns "$gw" || exit 1
 no_ipv6 "$gw"
 add_underlay_host "$gw" "$out" "$UL.254/24" || exit 1
 ip -n "$gw" addr add $OUTSIDE/32 dev lo
+# One tap queue per kernel pod (--tap-queues 1): each pod is then received by one known worker,
+# which the placement checks rely on (with a queue per worker, the kernel picks one per flow).
 common=(--cluster-cidr 10.244.0.0/16 --uplink-gateway "$UL.254" --conntrack-entries 65536
-  --workers "$(worker_cpus)")
+  --workers "$(worker_cpus)" --tap-queues 1)
 start_podvsd n1 --pod-cidr 10.244.1.0/24 --uplink-interface "$u1" --node-ip "$UL.1/24" "${common[@]}" || exit 1
 start_podvsd n2 --pod-cidr 10.244.2.0/24 --uplink-interface "$u2" --node-ip "$UL.2/24" "${common[@]}" || exit 1
 for hp in "$n1_HOSTPORT" "$n2_HOSTPORT"; do sysctl -qw "net.ipv4.conf.$hp.forwarding=0"; done

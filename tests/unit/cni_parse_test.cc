@@ -111,6 +111,7 @@ TEST(NetConf, MinimalTakesDefaults) {
   EXPECT_EQ(conf.socket, "/run/podvs/podvsd.sock");
   EXPECT_EQ(conf.kind, PortKind::tap);
   EXPECT_FALSE(conf.vhost_server);
+  EXPECT_EQ(conf.queues, 1);
   EXPECT_EQ(conf.timeout_seconds, 10);
   EXPECT_TRUE(conf.prev_result.is_null());
   EXPECT_FALSE(conf.has_valid_attachments);
@@ -118,19 +119,37 @@ TEST(NetConf, MinimalTakesDefaults) {
 
 TEST(NetConf, PodvsKeysAndRuntimeConfig) {
   const NetConf conf = parse_netconf(R"({"cniVersion": "1.1.0", "name": "n", "type": "t",
-      "socket": "/tmp/s.sock", "kind": "vhost-user", "vhostServer": true, "timeoutSeconds": 2.5,
+      "socket": "/tmp/s.sock", "kind": "vhost-user", "vhostServer": true, "queues": 4,
+      "timeoutSeconds": 2.5,
       "logFile": "/tmp/l", "dns": {"nameservers": ["10.96.0.10"]},
       "runtimeConfig": {"CNIDeviceInfoFile": "/run/d.json", "podvsKind": "tap"},
       "prevResult": {"interfaces": []}, "args": {"anything": 1}, "unknownKey": 3})");
   EXPECT_EQ(conf.socket, "/tmp/s.sock");
   EXPECT_EQ(conf.kind, PortKind::vhost_user);
   EXPECT_TRUE(conf.vhost_server);
+  EXPECT_EQ(conf.queues, 4);
   EXPECT_EQ(conf.timeout_seconds, 2.5);
   EXPECT_EQ(conf.log_file, "/tmp/l");
   EXPECT_EQ(conf.dns["nameservers"][0], "10.96.0.10");
   EXPECT_EQ(conf.device_info_file, "/run/d.json");
   EXPECT_EQ(conf.runtime_kind, PortKind::tap);
   EXPECT_TRUE(conf.prev_result.is_object());
+}
+
+TEST(NetConf, QueuesOutsideOneToSixteenAre7) {
+  for (const char* queues : {"0", "17", "2.5", "-1"}) {
+    const std::string text =
+        std::string(R"({"cniVersion": "1.0.0", "name": "n", "type": "t", "queues": )") + queues +
+        "}";
+    EXPECT_EQ(code_of([&] { parse_netconf(text); }), Code::invalid_network_config) << queues;
+  }
+  EXPECT_EQ(code_of([] {
+              parse_netconf(R"({"cniVersion": "1.0.0", "name": "n", "type": "t", "queues": "2"})");
+            }),
+            Code::decoding_failure);
+  EXPECT_EQ(parse_netconf(R"({"cniVersion": "1.0.0", "name": "n", "type": "t", "queues": 16})")
+                .queues,
+            16);
 }
 
 TEST(NetConf, NotJsonOrWrongTypeIs6) {

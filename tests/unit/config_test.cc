@@ -297,6 +297,16 @@ TEST(Config, MaxPodsDefaultRangeAndFlag) {
   EXPECT_TRUE(contains(config_error("max_pods: many\n"), "max_pods")) << config_error("max_pods: many\n");
 }
 
+TEST(Config, TapQueuesDefaultToOnePerWorkerAndStopAtSixteen) {
+  EXPECT_EQ(Config{}.tap_queues, 0u);
+  Config c;
+  c.tap_queues = 17;
+  EXPECT_TRUE(contains(validate_error(c), "tap_queues 17 is out of range")) << validate_error(c);
+  c.tap_queues = 16;
+  EXPECT_EQ(validate_error(c), "no error");
+  EXPECT_EQ(config_from_yaml("tap_queues: 1\n", Config{}).tap_queues, 1u);
+}
+
 TEST(PodAdmission, TheLimitIsMaxPodsOrThePodCidrWhicheverIsSmaller) {
   Config c;  // 10.244.0.0/24: 254 usable, one for the host port
   const PodLimit by_pods = pod_limit(c, 253);

@@ -273,6 +273,7 @@ inline void expect_same(const PodSpec& a, const PodSpec& b) {
   EXPECT_EQ(a.k8s_namespace, b.k8s_namespace);
   EXPECT_EQ(a.k8s_name, b.k8s_name);
   EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.queues, b.queues);
 }
 
 inline void expect_same(const PodInfo& a, const PodInfo& b) {
@@ -307,6 +308,7 @@ inline void expect_same(const PortStats& a, const PortStats& b) {
   EXPECT_EQ(a.tx_bytes, b.tx_bytes);
   EXPECT_EQ(a.worker, b.worker);
   expect_same(a.drops, b.drops);
+  EXPECT_EQ(a.queue_workers, b.queue_workers);
 }
 
 inline void expect_same(const WorkerStats& a, const WorkerStats& b) {
@@ -349,7 +351,7 @@ inline SwitchStats sample_stats() {
   SwitchStats s;
   s.workers = {{0, 2, 3, 100, 90, 5000, 7000, 50.5, 2, 80, 20},
                {1, 4, 5, 200, 190, 6000, 8000, 30.0, 1, 180, 20}};
-  PortStats host{"podvs0", 0, PortKind::host, "", "up", 11, 1100, 12, 1200, 0, {}};
+  PortStats host{"podvs0", 0, PortKind::host, "", "up", 11, 1100, 12, 1200, 0, {}, {0}};
   PortStats tap{"tap_a",
                 1,
                 PortKind::tap,
@@ -360,9 +362,10 @@ inline SwitchStats sample_stats() {
                 22,
                 2200,
                 1,
-                {{"spoofed_source", 3}, {"ttl_exceeded", 4}}};
+                {{"spoofed_source", 3}, {"ttl_exceeded", 4}},
+                {1, 0}};
   PortStats vhost{"vhost_b", -1, PortKind::vhost_user, "pod-b", "down", 0, 0, 0,
-                  0,         -1, {{"no_route", 5}}};
+                  0,         1,  {{"no_route", 5}}, {1, -1, 0}};
   s.ports = {host, tap, vhost};
   s.drops = {{"no_route", 5}, {"spoofed_source", 3}, {"ttl_exceeded", 4}};
   s.mbufs_total = 16384;

@@ -47,6 +47,7 @@ v1::PodSpec full_spec(const std::string& id) {
   spec.set_k8s_namespace("default");
   spec.set_k8s_name("web-" + id);
   spec.set_owner("cni:podvs");
+  spec.set_queues(4);
   return spec;
 }
 

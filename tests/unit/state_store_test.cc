@@ -47,7 +47,7 @@ SwitchState sample_state() {
   tap.mac = MacAddr::from_ipv4(tap.ip);
   PodRecord vhost;
   vhost.spec = {"beef", "/var/run/netns/cni-2", "net1", PortKind::vhost_user, true, "dpdk", "gen",
-                ""};
+                "",   4};
   vhost.ip = *parse_ipv4("10.244.0.7");
   vhost.mac = *MacAddr::parse("02:00:00:ab:cd:ef");
   vhost.socket_path = "/run/podvs/vhost/beef/vhost.sock";
@@ -86,6 +86,7 @@ void expect_same(const SwitchState& a, const SwitchState& b) {
     EXPECT_EQ(x.spec.k8s_namespace, y.spec.k8s_namespace);
     EXPECT_EQ(x.spec.k8s_name, y.spec.k8s_name);
     EXPECT_EQ(x.spec.owner, y.spec.owner);
+    EXPECT_EQ(x.spec.queues, y.spec.queues);
     EXPECT_EQ(x.ip, y.ip);
     EXPECT_EQ(x.mac, y.mac);
     EXPECT_EQ(x.socket_path, y.socket_path);
@@ -125,6 +126,33 @@ TEST_F(StateStoreTest, NodeWithoutOwnerLoadsAsAnOperators) {
   EXPECT_EQ(loaded->nodes[0].owner, "");
   store.save(*loaded);
   EXPECT_NE(read_file(store.file()).find(R"("owner": "")"), std::string::npos);
+}
+
+// Files written before pods had queue pairs: absent means one; beyond the API's limit is refused.
+TEST_F(StateStoreTest, PodQueuesDefaultToOneAndAreBounded) {
+  StateStore store(dir());
+  const std::string pod =
+      R"({"id": "p", "netns": "", "ifname": "eth0", "kind": "vhost-user", "vhost_server": false,
+          "k8s_namespace": "", "k8s_name": "", "ip": "10.244.0.5", "mac": "0a:58:0a:f4:00:05",
+          "socket_path": "/run/p.sock")";
+  auto file = [&](const std::string& extra) {
+    return R"({"version": 1, "pod_cidr": "10.244.0.0/24", "ipam_cursor": "10.244.0.0",
+      "nodes": [], "pods": [)" +
+           pod + extra + "}]}";
+  };
+  write_file(store.file(), file(""));
+  auto loaded = store.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->pods.at(0).spec.queues, 1);
+  write_file(store.file(), file(R"(, "queues": 16)"));
+  loaded = store.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->pods.at(0).spec.queues, 16);
+  write_file(store.file(), file(R"(, "queues": 17)"));
+  EXPECT_NE(load_error(store).find("pods[0].queues"), std::string::npos) << load_error(store);
+  write_file(store.file(), file(R"(, "queues": 0)"));
+  EXPECT_NE(load_error(store).find("pods[0].queues is 0"), std::string::npos)
+      << load_error(store);
 }
 
 TEST_F(StateStoreTest, MissingFileLoadsAsNoState) {

@@ -254,22 +254,47 @@ TEST_F(WorkerTest, TxBuffersFlushAllWhenMoreOutputPortsThanSlots) {
   EXPECT_EQ(counters.tx_packets.get(), kPorts);
 }
 
+// One queue per port, as for single-queue ports.
+std::vector<RxqLoad> own_ports(const std::vector<uint64_t>& cycles) {
+  std::vector<RxqLoad> queues;
+  for (size_t i = 0; i < cycles.size(); ++i)
+    queues.push_back({cycles[i], static_cast<uint32_t>(i)});
+  return queues;
+}
+
 TEST(RxqScheduler, PlanPutsHeaviestQueuesOnDifferentWorkers) {
   // Two heavy queues must not share a worker; light ones fill in behind them.
-  const auto plan = plan_rxq_assignment({10, 1000, 5, 900, 0}, 2);
+  const auto plan = plan_rxq_assignment(own_ports({10, 1000, 5, 900, 0}), 2);
   EXPECT_NE(plan[1], plan[3]);
   EXPECT_EQ(plan[1], 0u);
   EXPECT_EQ(plan[3], 1u);
   EXPECT_EQ(plan[0], 1u);  // 900 < 1000: the lighter worker takes the next one
-  const auto idle = plan_rxq_assignment({0, 0, 0, 0}, 2);
+  const auto idle = plan_rxq_assignment(own_ports({0, 0, 0, 0}), 2);
   EXPECT_EQ(std::count(idle.begin(), idle.end(), 0u), 2);  // idle queues spread by count
-  EXPECT_EQ(plan_rxq_assignment({7, 8}, 1), (std::vector<size_t>{0, 0}));
+  EXPECT_EQ(plan_rxq_assignment(own_ports({7, 8}), 1), (std::vector<size_t>{0, 0}));
+}
+
+TEST(RxqScheduler, PlanSpreadsOnePortsQueuesOverWorkers) {
+  // Port 7's two queues weigh less than port 1's, but still go to different workers: by load
+  // alone both would land on the worker port 1 does not use.
+  const auto plan = plan_rxq_assignment({{1000, 1}, {10, 7}, {10, 7}}, 2);
+  EXPECT_NE(plan[1], plan[2]);
+  // More queues than workers: one each first, then by load again.
+  const auto three = plan_rxq_assignment({{30, 4}, {20, 4}, {10, 4}}, 2);
+  EXPECT_EQ(three, (std::vector<size_t>{0, 1, 1}));
 }
 
 TEST(RxqScheduler, PicksLeastCyclesThenFewestQueues) {
   EXPECT_EQ(pick_worker({{100, 1}, {50, 3}, {50, 2}}), 2u);
   EXPECT_EQ(pick_worker({{0, 0}, {0, 0}}), 0u);
   EXPECT_EQ(pick_worker({{10, 0}}), 0u);
+}
+
+TEST(RxqScheduler, PicksAWorkerWithoutTheSamePortsQueueFirst) {
+  // Worker 0 is idle but already polls a queue of the port: the busier worker 1 gets the next.
+  EXPECT_EQ(pick_worker({{0, 1, 1}, {500, 3, 0}}), 1u);
+  // Every worker has one: load decides again.
+  EXPECT_EQ(pick_worker({{0, 1, 1}, {500, 3, 1}}), 0u);
 }
 
 }  // namespace

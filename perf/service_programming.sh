@@ -17,9 +17,10 @@ per=${2:-10}
 connections=$((per * 3))
 source "$(dirname "$0")/../tests/integration/lib.sh"
 
-# One podvsd holds at most 31 pods (RTE_MAX_ETHPORTS=32): the client and PER endpoint pods.
-if [ "$per" -lt 1 ] || [ "$per" -gt 30 ] || [ "$services" -lt 1 ] || [ "$services" -gt 65000 ]; then
-  echo "usage: $0 [SERVICES (1-65000)] [PER (1-30)]" >&2
+# The client and PER endpoint pods share one podvsd, which holds max_pods pods (250 by default).
+max_per=249
+if [ "$per" -lt 1 ] || [ "$per" -gt "$max_per" ] || [ "$services" -lt 1 ] || [ "$services" -gt 65000 ]; then
+  echo "usage: $0 [SERVICES (1-65000)] [PER (1-$max_per)]" >&2
   exit 2
 fi
 PY=/usr/bin/python3

@@ -1,7 +1,7 @@
 // podvs's own tap device for a kernel pod (in the pod's network namespace) or the host port
-// (podvs0): one multi-queue tap with virtio-net headers and TCP segmentation/checksum offloads, so
-// the kernel hands podvs 64 KiB TCP super-frames with a partial checksum and takes them back the
-// same way, as a veth pair would pass them. No /dev/vhost-net: the fds are read and written by the
+// (podvs0): a tap (multi-queue when it has several queues) with virtio-net headers and TCP
+// segmentation/checksum offloads, so the kernel hands podvs 64 KiB TCP super-frames with a partial
+// checksum and takes them back the same way, as a veth pair would pass them. No /dev/vhost-net: the fds are read and written by the
 // workers themselves.
 //
 // Created and closed by the control thread; the fds are then used by the workers (tap_io.h) until
@@ -18,8 +18,8 @@ namespace podvs {
 class TapDevice {
  public:
   // Creates (or attaches to) the tap `ifname` in the network namespace the calling thread is in,
-  // with `queues` queues (IFF_MULTI_QUEUE: the kernel spreads the pod's flows over them), the
-  // virtio-net header on every frame, and the CSUM, TSO4 and TSO6 offloads. Throws
+  // with `queues` queues (more than one: IFF_MULTI_QUEUE, the kernel spreads the pod's flows over
+  // them), the virtio-net header on every frame, and the CSUM, TSO4 and TSO6 offloads. Throws
   // std::runtime_error with the failing step and errno.
   TapDevice(const std::string& ifname, uint16_t queues);
   ~TapDevice();

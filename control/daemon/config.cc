@@ -57,8 +57,10 @@ max_ports: 1024
 # has 253 addresses for pods, so a larger max_pods needs a larger pod_cidr.
 max_pods: 250
 # Most queues of a kernel pod's tap, 1 to 16; 0 = one per worker. Each queue is polled by a
-# worker; the taps' large buffer pool bounds it too (2 with the default max_pods).
-tap_queues: 0
+# worker; the taps' large buffer pool bounds it too (2 with the default max_pods). More than one
+# makes the tap multi-queue, and the kernel gives such a tap 256 transmit queues with a qdisc
+# each: about 6 MB of kernel memory per pod and a slower attach, so one is the default.
+tap_queues: 1
 # A worker sleeps after this many polls in a row found no packet; 0 = never sleep (lowest latency).
 idle_backoff_polls: 0
 # How long such a sleep lasts, in microseconds.

@@ -34,7 +34,7 @@ struct Config {
   uint32_t flow_cache_entries = 8192;  // per worker, power of two
   uint32_t max_ports = 1024;           // port capacity: pods, the host port and the uplink
   uint32_t max_pods = 250;             // pods on this node; the pod CIDR's addresses bound it too
-  uint32_t tap_queues = 0;  // most queues of a kernel pod's tap (to kMaxTapQueues); 0: per worker
+  uint32_t tap_queues = 1;  // most queues of a kernel pod's tap (to kMaxTapQueues); 0: per worker
   uint32_t idle_backoff_polls = 0;     // 0 = never sleep; else sleep after this many empty polls
   uint32_t idle_backoff_us = 200;      // sleep length
   bool vhost_server = false;  // default vhost-user mode for new DPDK pods (false: podvsd connects)

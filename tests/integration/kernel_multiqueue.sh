@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 command -v iperf3 >/dev/null || { log "iperf3 missing"; exit 1; }
 cpu=$(( $(nproc) - 1 ))
-start_podvsd n1 --workers "$cpu,$cpu" --pod-cidr "$(pod_cidrs 1)" || exit 1
+start_podvsd n1 --workers "$cpu,$cpu" --pod-cidr "$(pod_cidrs 1)" --tap-queues 0 || exit 1
 make_netns "${ID}a"
 make_netns "${ID}b"
 ip_a=$(add_tap_pod "$n1_SOCK" "a-$ID" "${ID}a")

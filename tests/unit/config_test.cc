@@ -298,7 +298,7 @@ TEST(Config, MaxPodsDefaultRangeAndFlag) {
 }
 
 TEST(Config, TapQueuesDefaultToOnePerWorkerAndStopAtSixteen) {
-  EXPECT_EQ(Config{}.tap_queues, 0u);
+  EXPECT_EQ(Config{}.tap_queues, 1u);
   Config c;
   c.tap_queues = 17;
   EXPECT_TRUE(contains(validate_error(c), "tap_queues 17 is out of range")) << validate_error(c);

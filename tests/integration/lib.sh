@@ -110,6 +110,14 @@ add_tap_pod() {
   ctl "$1" --json pod add --id "$2" --netns "/var/run/netns/$3" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ip"])'
 }
 
+# csum_errors NETNS: the namespace's checksum error counters (IP, UDP, TCP), summed. A receiving
+# kernel drops a segment with a bad checksum and counts it here: a transfer that completes with
+# this unchanged carried correct checksums.
+csum_errors() {
+  ip netns exec "$1" nstat -az 2>/dev/null |
+    awk '$1 ~ /^(IpExtInCsumErrors|UdpInCsumErrors|TcpInCsumErrors|TcpExtTCPCsumErrors)$/ {s += $2} END {print s + 0}'
+}
+
 json_get() {  # json_get EXPR: evaluates a Python expression over the JSON on stdin, bound to j
   python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }

@@ -31,14 +31,7 @@ sleep 0.5
 check "TCP a -> b, 4 streams (iperf3 -P 4, 3 s)" \
   timeout 30 ip netns exec "${ID}a" iperf3 -c "$ip_b" -p 5204 -P 4 -t 3
 stats1=$(ctl "$n1_SOCK" --json stats)
-deltas=$(printf '%s\n' "$stats0" "$stats1" | python3 -c '
-import json, sys
-docs = json.JSONDecoder()
-text = sys.stdin.read()
-a, end = docs.raw_decode(text)
-b, _ = docs.raw_decode(text[end:].lstrip())
-before = {w["worker"]: w["rx_packets"] for w in a["workers"]}
-print(" ".join(str(w["rx_packets"] - before[w["worker"]]) for w in b["workers"]))')
+deltas=$(worker_rx_deltas "$stats0" "$stats1")
 log "packets received per worker during the transfer: $deltas"
 check "both workers carried the transfer (over 1000 packets each: $deltas)" sh -c \
   "for d in $deltas; do [ \"\$d\" -gt 1000 ] || exit 1; done"

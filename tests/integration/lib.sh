@@ -118,6 +118,19 @@ csum_errors() {
     awk '$1 ~ /^(IpExtInCsumErrors|UdpInCsumErrors|TcpInCsumErrors|TcpExtTCPCsumErrors)$/ {s += $2} END {print s + 0}'
 }
 
+# worker_rx_deltas BEFORE AFTER: packets each worker received between two `stats --json`
+# documents, space-separated in worker order.
+worker_rx_deltas() {
+  printf '%s\n' "$1" "$2" | python3 -c '
+import json, sys
+docs = json.JSONDecoder()
+text = sys.stdin.read()
+a, end = docs.raw_decode(text)
+b, _ = docs.raw_decode(text[end:].lstrip())
+before = {w["worker"]: w["rx_packets"] for w in a["workers"]}
+print(" ".join(str(w["rx_packets"] - before[w["worker"]]) for w in b["workers"]))'
+}
+
 json_get() {  # json_get EXPR: evaluates a Python expression over the JSON on stdin, bound to j
   python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }

@@ -112,14 +112,7 @@ stats0=$(ctl "$n1_SOCK" --json stats)
 check "ping kernel pod -> DPDK pod" ip netns exec "${ID}a" ping -c 3 -i 0.2 -W 2 "$ip_d"
 check "12 flows of pings to the DPDK pod and back (2 kernel pods, the node)" ping_many 40
 stats1=$(ctl "$n1_SOCK" --json stats)
-busy=$(printf '%s\n' "$stats0" "$stats1" | python3 -c '
-import json, sys
-docs = json.JSONDecoder()
-text = sys.stdin.read()
-a, end = docs.raw_decode(text)
-b, _ = docs.raw_decode(text[end:].lstrip())
-before = {w["worker"]: w["rx_packets"] for w in a["workers"]}
-print(sum(1 for w in b["workers"] if w["rx_packets"] > before[w["worker"]]))')
+busy=$(worker_rx_deltas "$stats0" "$stats1" | tr ' ' '\n' | grep -vc '^0$')
 check_eq "both workers received packets while the pings ran" 2 "$busy"
 check "no packet to the pod was dropped for a full queue" sh -c \
   "! '$PODVSCTL' --socket '$n1_SOCK' --json port list | grep -q tx_queue_full"

@@ -104,7 +104,7 @@ check "port list shows each queue's worker" sh -c \
 for _ in $(seq 50); do grep -q "sends spread over 2 queue pairs" "$WORK/n1/log" && break; sleep 0.1; done
 check "podvsd spreads sends over the 2 queue pairs the pod enabled" grep -q "sends spread over 2 queue pairs (was 1)" "$WORK/n1/log"
 w_a=$(port_worker "$n1_SOCK" "pod-a-$ID") w_b=$(port_worker "$n1_SOCK" "pod-b-$ID")
-w_h=$(port_worker "$n1_SOCK" "net_tap_$n1_HOSTPORT")
+w_h=$(port_worker "$n1_SOCK" "host_$n1_HOSTPORT")
 log "sources: pod-a on worker $w_a, pod-b on worker $w_b, host port on worker $w_h"
 check "the ping sources are polled by both workers" sh -c \
   "printf '%s\n' $w_a $w_b $w_h | sort -u | wc -l | grep -qx 2"

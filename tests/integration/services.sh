@@ -12,7 +12,7 @@ source "$(dirname "$0")/services_lib.sh"
 
 start_service_pods || exit 1
 check_apart "$n1_SOCK" "c-$ID" "s1-$ID"
-[ "${WORKERS:-1}" -gt 1 ] && log "workers: c $(port_worker "$n1_SOCK" "c-$ID"), s1 $(port_worker "$n1_SOCK" "s1-$ID"), s2 $(port_worker "$n1_SOCK" "s2-$ID"), s3 $(port_worker "$n1_SOCK" "s3-$ID"), host $(port_worker "$n1_SOCK" host)"
+[ "${WORKERS:-1}" -gt 1 ] && log "workers: c $(port_worker "$n1_SOCK" "c-$ID"), s1 $(port_worker "$n1_SOCK" "s1-$ID"), s2 $(port_worker "$n1_SOCK" "s2-$ID"), s3 $(port_worker "$n1_SOCK" "s3-$ID"), host $(port_worker "$n1_SOCK" "host_$n1_HOSTPORT")"
 all_eps=(--endpoint "${IP[s1]}" --endpoint "${IP[s2]}" --endpoint "${IP[s3]}")
 
 WEB=10.96.0.10 DNS=10.96.0.11 STREAM=10.96.0.13 EMPTY=10.96.0.20 STICKY=10.96.0.30 SELF=10.96.0.40

@@ -129,9 +129,11 @@ for i in $(seq "$V"); do [ -n "${frozen[$i]:-}" ] || kill -STOP "${TP[$i]}"; don
 t_vlink=$((SECONDS - t0))
 check_eq "all $V DPDK pods' vhost-user links are up at once" "$V" "$(vhost_links_up | grep -c .)"
 [ "$V" -gt 0 ] && [ "$(vhost_links_up | grep -c .)" -ne "$V" ] && tail -5 "$WORK/vhost/testpmd1.log"
+# A testpmd is frozen as soon as its link is up, which may be before it starts forwarding: once
+# thawed it may still need a moment, so ping waits for the first answer for up to 10 s.
 ping_dpdk() {  # ping_dpdk I: kernel pod 1 pings DPDK pod I (testpmd thawed meanwhile)
   kill -CONT "${TP[$1]}"
-  ip netns exec "${ID}k1" ping -q -c 1 -w 3 "$(cat "$WORK/ip/v$1")" >/dev/null 2>&1 ||
+  ip netns exec "${ID}k1" ping -q -c 1 -w 10 "$(cat "$WORK/ip/v$1")" >/dev/null 2>&1 ||
     echo "k1->v$1" >>"$WORK/pingfail"
   kill -STOP "${TP[$1]}"
 }

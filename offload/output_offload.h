@@ -12,7 +12,9 @@
 
 namespace podvs {
 
-struct PortOffloads {
+// Aligned to its size: a vhost-user device keeps it in a std::atomic, which clang makes
+// lock-free (no libatomic call) only for a type aligned to its size.
+struct alignas(2) PortOffloads {
   bool tso = false;      // TCP super-frames (RTE_MBUF_F_TX_TCP_SEG) go out whole
   bool l4_csum = false;  // partial TCP/UDP checksums go out partial
 };

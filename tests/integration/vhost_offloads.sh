@@ -94,11 +94,17 @@ check "a DPDK pod sends datagrams with partial checksums" \
   run_pod dpo --offloads send-udp-partial --peer "$dpp_IP" --count 5 --payload 1000
 check "a pod with checksum offload gets them partial, with the pseudo-header sum" wait_pod dpp
 
+# kernel_receiver LENGTH: the kernel pod waits (up to 20 s) for 5 UDP datagrams of LENGTH bytes on
+# port 7777 and writes how many arrived with the sender's pattern to $WORK/kernel.out
+# ($RECV_PID: its PID).
+kernel_receiver() {
+  ip netns exec "${ID}a" python3 "$HERE/recv_udp.py" 7777 5 "$1" 20 >"$WORK/kernel.out" 2>&1 &
+  RECV_PID=$!
+  PIDS+=("$RECV_PID")
+  sleep 0.5
+}
 errors_before=$(csum_errors "${ID}a")
-ip netns exec "${ID}a" python3 "$HERE/recv_udp.py" 7777 5 1000 20 >"$WORK/kernel.out" 2>&1 &
-RECV_PID=$!
-PIDS+=("$RECV_PID")
-sleep 0.5
+kernel_receiver 1000
 check "a DPDK pod sends datagrams with partial checksums to the kernel pod" \
   run_pod dpo --offloads send-udp-partial --peer "$ip_a" --count 5 --payload 1000
 wait "$RECV_PID"
@@ -107,10 +113,7 @@ check_eq "and counts no checksum error" "$errors_before" "$(csum_errors "${ID}a"
 
 # 4. A malformed header: TSO with segments of 0 bytes.
 bad_before=$(drops "dpo-$ID" virtio_oversized_frame)
-ip netns exec "${ID}a" python3 "$HERE/recv_udp.py" 7777 5 100 20 >"$WORK/kernel.out" 2>&1 &
-RECV_PID=$!
-PIDS+=("$RECV_PID")
-sleep 0.5
+kernel_receiver 100
 check "a DPDK pod sends frames asking for TSO into 0-byte segments, then good datagrams" \
   run_pod dpo --offloads send-bad-tso --peer "$ip_a" --count 5 --payload 1900
 wait "$RECV_PID"

@@ -30,7 +30,11 @@ run_suite() {  # run_suite DIR SUITE
   ok=${ok:-0}; fail=$(( ${fail:-0} + ${timeout:-0} ))
   [ "$ok" -gt 0 ] || fail=$((fail + 1))  # a suite that ran nothing is a failure
   passed=$((passed + ok)); failed=$((failed + fail))
-  summary+=("$1/$2: $ok ok, $fail failed")
+  # The failing tests by name in the last lines: CI shows only the end of a long log.
+  local names
+  names=$(sed -n 's/^ *[0-9]*\/[0-9]* [^ ]* \/ \([^ ]*\) *\(FAIL\|TIMEOUT\).*/\1/p' "$out" | tr '\n' ' ')
+  names=${names% }
+  summary+=("$1/$2: $ok ok, $fail failed${names:+ ($names)}")
   rm -f "$out"
 }
 

@@ -17,8 +17,9 @@ namespace podvs::cni {
 // How long ADD, DEL, CHECK and GC wait for an unreachable podvsd before failing with 11: long
 // enough to ride out a quick restart, short enough that ADD fails within 5 s.
 inline constexpr std::chrono::milliseconds kConnectTimeout{4000};
-// STATUS must answer within a second, podvsd up or down.
-inline constexpr std::chrono::milliseconds kStatusTimeout{900};
+// STATUS must answer within a second, podvsd up, down or hung. A podvsd that is up answers in
+// milliseconds; half a second leaves the other half to starting the shim on a loaded node.
+inline constexpr std::chrono::milliseconds kStatusTimeout{500};
 
 // The owner podvsd records for the network's pods; GC deletes only pods with this owner.
 inline std::string owner_of(const NetConf& conf) { return "cni:" + conf.name; }

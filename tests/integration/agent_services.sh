@@ -73,7 +73,7 @@ agent_seen() {
 reported() { [ "$(agent_seen)" = "podvs-agent True True True" ]; }
 check "podvsctl status: podvs-agent connected, synced, with a last sync" wait_for 15 reported
 
-# --- A new Service answers at its ClusterIP and NodePort within a second.
+# --- A new Service answers at its ClusterIP and NodePort as soon as the agent sees it.
 start=$(date +%s.%N)
 put services "$(svc web $WEB '[{"name":"http","protocol":"TCP","port":80,"targetPort":8080,"nodePort":30080}]')"
 put endpointslices "$(slice web-abc12 web "$HTTP" "$(ep s1)")"
@@ -83,8 +83,10 @@ answer=$(in_ns "${ID}c" ask $WEB 80)
 elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b - a}')
 log "Service created -> ClusterIP answered in $elapsed s"
 check "ClusterIP $WEB:80 answered by s1's port 8080 (got '$answer')" matches "$answer" "s1 8080 $ip_c"
-check "ClusterIP answered within 1 s of the Service's creation ($elapsed s)" \
-  awk -v e="$elapsed" 'BEGIN {exit !(e < 1.0)}'
+# Programmed on the change, not at the next resync (30 s): well under 5 s even on a loaded
+# machine. The latency itself is perf/agent_programming.sh's to measure, not a test's.
+check "ClusterIP answered within 5 s of the Service's creation ($elapsed s)" \
+  awk -v e="$elapsed" 'BEGIN {exit !(e < 5.0)}'
 answer=$(in_ns "${ID}c" ask "$host_ip" 30080)
 check "NodePort $host_ip:30080 answered by s1 (got '$answer')" matches "$answer" "s1 8080 *"
 check_eq "the Service is the agent's" podvs-agent "$(owner_of web)"
@@ -126,8 +128,11 @@ put services "$(svc web $WEB '[{"name":"http","protocol":"TCP","port":80,"target
   '"sessionAffinity":"ClientIP","sessionAffinityConfig":{"clientIP":{"timeoutSeconds":60}}')"
 affinity() { ctl "$n1_SOCK" --json service list | json_get "[s for s in j if s['name'] == 'web'][0]['client_ip_affinity']" | grep -q True; }
 check "affinity on in podvsd" wait_for 5 affinity
-sticky=$(name_counts "$(in_ns "${ID}c" many $WEB 80 30)")
+answers=$(in_ns "${ID}c" many $WEB 80 30)
+sticky=$(name_counts "$answers")
 check "affinity: 30 connections reach one endpoint (got $sticky)" matches "$sticky" "s[123]=30"
+matches "$sticky" "s[123]=30" ||
+  log "answers in order (endpoint:client source port): $(json_get "' '.join(j['order'])" <<<"$answers")"
 
 # --- Headless and ExternalName Services are ignored.
 put services '{"metadata":{"name":"headless","namespace":"default"},"spec":{"clusterIP":"None","ports":[{"name":"http","port":80}]}}'

@@ -42,18 +42,20 @@ expect_error "ADD with no free address fails" 102 ADD "ctr-y-$ID" "/var/run/netn
 check "... with podvsd's reason" grep -q "the usable addresses of pod_cidr 10.99.0.0/29" "$WORK/out"
 check_eq "the failed ADD holds no address" "$total" "$(addresses_used "$n2_SOCK")"
 
-# podvsd hung (stopped): STATUS still answers within a second.
+# podvsd hung (stopped): STATUS still answers, after its 0.5 s deadline (kStatusTimeout). The
+# bound checked leaves room for starting the shim on a loaded machine (CI runs the tests while
+# other work shares the two cores).
 kill -STOP "$n1_PID"
 elapsed_ms cni STATUS "" "" "" "$c"
 check_eq "STATUS with podvsd hung: 51" 51 "$(error_code)"
-check "... within 1 s ($(cat "$WORK/ms") ms)" test "$(cat "$WORK/ms")" -lt 1000
+check "... bounded by the shim's 0.5 s deadline, not hanging ($(cat "$WORK/ms") ms < 1500)" test "$(cat "$WORK/ms")" -lt 1500
 kill -CONT "$n1_PID"
 
 # podvsd down.
 kill -9 "$n1_PID"; wait "$n1_PID" 2>/dev/null
 elapsed_ms cni STATUS "" "" "" "$c"
 check_eq "STATUS with podvsd down: 51" 51 "$(error_code)"
-check "... within 1 s ($(cat "$WORK/ms") ms)" test "$(cat "$WORK/ms")" -lt 1000
+check "... bounded by the shim's 0.5 s deadline, not hanging ($(cat "$WORK/ms") ms < 1500)" test "$(cat "$WORK/ms")" -lt 1500
 log "STATUS error: $(out_get 'j["msg"]')"
 elapsed_ms cni ADD "ctr-z-$ID" "/var/run/netns/${ID}x" eth0 "$c"
 check_eq "ADD with podvsd down: 11" 11 "$(error_code)"

@@ -8,7 +8,8 @@ server NAME --tcp PORT... --stream PORT... --udp PORT...
 ask IP PORT [--src IP] [--sport P]     one TCP connection: prints the answer line, or the error
 many IP PORT N                         N TCP connections one after another: prints JSON
                                        {"names": {NAME: count}, "peers": {...}, "errors": {...},
-                                       "failed_source_ports": [...]}; stops at the third error
+                                       "failed_source_ports": [...], "order": ["NAME:SOURCE_PORT",
+                                       ...]}; stops at the third error
 udp IP PORT [--sport P] [--src IP]     one datagram: prints "FROM_IP:FROM_PORT ANSWER", "refused"
                                        or "timeout"
 refused IP PORT                        one TCP connect: prints "refused SECONDS", "connected"
@@ -72,7 +73,7 @@ def server(args):
         time.sleep(3600)
 
 
-def ask_once(ip, port, src=None, timeout=3.0, sport=0, ports=None):
+def ask_once(ip, port, src=None, timeout=3.0, sport=0, ports=None, used=None):
     s = socket.socket()
     try:
         s.settimeout(timeout)
@@ -81,6 +82,8 @@ def ask_once(ip, port, src=None, timeout=3.0, sport=0, ports=None):
             s.bind((src or "0.0.0.0", sport))
         # Else connect() picks the port, as real clients' do (per destination, not globally).
         s.connect((ip, port))
+        if used is not None:  # the caller wants the source port connect() picked
+            used.append(s.getsockname()[1])
         data = b""
         while b"\n" not in data:  # a --stream port sends more after the line
             more = s.recv(4096)
@@ -106,11 +109,12 @@ def ask(args):
 
 
 def many(args):
-    names, peers, errors, failed_ports = {}, {}, {}, []
+    names, peers, errors, failed_ports, order = {}, {}, {}, [], []
     for i in range(args.n):
-        ports = []
+        ports, used = [], []
         try:
-            line = ask_once(args.ip, args.port, timeout=2.0, ports=ports).split()
+            line = ask_once(args.ip, args.port, timeout=2.0, ports=ports, used=used).split()
+            order.append(f"{line[0]}:{used[0]}")
             names[line[0]] = names.get(line[0], 0) + 1
             peers[line[2]] = peers.get(line[2], 0) + 1
         except (OSError, IndexError) as e:
@@ -120,7 +124,7 @@ def many(args):
                 errors[f"gave_up_after_{i + 1}"] = 1
                 break
     print(json.dumps({"names": names, "peers": peers, "errors": errors,
-                      "failed_source_ports": failed_ports}))
+                      "failed_source_ports": failed_ports, "order": order}))
 
 
 def udp(args):

@@ -302,18 +302,20 @@ class Podvs:
         return self.proc.pid
 
     def busy_counters(self):
-        """The worker's own accounting: TSC cycles of polls that found work, of all polls. Read
-        from the Prometheus endpoint: an HTTP request costs milliseconds, where starting
-        podvsctl on a loaded machine took seconds, longer than a quick run's window."""
+        """The worker's own accounting: TSC cycles of polls that found work, of all polls, and
+        its received packets and non-empty receive bursts. Read from the Prometheus endpoint: an
+        HTTP request costs milliseconds, where starting podvsctl on a loaded machine took
+        seconds, longer than a quick run's window."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         text = urllib.request.urlopen(url, timeout=5).read().decode()
         values = {}
         for line in text.splitlines():
-            m = re.match(r'(podvs_worker_(?:busy|idle)_cycles_total)\{[^}]*worker="0"[^}]*\} (\S+)', line)
+            m = re.match(r'podvs_worker_(busy_cycles|idle_cycles|rx_packets|rx_bursts)_total'
+                         r'\{[^}]*worker="0"[^}]*\} (\S+)', line)
             if m:
                 values[m.group(1)] = float(m.group(2))
-        busy, idle = values["podvs_worker_busy_cycles_total"], values["podvs_worker_idle_cycles_total"]
-        return busy, busy + idle
+        busy, idle = values["busy_cycles"], values["idle_cycles"]
+        return busy, busy + idle, values["rx_packets"], values["rx_bursts"]
 
     def connection_stats(self):
         """After a new-connection run (stats cleared before it): podvs does not report its
@@ -805,7 +807,9 @@ def describe(r):
     f = lambda key, fmt: "?" if e.get(key) is None else format(e[key], fmt)
     verdict = "valid" if not r["invalid"] else "INVALID: " + "; ".join(r["invalid"])
     return (f"[generator idle {f('generator_idle_pct', '.1f')} % stalled "
-            f"{f('generator_stalled_pct', '.2f')} %, switch busy {f('switch_busy_pct', '.1f')} %, "
+            f"{f('generator_stalled_pct', '.2f')} %, switch busy {f('switch_busy_pct', '.1f')} %"
+            + (f" with {f('switch_rx_burst_avg', '.1f')} packets per rx burst"
+               if e.get("switch_rx_burst_avg") is not None else "") + ", "
             f"run-queue wait {f('switch_runq_wait_pct', '.2f')} %, involuntary "
             f"{f('switch_involuntary_per_s', '.0f')}/s, steal {f('steal_pct', '.2f')} %: {verdict}]")
 
@@ -863,9 +867,10 @@ def control_plane(pods, services):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short runs (3 s measured, 1 s warm-up)")
-    ap.add_argument("--repetitions", type=int, default=3,
+    ap.add_argument("--repetitions", type=int, default=5,
                     help="runs of every scenario on every switch, interleaved between switches "
-                         "(podvs, testpmd, OVS, podvs, ...); min/median/max over them")
+                         "(podvs, testpmd, OVS, podvs, ...); min/median/max over the valid ones, "
+                         f"of which a row needs {bench_validity.MIN_VALID_REPETITIONS}")
     ap.add_argument("--switches", default="podvs,testpmd,ovs")
     ap.add_argument("--scenarios", default="", help="labels to run, separated by semicolons (default: all)")
     ap.add_argument("--no-control-plane", action="store_true", help="skip the pod attach measurement")
@@ -917,14 +922,20 @@ def main():
                 rs = runs.get((sw.name, label))
                 if not rs:
                     continue  # a path this switch cannot take (testpmd-io and VXLAN)
-                mpps = [r["rx_mpps"] for r in rs]
-                cycles = [r["cycles_per_packet"] for r in rs if r["cycles_per_packet"]]
+                # The figures come from the valid repetitions when there are enough of them; the
+                # others are set aside and listed (bench_validity.valid_repetitions).
+                verdicts = [r.get("invalid", ["no evidence"]) for r in rs]
+                used, invalid = bench_validity.valid_repetitions(verdicts)
+                mpps = [rs[i]["rx_mpps"] for i in used]
+                cycles = [rs[i]["cycles_per_packet"] for i in used if rs[i]["cycles_per_packet"]]
                 row = {"switch": sw.name, "scenario": label, "size": size, "flows": flows, "tcp": tcp,
                        "path": path,
                        "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
                        "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
                        "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs,
-                       "invalid": bench_validity.summarize([r.get("invalid", ["no evidence"]) for r in rs])}
+                       "used_runs": used, "invalid": invalid,
+                       "set_aside": [] if invalid else bench_validity.summarize(
+                           [v for i, v in enumerate(verdicts) if i not in used])}
                 if path == "svc-new":
                     row["connections"] = [r["connections"] for r in rs]
                 if size == 64 and flows == 1 and path == "pods":
@@ -969,10 +980,12 @@ def ndr_invalid(r):
 
 
 def evidence_table(results):
-    """Every row's evidence, the median over its repetitions (perf/bench_validity.py's fields)."""
+    """Every row's evidence, the median over every repetition, set aside or not
+    (perf/bench_validity.py's fields); "valid" says how many repetitions the figures come from."""
     fields = [("generator_idle_pct", "generator idle %", ".1f"),
               ("generator_stalled_pct", "generator stalled %", ".2f"),
               ("switch_busy_pct", "switch busy %", ".1f"),
+              ("switch_rx_burst_avg", "packets per rx burst", ".1f"),
               ("switch_runq_wait_pct", "run-queue wait %", ".2f"),
               ("switch_involuntary_per_s", "involuntary switches/s", ".0f"),
               ("steal_pct", "steal %", ".2f")]
@@ -984,8 +997,8 @@ def evidence_table(results):
             values = [x["evidence"][key] for x in r["runs"]
                       if x.get("evidence") and x["evidence"].get(key) is not None]
             cells.append(format(statistics.median(values), fmt) if values else "?")
-        lines.append(f"| {r['switch']} | {r['scenario']} | " + " | ".join(cells) +
-                     f" | {'no' if r['invalid'] else 'yes'} |")
+        used = f"{len(r['used_runs'])} of {len(r['runs'])}" if not r["invalid"] else "no"
+        lines.append(f"| {r['switch']} | {r['scenario']} | " + " | ".join(cells) + f" | {used} |")
     return "\n".join(lines) + "\n"
 
 
@@ -999,9 +1012,16 @@ def invalid_list(results):
                                r["latency_run"]["invalid"] if "latency_run" in r else [])):
             if reasons:
                 lines.append(f"- {r['switch']}, {what}: " + "; ".join(reasons))
-    if not lines:
-        return "\nEvery row is valid (perf/bench_validity.py).\n"
-    return "\nInvalid rows (✗ above; perf/bench_validity.py), never to be quoted:\n" + "\n".join(lines) + "\n"
+    aside = [f"- {r['switch']}, {r['scenario']}: " + "; ".join(r["set_aside"])
+             for r in results if r.get("set_aside")]
+    out = ("\nEvery row is valid (perf/bench_validity.py).\n" if not lines else
+           "\nInvalid rows (✗ above; perf/bench_validity.py), never to be quoted:\n"
+           + "\n".join(lines) + "\n")
+    if aside:
+        out += ("\nRepetitions set aside in valid rows (their figures are the other repetitions'; "
+                f"a row needs {bench_validity.MIN_VALID_REPETITIONS} valid ones):\n"
+                + "\n".join(aside) + "\n")
+    return out
 
 
 def readme_table(results):

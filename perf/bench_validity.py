@@ -19,11 +19,19 @@ Evidence of one measurement (a dict; values in percent unless named otherwise):
   switch_busy_pct           share of the switch core's polls that found work (its own counters)
   switch_runq_wait_pct      the switch thread's run-queue wait (schedstat) over the window
   switch_involuntary_per_s  the switch thread's involuntary context switches per second
+  switch_rx_burst_avg       packets per non-empty receive burst of the switch (podvs's own
+                            counters; testpmd and OVS do not count bursts, so theirs is absent
+                            and the rule that reads it is not applied to them)
   steal_pct                 steal time of the measured cores (/proc/stat)
   loss_pct                  packets sent and not received, over those sent
   window_error              why the window could not be sampled (None when it was)
 Evidence that a rule needs and that is missing (None or absent) makes the measurement invalid:
 a bench that cannot see must say so.
+
+A row (one switch, one scenario) is measured several times, interleaved with the other switches.
+Its figures are those of its valid repetitions: a repetition that the machine spoiled is set
+aside (and listed as such), not averaged in. The row is valid when at least
+MIN_VALID_REPETITIONS of them are (all of them, when fewer were run).
 """
 
 # Every threshold, in one place. The README's "How the benchmark judges a row" cites these.
@@ -38,6 +46,11 @@ THRESHOLDS = {
     "switch_runq_wait_pct_max": 2.0,
     # ...and be switched out against its will at most this often.
     "switch_involuntary_per_s_max": 200.0,
+    # At the maximum rate a saturated switch finds its receive queue full at every poll: its
+    # bursts are the full 32. Fewer on average means it emptied the queue faster than the
+    # generator filled it, so the generator set the rate (busy share cannot tell: a poll that
+    # finds one packet counts as busy). Only where the switch counts bursts (podvs).
+    "switch_rx_burst_avg_min": 28.0,
     # The hypervisor may steal at most this share of the measured cores.
     "steal_pct_max": 2.0,
     # A no-drop rate, sent again, may lose at most this share.
@@ -82,6 +95,11 @@ def judge(evidence, thresholds=THRESHOLDS):
         if busy < t["switch_busy_pct_min"]:
             reasons.append(f"switch not the bottleneck: its core was busy {busy:.1f} % "
                            f"(< {t['switch_busy_pct_min']:g} %)")
+    if kind == "max_rate" and not _missing(evidence, "switch_rx_burst_avg"):
+        burst = evidence["switch_rx_burst_avg"]
+        if burst < t["switch_rx_burst_avg_min"]:
+            reasons.append(f"switch not saturated: its receive bursts held {burst:.1f} packets on "
+                           f"average (< {t['switch_rx_burst_avg_min']:g} of 32)")
     if need("switch_runq_wait_pct", "the switch thread's run-queue wait"):
         wait = evidence["switch_runq_wait_pct"]
         if wait > t["switch_runq_wait_pct_max"]:
@@ -103,6 +121,23 @@ def judge(evidence, thresholds=THRESHOLDS):
             reasons.append(f"not a no-drop rate: {loss:.3f} % lost when sent again "
                            f"(> {t['ndr_loss_pct_max']:g} %)")
     return reasons
+
+
+# A row's figures need this many valid repetitions (min/median/max over at least three).
+MIN_VALID_REPETITIONS = 3
+
+
+def valid_repetitions(reasons_per_run, min_valid=MIN_VALID_REPETITIONS):
+    """The indices of the repetitions a row's figures come from, and the row's reasons for being
+    invalid (empty when it is valid). Valid: at least min_valid repetitions (every one, when
+    fewer were run) passed judge(); the figures are then theirs alone. Invalid: the figures are
+    every repetition's, and the reasons those of summarize()."""
+    if not reasons_per_run:
+        return [], ["no repetition was run"]
+    valid = [i for i, reasons in enumerate(reasons_per_run) if not reasons]
+    if len(valid) >= min(min_valid, len(reasons_per_run)):
+        return valid, []
+    return list(range(len(reasons_per_run))), summarize(reasons_per_run)
 
 
 def summarize(reasons_per_run):

@@ -90,7 +90,8 @@ class MarkPipe:
 
 class Window:
     """Start it before the generator, finish() after; evidence() then holds what was seen.
-    `switch` needs pid() and busy_counters() -> (busy, total) in any one unit, cumulative.
+    `switch` needs pid() and busy_counters() -> (busy, total) in any one unit, cumulative, or
+    (busy, total, rx_packets, rx_bursts) from a switch that counts its non-empty receive bursts.
     `started`, a threading.Event, is set when the measured window begins."""
 
     def __init__(self, switch, mark_path, duration_s, cpus, switch_cpu, started=None):
@@ -148,7 +149,7 @@ class Window:
 
     def evidence(self):
         """bench_validity.py's switch and kernel fields (None where nothing could be read)."""
-        out = {"switch_busy_pct": None, "switch_runq_wait_pct": None,
+        out = {"switch_busy_pct": None, "switch_rx_burst_avg": None, "switch_runq_wait_pct": None,
                "switch_involuntary_per_s": None, "steal_pct": None, "window_s": None,
                "switch_tid": getattr(self, "tid", None), "window_error": self.error}
         if len(self.readings) != 2:
@@ -160,4 +161,9 @@ class Window:
             total = after["busy"][1] - before["busy"][1]
             if total > 0:
                 out["switch_busy_pct"] = 100.0 * busy / total
+            if len(before["busy"]) == 4 and len(after["busy"]) == 4:
+                packets = after["busy"][2] - before["busy"][2]
+                bursts = after["busy"][3] - before["busy"][3]
+                if bursts > 0:
+                    out["switch_rx_burst_avg"] = packets / bursts
         return out

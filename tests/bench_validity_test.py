@@ -112,6 +112,35 @@ class Judge(unittest.TestCase):
         self.assertIn("(2 of 3 runs)", summary[0])
         self.assertEqual(bench_validity.summarize([[], []]), [])
 
+    def test_repetitions_the_machine_spoiled_are_set_aside(self):
+        spoiled = bench_validity.judge(with_(QUIET_MAX_RATE, generator_stalled_pct=3.0))
+        runs = [[], spoiled, [], [], spoiled]
+        self.assertEqual(bench_validity.valid_repetitions(runs), ([0, 2, 3], []))
+
+    def test_too_few_valid_repetitions_make_the_row_invalid(self):
+        spoiled = bench_validity.judge(with_(QUIET_MAX_RATE, steal_pct=3.0))
+        used, reasons = bench_validity.valid_repetitions([[], spoiled, [], spoiled, spoiled])
+        self.assertEqual(used, [0, 1, 2, 3, 4])
+        self.assertEqual(len(reasons), 1)
+        self.assertIn("(3 of 5 runs)", reasons[0])
+
+    def test_fewer_repetitions_than_the_minimum_must_all_be_valid(self):
+        spoiled = bench_validity.judge(with_(QUIET_MAX_RATE, steal_pct=3.0))
+        self.assertEqual(bench_validity.valid_repetitions([[], []]), ([0, 1], []))
+        self.assertEqual(bench_validity.valid_repetitions([[], spoiled])[0], [0, 1])
+        self.assertTrue(bench_validity.valid_repetitions([[], spoiled])[1])
+        self.assertEqual(bench_validity.valid_repetitions([]), ([], ["no repetition was run"]))
+
+    def test_small_receive_bursts_mean_the_switch_kept_up(self):
+        self.only_reason(with_(QUIET_MAX_RATE, switch_rx_burst_avg=19.5),
+                         "switch not saturated: its receive bursts held 19.5")
+        self.assertEqual(bench_validity.judge(with_(QUIET_MAX_RATE, switch_rx_burst_avg=31.8)), [])
+
+    def test_burst_size_matters_only_at_max_rate_and_where_counted(self):
+        paced = with_(QUIET_MAX_RATE, kind="paced", switch_rx_burst_avg=2.0)
+        self.assertEqual(bench_validity.judge(paced), [])
+        self.assertEqual(bench_validity.judge(with_(QUIET_MAX_RATE, switch_rx_burst_avg=None)), [])
+
 
 class Evidence(unittest.TestCase):
     STAT_BEFORE = ("cpu  1000 0 500 8000 0 0 0 40 0 0\n"

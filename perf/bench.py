@@ -93,6 +93,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PODVS_BUILD", os.path.join(TOP, "build"))
 # The generator may come from another build than podvsd (a tree that built only pktgen).
 PKTGEN = os.environ.get("PODVS_PKTGEN", os.path.join(BUILD, "perf", "podvs-pktgen"))
+CORE_PROBE = os.path.join(BUILD, "perf", "podvs-core-probe")
 GATEWAY_MAC = "0a:58:a9:fe:01:01"
 # The VXLAN scenarios' underlay: the switch is node 192.168.50.1 and owns pod CIDR 10.244.0.0/24;
 # pktgen plays the remote node 192.168.50.2 (pod CIDR 10.244.1.0/24) on the switch's uplink.
@@ -171,6 +172,7 @@ class Processes:
 # (everything else there then runs in what they leave). Off by default: a figure for the README
 # comes from a quiet machine, not from one where the bench took the cores.
 BOOST = False
+VIRTIO_ARGS = None  # --virtio-args: more virtio_user devargs for the generator's ports
 BOOST_NICE = -20
 
 
@@ -683,6 +685,8 @@ def pktgen(procs, work, ends, size, flows, duration, warmup, rate=0.0, tcp=False
             "--dst-mac", ends["dst_mac"], "--src-ip", ends["src_ip"], "--dst-ip", ends["dst_ip"],
             "--size", str(size), "--flows", str(flows), "--rate", str(rate),
             "--duration", str(duration), "--warmup", str(warmup), "--wait-link", "30", "--json"]
+    if VIRTIO_ARGS is not None:
+        args += ["--virtio-args", VIRTIO_ARGS]
     if tcp:
         args.append("--tcp")
     if window:
@@ -764,6 +768,17 @@ def verify_forwarding(sw, procs, work, ends, path):
                        + sw.diagnose())
 
 
+def core_round_trip_ns():
+    """The cache-line round trip between the generator's and the switch's CPUs now
+    (perf/core_probe.cc), or None when it cannot be measured. Only while no switch polls."""
+    try:
+        out = subprocess.run([CORE_PROBE, str(GEN_CPU), str(SWITCH_CPU)], capture_output=True,
+                             text=True, timeout=30, stdin=subprocess.DEVNULL)
+        return json.loads(out.stdout)["round_trip_ns"] if out.returncode == 0 else None
+    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):
+        return None
+
+
 def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None):
     """Runs every scenario once on one switch, starting it once per mode its scenarios need:
     one repetition of that switch. Scenarios the switch cannot run are left out. podvs's rows
@@ -773,6 +788,10 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
         if mode not in sw.modes:
             print(f"{sw.name:12} skips the {mode} scenarios (it cannot encapsulate or NAT)", flush=True)
             continue
+        # Where the host has the two vCPUs, before the switch starts and after it stops: a run
+        # is comparable with another only under the same placement (perf/core_probe.cc).
+        rtt_before = core_round_trip_ns()
+        session = []
         try:
             ends = sw.start(mode)
             for path in dict.fromkeys(s[4] for s in scenarios if MODE[s[4]] == mode):
@@ -789,6 +808,7 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
                     # Every packet sent is a connection the switch must have created.
                     r["connections"] = sw.connection_stats()
                 out[label] = r
+                session.append(r)
                 cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference,
                                                         invalid=r.get("invalid", ["no evidence"]))
                         if sw.name == "podvs" else "")
@@ -796,6 +816,13 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
                       f"{cost} {describe(r)}", flush=True)
         finally:
             sw.stop()
+            rtt_after = core_round_trip_ns()
+            for r in session:
+                if r.get("evidence") is not None:
+                    r["evidence"].update(core_round_trip_ns_before=rtt_before,
+                                         core_round_trip_ns_after=rtt_after)
+            print(f"{sw.name:12} {mode}: cache-line round trip between the measured CPUs "
+                  f"{rtt_before} ns before, {rtt_after} ns after", flush=True)
     return out
 
 
@@ -877,6 +904,9 @@ def main():
     ap.add_argument("--boost", action="store_true",
                     help="give the switch and the generator the highest scheduling weight (for a "
                          "shared machine; the output says so; not for README figures)")
+    ap.add_argument("--virtio-args", default=None,
+                    help="more virtio_user devargs for the generator's ports (default: none, "
+                         "the virtio PMD's own features)")
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
     ap.add_argument("--reference", default=os.path.join(TOP, "perf", "results", "reference.json"),
                     help="the README run's cycles per packet (its DIR/reference.json), which podvs's "
@@ -889,7 +919,8 @@ def main():
     scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     switches = {"podvs": Podvs, "testpmd": Testpmd, "ovs": Ovs}
     os.makedirs(opts.out, exist_ok=True)
-    global BOOST
+    global BOOST, VIRTIO_ARGS
+    VIRTIO_ARGS = opts.virtio_args
     BOOST = opts.boost
     harness_cpus = pin_harness()
     machine = bench_evidence.machine(MEASURED_CPUS)
@@ -986,6 +1017,8 @@ def evidence_table(results):
               ("generator_stalled_pct", "generator stalled %", ".2f"),
               ("switch_busy_pct", "switch busy %", ".1f"),
               ("switch_rx_burst_avg", "packets per rx burst", ".1f"),
+              ("core_round_trip_ns_before", "CPU-to-CPU round trip ns, before", ".0f"),
+              ("core_round_trip_ns_after", "after", ".0f"),
               ("switch_runq_wait_pct", "run-queue wait %", ".2f"),
               ("switch_involuntary_per_s", "involuntary switches/s", ".0f"),
               ("steal_pct", "steal %", ".2f")]

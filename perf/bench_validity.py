@@ -23,6 +23,10 @@ Evidence of one measurement (a dict; values in percent unless named otherwise):
                             counters; testpmd and OVS do not count bursts, so theirs is absent
                             and the rule that reads it is not applied to them)
   steal_pct                 steal time of the measured cores (/proc/stat)
+  core_round_trip_ns_before a cache line's round trip between the generator's and the switch's
+  core_round_trip_ns_after  CPUs before the switch started and after it stopped
+                            (perf/core_probe.cc): where the host had the vCPUs; recorded so that
+                            runs can be compared under one placement, judged by no rule yet
   loss_pct                  packets sent and not received, over those sent
   window_error              why the window could not be sampled (None when it was)
 Evidence that a rule needs and that is missing (None or absent) makes the measurement invalid:

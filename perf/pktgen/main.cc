@@ -223,10 +223,12 @@ int run(const Options& o) {
     VirtioPort tx_port, rx_port;
     arm_startup_timer(o);
     std::string error = tx_port.open(
-        {"net_virtio_user_pgtx", o.tx_socket, o.server, o.tx_mac, o.queue_size, rx_pool});
+        {"net_virtio_user_pgtx", o.tx_socket, o.server, o.tx_mac, o.queue_size, rx_pool,
+         o.virtio_args});
     if (error.empty())
       error = rx_port.open(
-          {"net_virtio_user_pgrx", o.rx_socket, o.server, o.rx_mac, o.queue_size, rx_pool});
+          {"net_virtio_user_pgrx", o.rx_socket, o.server, o.rx_mac, o.queue_size, rx_pool,
+           o.virtio_args});
     if (error.empty()) error = wait_for_links(tx_port, rx_port, o.wait_link_s, g_stop);
     disarm_startup_timer();
     if (!error.empty()) {

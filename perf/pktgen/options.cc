@@ -65,6 +65,9 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--rx-socket", o.rx_socket, "vhost-user socket of the receiving port")->required();
   app.add_flag("--server", o.server,
                "create the sockets (virtio_user server=1) for a vhost-user client switch");
+  app.add_option("--virtio-args", o.virtio_args,
+                 "more virtio_user devargs for both ports (\"\" for the PMD's defaults)")
+      ->capture_default_str();
   app.add_option("--queue-size", o.queue_size, "virtio ring size")
       ->capture_default_str()
       ->check(CLI::IsMember({256, 512, 1024}));

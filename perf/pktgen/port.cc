@@ -16,7 +16,8 @@ std::string VirtioPort::open(const PortConfig& config) {
   rte_ether_format_addr(mac, sizeof(mac), &config.mac);
   const std::string devargs =
       config.name + ",path=" + config.socket + ",server=" + (config.server ? "1" : "0") +
-      ",queues=1,queue_size=" + std::to_string(config.queue_size) + ",mac=" + mac;
+      ",queues=1,queue_size=" + std::to_string(config.queue_size) + ",mac=" + mac +
+      (config.virtio_args.empty() ? "" : "," + config.virtio_args);
   if (int rc = rte_dev_probe(devargs.c_str()); rc != 0) {
     // rte_dev_probe's code says little (often -1); DPDK's log above says what failed.
     return "cannot create virtio_user port on " + config.socket +

@@ -17,6 +17,7 @@ struct PortConfig {
   rte_ether_addr mac{};
   uint16_t queue_size = 1024;
   rte_mempool* rx_pool = nullptr;
+  std::string virtio_args;  // more virtio_user devargs ("key=value,..."), appended as given
 };
 
 class VirtioPort {

@@ -817,13 +817,20 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
         finally:
             sw.stop()
             rtt_after = core_round_trip_ns()
-            for r in session:
-                if r.get("evidence") is not None:
-                    r["evidence"].update(core_round_trip_ns_before=rtt_before,
-                                         core_round_trip_ns_after=rtt_after)
+            placed(session, rtt_before, rtt_after)
             print(f"{sw.name:12} {mode}: cache-line round trip between the measured CPUs "
-                  f"{rtt_before} ns before, {rtt_after} ns after", flush=True)
+                  f"{rtt_before} ns before, {rtt_after} ns after (the runs above are judged "
+                  "again with it in results.md)", flush=True)
     return out
+
+
+def placed(reports, before, after):
+    """Adds the CPUs' placement around a switch's session to the evidence of the runs measured in
+    it, and judges them again with it (perf/bench_validity.py's placement rule)."""
+    for r in reports:
+        if r.get("evidence") is not None:
+            r["evidence"].update(core_round_trip_ns_before=before, core_round_trip_ns_after=after)
+            r["invalid"] = bench_validity.judge(r["evidence"])
 
 
 def describe(r):
@@ -845,6 +852,8 @@ def latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_ste
     """Latency at half the measured 64B/1-flow rate and the no-drop rate, on a fresh start. The
     no-drop rate found is sent once more with its evidence gathered: the row's no-drop figure
     counts only if that run, too, lost (almost) nothing on a quiet machine."""
+    rtt_before = core_round_trip_ns()
+    measured = []
     try:
         ends = sw.start()
         verify_forwarding(sw, procs, work, ends, "pods")
@@ -853,16 +862,21 @@ def latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_ste
                      sw=sw, kind="paced")
         row["latency_us_at_half_rate"] = {k: lat["latency_us"].get(k) for k in ("p50", "p99", "p99_9")}
         row["latency_run"] = lat
+        measured.append(lat)
         row["ndr_mpps"] = no_drop_rate(procs, work, ends, row["mpps_max"], ndr_seconds, warmup, ndr_steps)
         if row["ndr_mpps"] > 0:
             check = pktgen(procs, work, ends, 64, 1, ndr_seconds, warmup, rate=row["ndr_mpps"],
                            sw=sw, kind="ndr")
             row["ndr_run"] = check
+            measured.append(check)
             print(f"{sw.name:12} no-drop rate {row['ndr_mpps']:.2f} Mpps, sent again: loss "
                   f"{check['loss_pct']:.3f} % {describe(check)}", flush=True)
-        print(f"{sw.name:12} latency at half rate {describe(lat)}", flush=True)
     finally:
         sw.stop()
+        placed(measured, rtt_before, core_round_trip_ns())
+    for r in measured:
+        print(f"{sw.name:12} {'no-drop rate, sent again' if r is row.get('ndr_run') else 'latency at half rate'} "
+              f"{describe(r)}", flush=True)
 
 
 def perf_script(name, *args):
@@ -911,7 +925,13 @@ def main():
     ap.add_argument("--reference", default=os.path.join(TOP, "perf", "results", "reference.json"),
                     help="the README run's cycles per packet (its DIR/reference.json), which podvs's "
                          "rows are compared with")
+    ap.add_argument("--rejudge", action="store_true",
+                    help="measure nothing: judge the runs in OUT/results.json again with today's "
+                         "rules and write OUT's files again from them")
     opts = ap.parse_args()
+    if opts.rejudge:
+        rejudge(opts.out, bench_reference.load(opts.reference))
+        return
     reps = opts.repetitions
     duration, warmup = (3, 1) if opts.quick else (10, 2)
     ndr_seconds, ndr_steps = (2, 3) if opts.quick else (10, 6)
@@ -953,22 +973,7 @@ def main():
                 rs = runs.get((sw.name, label))
                 if not rs:
                     continue  # a path this switch cannot take (testpmd-io and VXLAN)
-                # The figures come from the valid repetitions when there are enough of them; the
-                # others are set aside and listed (bench_validity.valid_repetitions).
-                verdicts = [r.get("invalid", ["no evidence"]) for r in rs]
-                used, invalid = bench_validity.valid_repetitions(verdicts)
-                mpps = [rs[i]["rx_mpps"] for i in used]
-                cycles = [rs[i]["cycles_per_packet"] for i in used if rs[i]["cycles_per_packet"]]
-                row = {"switch": sw.name, "scenario": label, "size": size, "flows": flows, "tcp": tcp,
-                       "path": path,
-                       "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
-                       "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
-                       "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs,
-                       "used_runs": used, "invalid": invalid,
-                       "set_aside": [] if invalid else bench_validity.summarize(
-                           [v for i, v in enumerate(verdicts) if i not in used])}
-                if path == "svc-new":
-                    row["connections"] = [r["connections"] for r in rs]
+                row = make_row(sw.name, (label, size, flows, tcp, path), rs)
                 if size == 64 and flows == 1 and path == "pods":
                     latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_steps)
                 results.append(row)
@@ -978,19 +983,70 @@ def main():
         procs.stop_all()
         shutil.rmtree(work, ignore_errors=True)
     machine["loadavg_at_end"] = open("/proc/loadavg").read().split()[:3]
+    write_outputs(opts.out, machine, results, cp, reference)
+
+
+def make_row(switch, scenario, rs):
+    """One switch's row of one scenario from its repetitions' reports. The figures come from the
+    valid repetitions when there are enough of them; the others are set aside and listed
+    (bench_validity.valid_repetitions)."""
+    label, size, flows, tcp, path = scenario
+    verdicts = [r.get("invalid", ["no evidence"]) for r in rs]
+    used, invalid = bench_validity.valid_repetitions(verdicts)
+    mpps = [rs[i]["rx_mpps"] for i in used]
+    cycles = [rs[i]["cycles_per_packet"] for i in used if rs[i]["cycles_per_packet"]]
+    row = {"switch": switch, "scenario": label, "size": size, "flows": flows, "tcp": tcp,
+           "path": path,
+           "mpps_min": min(mpps), "mpps_median": statistics.median(mpps),
+           "mpps_max": max(mpps), "loss": rs[-1].get("loss"),
+           "cycles_per_packet": statistics.median(cycles) if cycles else None, "runs": rs,
+           "used_runs": used, "invalid": invalid,
+           "set_aside": [] if invalid else bench_validity.summarize(
+               [v for i, v in enumerate(verdicts) if i not in used])}
+    if path == "svc-new":
+        row["connections"] = [r["connections"] for r in rs]
+    return row
+
+
+def rejudge(out, reference):
+    """Judges the runs recorded in OUT/results.json again with today's rules
+    (perf/bench_validity.py) and writes every output again from them: a rule learnt from a run
+    applies to its evidence without measuring anything again. The figures of each run are not
+    touched; only which runs count."""
+    data = json.load(open(os.path.join(out, "results.json")))
+    scenarios = {s[0]: s for s in SCENARIOS}
+    results = []
+    for old in data["results"]:
+        for r in old["runs"]:
+            if r.get("evidence"):
+                r["invalid"] = bench_validity.judge(r["evidence"])
+        row = make_row(old["switch"], scenarios[old["scenario"]], old["runs"])
+        for key in ("latency_us_at_half_rate", "latency_run", "ndr_mpps", "ndr_run"):
+            if key in old:
+                row[key] = old[key]
+        for key in ("latency_run", "ndr_run"):
+            if row.get(key, {}).get("evidence"):
+                row[key]["invalid"] = bench_validity.judge(row[key]["evidence"])
+        results.append(row)
+    data["machine"]["rejudged_utc"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    write_outputs(out, data["machine"], results, data.get("control_plane"), reference)
+
+
+def write_outputs(out, machine, results, cp, reference):
+    """results.json, results.md, readme_table.md, reference.json and the plot in OUT."""
     json.dump({"machine": machine, "thresholds": bench_validity.THRESHOLDS, "results": results,
                "control_plane": cp},
-              open(os.path.join(opts.out, "results.json"), "w"), indent=2)
+              open(os.path.join(out, "results.json"), "w"), indent=2)
     md = (machine_line(machine) + "\n\n" + table(results) + evidence_table(results)
           + invalid_list(results) + bench_reference.table(results, reference, machine)
           + control_plane_table(cp))
-    open(os.path.join(opts.out, "results.md"), "w").write(md)
-    open(os.path.join(opts.out, "readme_table.md"), "w").write(
+    open(os.path.join(out, "results.md"), "w").write(md)
+    open(os.path.join(out, "readme_table.md"), "w").write(
         machine_line(machine) + "\n\n" + readme_table(results))
     # The next run's regression guard: the cycles per packet of the rows the README table shows.
     json.dump(bench_reference.make(results, machine),
-              open(os.path.join(opts.out, "reference.json"), "w"), indent=2)
-    plot(results, os.path.join(opts.out, "throughput.png"))
+              open(os.path.join(out, "reference.json"), "w"), indent=2)
+    plot(results, os.path.join(out, "throughput.png"))
     print(md)
 
 
@@ -1000,7 +1056,9 @@ def machine_line(m):
             f"generator on CPU {m['generator_cpu']}, switch on CPU {m['switch_cpu']}, harness on "
             f"CPU {','.join(map(str, m['harness_cpus']))}; load average at start "
             f"{' '.join(m['loadavg_at_start'])}; {m['repetitions']} repetition(s) of "
-            f"{m['duration_s']} s" + ("; BOOSTED (--boost: switch and generator at the highest "
+            f"{m['duration_s']} s" + (f"; judged again {m['rejudged_utc']} (--rejudge)"
+                                       if m.get("rejudged_utc") else "")
+            + ("; BOOSTED (--boost: switch and generator at the highest "
                                        "scheduling weight on a shared machine)" if m.get("boost") else ""))
 
 

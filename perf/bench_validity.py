@@ -25,8 +25,8 @@ Evidence of one measurement (a dict; values in percent unless named otherwise):
   steal_pct                 steal time of the measured cores (/proc/stat)
   core_round_trip_ns_before a cache line's round trip between the generator's and the switch's
   core_round_trip_ns_after  CPUs before the switch started and after it stopped
-                            (perf/core_probe.cc): where the host had the vCPUs; recorded so that
-                            runs can be compared under one placement, judged by no rule yet
+                            (perf/core_probe.cc): where the host had the vCPUs. Judged where
+                            the bench measured it (the keys present)
   loss_pct                  packets sent and not received, over those sent
   window_error              why the window could not be sampled (None when it was)
 Evidence that a rule needs and that is missing (None or absent) makes the measurement invalid:
@@ -55,6 +55,12 @@ THRESHOLDS = {
     # generator filled it, so the generator set the rate (busy share cannot tell: a poll that
     # finds one packet counts as busy). Only where the switch counts bursts (podvs).
     "switch_rx_burst_avg_min": 28.0,
+    # A cache line's round trip between the generator's and the switch's CPUs, before the switch
+    # started and after it stopped, may take at most this long. On the 2-core EPYC VM of
+    # 2026-12-02 it took 80-135 ns or, when the host had moved the vCPUs apart, 440-450 ns, and
+    # the same podvs build then forwarded 40-60 % less (1518 B: 3.39 Mpps at 770 cycles/pkt
+    # against 8.87 at 293): the switch's figure then says where the host put the vCPUs.
+    "core_round_trip_ns_max": 250.0,
     # The hypervisor may steal at most this share of the measured cores.
     "steal_pct_max": 2.0,
     # A no-drop rate, sent again, may lose at most this share.
@@ -114,6 +120,12 @@ def judge(evidence, thresholds=THRESHOLDS):
         if invol > t["switch_involuntary_per_s_max"]:
             reasons.append(f"involuntary switches: the switch thread was switched out {invol:.0f} times/s "
                            f"(> {t['switch_involuntary_per_s_max']:g}/s)")
+    for key, when in (("core_round_trip_ns_before", "before"), ("core_round_trip_ns_after", "after")):
+        if key in evidence and need(key, f"where the measured CPUs were {when} the switch ran"):
+            rtt = evidence[key]
+            if rtt > t["core_round_trip_ns_max"]:
+                reasons.append(f"CPUs apart: a cache line took {rtt:.0f} ns between the measured CPUs "
+                               f"{when} the switch ran (> {t['core_round_trip_ns_max']:g} ns)")
     if need("steal_pct", "steal time"):
         steal = evidence["steal_pct"]
         if steal > t["steal_pct_max"]:
@@ -150,9 +162,9 @@ def summarize(reasons_per_run):
     reason judge() gives is "kind: detail"; repetitions differ only in the detail."""
     counts = {}
     for reasons in reasons_per_run:
-        for r in reasons:
-            key = r.split(":")[0]
-            counts.setdefault(key, [0, r])[0] += 1
+        for key in dict.fromkeys(r.split(":")[0] for r in reasons):  # once per run
+            example = next(r for r in reasons if r.split(":")[0] == key)
+            counts.setdefault(key, [0, example])[0] += 1
     n = len(reasons_per_run)
     return [f"{example} ({count} of {n} runs)" if n > 1 else example
             for count, example in counts.values()]

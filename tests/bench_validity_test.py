@@ -136,6 +136,29 @@ class Judge(unittest.TestCase):
                          "switch not saturated: its receive bursts held 19.5")
         self.assertEqual(bench_validity.judge(with_(QUIET_MAX_RATE, switch_rx_burst_avg=31.8)), [])
 
+    def test_cpus_the_host_moved_apart(self):
+        self.only_reason(with_(QUIET_MAX_RATE, core_round_trip_ns_before=90.0,
+                               core_round_trip_ns_after=443.2),
+                         "CPUs apart: a cache line took 443 ns between the measured CPUs after")
+        self.only_reason(with_(QUIET_MAX_RATE, core_round_trip_ns_before=446.9,
+                               core_round_trip_ns_after=106.9), "CPUs apart")
+        close = with_(QUIET_MAX_RATE, core_round_trip_ns_before=83.0, core_round_trip_ns_after=134.3)
+        self.assertEqual(bench_validity.judge(close), [])
+        self.assertEqual(bench_validity.judge(with_(close, kind="paced")), [])
+
+    def test_a_reason_counts_once_per_repetition(self):
+        apart = bench_validity.judge(with_(QUIET_MAX_RATE, core_round_trip_ns_before=447.0,
+                                           core_round_trip_ns_after=443.0))
+        self.assertEqual(len(apart), 2)
+        summary = bench_validity.summarize([apart, apart, []])
+        self.assertEqual(len(summary), 1)
+        self.assertIn("(2 of 3 runs)", summary[0])
+
+    def test_a_placement_probe_that_failed(self):
+        self.only_reason(with_(QUIET_MAX_RATE, core_round_trip_ns_before=None,
+                               core_round_trip_ns_after=90.0),
+                         "no evidence of where the measured CPUs were before")
+
     def test_burst_size_matters_only_at_max_rate_and_where_counted(self):
         paced = with_(QUIET_MAX_RATE, kind="paced", switch_rx_burst_avg=2.0)
         self.assertEqual(bench_validity.judge(paced), [])

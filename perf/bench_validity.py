@@ -57,7 +57,7 @@ THRESHOLDS = {
     "switch_rx_burst_avg_min": 28.0,
     # A cache line's round trip between the generator's and the switch's CPUs, before the switch
     # started and after it stopped, may take at most this long. On the 2-core EPYC VM of
-    # 2026-12-02 it took 80-135 ns or, when the host had moved the vCPUs apart, 440-450 ns, and
+    # 2026-12-02 it took 80-135 ns or, when the host had moved the vCPUs apart, 400-460 ns, and
     # the same podvs build then forwarded 40-60 % less (1518 B: 3.39 Mpps at 770 cycles/pkt
     # against 8.87 at 293): the switch's figure then says where the host put the vCPUs.
     "core_round_trip_ns_max": 250.0,

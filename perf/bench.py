@@ -870,7 +870,7 @@ def latency_and_ndr(sw, procs, work, row, duration, warmup, ndr_seconds, ndr_ste
             row["ndr_run"] = check
             measured.append(check)
             print(f"{sw.name:12} no-drop rate {row['ndr_mpps']:.2f} Mpps, sent again: loss "
-                  f"{check['loss_pct']:.3f} % {describe(check)}", flush=True)
+                  f"{check['loss_pct']:.3f} %", flush=True)
     finally:
         sw.stop()
         placed(measured, rtt_before, core_round_trip_ns())

@@ -162,8 +162,10 @@ def summarize(reasons_per_run):
     reason judge() gives is "kind: detail"; repetitions differ only in the detail."""
     counts = {}
     for reasons in reasons_per_run:
-        for key in dict.fromkeys(r.split(":")[0] for r in reasons):  # once per run
-            example = next(r for r in reasons if r.split(":")[0] == key)
+        first = {}  # each kind once per run, with its first detail
+        for r in reasons:
+            first.setdefault(r.split(":")[0], r)
+        for key, example in first.items():
             counts.setdefault(key, [0, example])[0] += 1
     n = len(reasons_per_run)
     return [f"{example} ({count} of {n} runs)" if n > 1 else example

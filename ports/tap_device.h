@@ -1,8 +1,8 @@
 // podvs's own tap device for a kernel pod (in the pod's network namespace) or the host port
 // (podvs0): a tap (multi-queue when it has several queues) with virtio-net headers and TCP
 // segmentation/checksum offloads, so the kernel hands podvs 64 KiB TCP super-frames with a partial
-// checksum and takes them back the same way, as a veth pair would pass them. No /dev/vhost-net: the fds are read and written by the
-// workers themselves.
+// checksum and takes them back the same way, as a veth pair would pass them. No /dev/vhost-net:
+// the fds are read and written by the workers themselves.
 //
 // Created and closed by the control thread; the fds are then used by the workers (tap_io.h) until
 // the port is removed, which the control thread does only after the workers stopped polling it.

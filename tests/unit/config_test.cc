@@ -297,7 +297,7 @@ TEST(Config, MaxPodsDefaultRangeAndFlag) {
   EXPECT_TRUE(contains(config_error("max_pods: many\n"), "max_pods")) << config_error("max_pods: many\n");
 }
 
-TEST(Config, TapQueuesDefaultToOnePerWorkerAndStopAtSixteen) {
+TEST(Config, TapQueuesDefaultToOneAndStopAtSixteen) {
   EXPECT_EQ(Config{}.tap_queues, 1u);
   Config c;
   c.tap_queues = 17;

@@ -92,7 +92,8 @@ UplinkKind decap_uplink(rte_mbuf* m, PortId in_port, ParsedPacket& p,
     p.reason = d.reason;
     return UplinkKind::none;
   }
-  p = parse_packet(m, in_port);
+  p = ParsedPacket{};
+  parse_packet_into(m, in_port, p);
   if (p.cls == PacketClass::arp) {
     // Flannel-style peers resolve the inner neighbours statically; ARP never crosses the tunnel.
     p.cls = PacketClass::drop;
@@ -130,7 +131,7 @@ void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext
     if (i + kPrefetchAhead < count)
       rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     bytes += rte_pktmbuf_pkt_len(pkts[i]);
-    parsed[i] = parse_packet(pkts[i], in_port);
+    parse_packet_into(pkts[i], in_port, parsed[i]);
     if (uplink) kind[i] = decap_uplink(pkts[i], in_port, parsed[i], ctx.table);
     if (parsed[i].cls == PacketClass::ipv4) {
       hashes[i] = FlowCache::hash(parsed[i].key);

@@ -138,6 +138,7 @@ def main():
     ap.add_argument("--flows", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=5, help="sampled seconds")
     ap.add_argument("--frequency", type=int, default=999, help="perf samples per second")
+    ap.add_argument("--perf-data", help="keep perf's recording here (for perf annotate)")
     ap.add_argument("--out", help="write the JSON here")
     ap.add_argument("--boost", action="store_true", help="as perf/bench.py --boost")
     opts = ap.parse_args()
@@ -165,7 +166,7 @@ def main():
         started.wait(bench_window.START_TIMEOUT_S)
         time.sleep(bench_window.MARGIN_S + 0.2)
         tid = bench.bench_evidence.switch_thread(sw.pid(), bench.SWITCH_CPU)
-        data = os.path.join(work, "perf.data")
+        data = opts.perf_data or os.path.join(work, "perf.data")
         c0 = counters(sw, tid)
         subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(opts.frequency),
                         "--call-graph", "dwarf,16384", "-t", str(tid), "-o", data, "--", "sleep",

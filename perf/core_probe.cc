@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     bounce(line, warmup + i * count, count);
     const auto end = std::chrono::steady_clock::now();
-    samples.push_back(std::chrono::duration<double, std::nano>(end - start).count() / double(count));
+    samples.push_back(std::chrono::duration<double, std::nano>(end - start).count() /
+                      double(count));
   }
   b.join();
   if (!a_pinned || !b_pinned) {

@@ -64,8 +64,8 @@ inline FlowKey make_flow_key(const rte_ipv4_hdr* ip, uint32_t ports, PortId in_p
   static_assert(offsetof(rte_ipv4_hdr, dst_addr) == offsetof(rte_ipv4_hdr, src_addr) + 4);
   uint64_t words[2];
   __builtin_memcpy(&words[0], &ip->src_addr, sizeof(uint64_t));
-  words[1] = ports | static_cast<uint64_t>(ip->next_proto_id) << 32 |
-             static_cast<uint64_t>(in_port) << 48;
+  words[1] =
+      ports | static_cast<uint64_t>(ip->next_proto_id) << 32 | static_cast<uint64_t>(in_port) << 48;
   FlowKey key;
   __builtin_memcpy(&key, words, sizeof(key));
   return key;

@@ -27,8 +27,34 @@ bool source_ok(const ParsedPacket& p, PortId in_port, bool decapped, const Forwa
   return source_allowed(t.port(in_port), p.eth, p.ip);
 }
 
+// The packets of a burst that took the common path (a local port, no offload work), in order,
+// with their output ports: handed to the tx buffers a run of one port at a time. A packet that
+// takes any other path is sent (or dropped) at once, after the ones staged before it have been
+// handed over, so the order on every port is the order of the burst.
+struct StagedTx {
+  rte_mbuf* pkts[kBurstSize];
+  PortId ports[kBurstSize];
+  uint16_t count = 0;
+
+  void add(rte_mbuf* m, PortId port) {
+    pkts[count] = m;
+    ports[count] = port;
+    ++count;
+  }
+
+  void hand_over(BurstContext& ctx) {
+    for (uint16_t i = 0; i < count;) {
+      uint16_t j = i + 1;
+      while (j < count && ports[j] == ports[i]) ++j;
+      ctx.tx.push_run(ports[i], pkts + i, j - i, ctx.table, ctx.worker_index, ctx.counters);
+      i = j;
+    }
+    count = 0;
+  }
+};
+
 void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_port, bool decapped,
-                  BurstContext& ctx, CacheStats& stats) {
+                  BurstContext& ctx, CacheStats& stats, StagedTx& staged) {
   const ForwardingTable& table = ctx.table;
   const rte_ether_addr& expected_dst = decapped ? table.overlay().vtep_mac : table.gateway_mac();
   if (!rte_is_same_ether_addr(&p.eth->dst_addr, &expected_dst))
@@ -37,8 +63,10 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_p
     return drop(m, in_port, DropReason::spoofed_source, ctx.counters);
 
   // An ICMP error belongs to the connection it quotes, which its own flow does not tell.
-  if (ctx.conn != nullptr && p.key.proto == IPPROTO_ICMP && is_icmp_error_packet(p.ip))
+  if (ctx.conn != nullptr && p.key.proto == IPPROTO_ICMP && is_icmp_error_packet(p.ip)) {
+    staged.hand_over(ctx);
     return tracked_forward(m, p, hash, in_port, decapped, ctx);
+  }
   // A hit is used in place: a copy of the cached entry to the stack, read back at other widths
   // (the MAC), stalled on store forwarding and held a sixth of process_burst's samples. Nothing
   // below writes to the cache before the action is used (only service_forward inserts, and it
@@ -56,6 +84,14 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_p
     ++stats.misses;
   }
   const ForwardAction& action = cached != nullptr ? *cached : fresh;
+  if (action.next == NextStage::local && !carries_offload_work(m)) [[likely]] {
+    // deliver_local() without the transmit: staged for the burst's hand-over.
+    if (!decrement_ttl(p.ip)) [[unlikely]]
+      return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
+    rewrite_l2(p.eth, table.gateway_mac(), action);
+    return staged.add(m, action.out_port);
+  }
+  staged.hand_over(ctx);
   switch (action.next) {
     case NextStage::service:
       return service_forward(m, p, hash, in_port, ctx);
@@ -144,19 +180,25 @@ void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext
     }
   }
 
-  // Stage 2: decide and act, packet by packet.
+  // Stage 2: decide and act, packet by packet; the common case is staged and handed to the tx
+  // buffers at the end (StagedTx).
   CacheStats stats;
+  StagedTx staged;
   for (uint16_t i = 0; i < count; ++i) {
     rte_mbuf* m = pkts[i];
     const ParsedPacket& p = parsed[i];
     switch (p.cls) {
       case PacketClass::ipv4:
-        if (kind[i] == UplinkKind::plain)
+        if (kind[i] == UplinkKind::plain) {
+          staged.hand_over(ctx);
           service_uplink(m, p, hashes[i], in_port, ctx);
-        else
-          forward_ipv4(m, p, hashes[i], in_port, kind[i] == UplinkKind::decapped, ctx, stats);
+        } else {
+          forward_ipv4(m, p, hashes[i], in_port, kind[i] == UplinkKind::decapped, ctx, stats,
+                       staged);
+        }
         break;
       case PacketClass::arp: {
+        staged.hand_over(ctx);
         const ArpVerdict v = arp_respond(p.eth, p.arp, in_port, ctx.table);
         if (v.reply)
           send(m, in_port, ctx);
@@ -171,6 +213,7 @@ void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext
         break;
     }
   }
+  staged.hand_over(ctx);
   pc.rx_packets.add(count);
   pc.rx_bytes.add(bytes);
   ctx.counters.flow_cache_hits.add(stats.hits);

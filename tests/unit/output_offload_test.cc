@@ -134,5 +134,30 @@ TEST_F(OutputOffloadTest, SuperFrameToAPortWithChecksumOffloadOnlyIsSegmented) {
             tcp_frame(true, payload(552, 1448), 8448, 0x43, kTcpAck));
 }
 
+// Plain packets of a burst are handed to the tx buffers together at its end; one that needs
+// software work goes its own way at once. Pod B must still see the burst's order: a plain
+// segment, a super-frame cut in two, another plain segment (one TCP stream).
+TEST_F(OutputOffloadTest, ABurstMixingPlainAndSegmentedPacketsKeepsItsOrder) {
+  use_table({});
+  const auto first = tcp_frame(false, payload(100), 5000, 0x40, kTcpAck);
+  const auto last = tcp_frame(false, payload(100), 9896, 0x44, kTcpAck);
+  rte_mbuf* burst[3] = {
+      to_mbuf(test_pool(), first),
+      to_chain(test_pool(), partial(tcp_frame(false, payload(2000), 7000, 0x42, kTcpAck)), 2048),
+      to_mbuf(test_pool(), last)};
+  ASSERT_TRUE(vnet_hdr_to_mbuf(tcp_hdr(true), burst[1]).ok);
+  BurstContext ctx{*table_, cache_, tx_, *counters_, 0};
+  process_burst(kPodAPort, burst, 3, ctx);
+  ASSERT_EQ(tx_.pending(kPodBPort), 4);
+  EXPECT_EQ(chain_bytes(tx_.packets(kPodBPort)[0]),
+            tcp_frame(true, payload(100), 5000, 0x40, kTcpAck));
+  EXPECT_EQ(chain_bytes(tx_.packets(kPodBPort)[1]),
+            tcp_frame(true, payload(1448), 7000, 0x42, kTcpAck));
+  EXPECT_EQ(chain_bytes(tx_.packets(kPodBPort)[2]),
+            tcp_frame(true, payload(552, 1448), 8448, 0x43, kTcpAck));
+  EXPECT_EQ(chain_bytes(tx_.packets(kPodBPort)[3]),
+            tcp_frame(true, payload(100), 9896, 0x44, kTcpAck));
+}
+
 }  // namespace
 }  // namespace podvs::test

@@ -254,6 +254,35 @@ TEST_F(WorkerTest, TxBuffersFlushAllWhenMoreOutputPortsThanSlots) {
   EXPECT_EQ(counters.tx_packets.get(), kPorts);
 }
 
+// A run of packets to one port (a burst's plain packets, handed over at its end) fills the
+// port's buffer, transmits it each time it is full, and keeps the rest, in order.
+TEST_F(WorkerTest, TxBuffersPushRunTransmitsEachFullBufferInOrder) {
+  std::vector<PortEntry> ports(kDefaultPortCapacity);
+  ports[b_.id].in_use = true;
+  ports[b_.id].io = PortIo::of_ethdev(a_.id);
+  const ForwardingTable table(9, {*Ipv4Prefix::parse("10.244.0.0/24"), 0, 0, {}}, std::move(ports),
+                              kNoPort, {});
+  TxBuffers tx;
+  WorkerCounters counters;
+  std::vector<uint8_t> frame = a_to_b();
+  constexpr uint16_t kRun = 40;
+  std::vector<rte_mbuf*> run;
+  for (uint16_t i = 0; i < kRun; ++i) {
+    frame.back() = static_cast<uint8_t>(i);
+    run.push_back(to_mbuf(test_pool(), frame));
+  }
+  tx.push_run(b_.id, run.data(), 30, table, 0, counters);
+  EXPECT_EQ(rte_ring_count(a_.tx), 0u) << "30 packets do not fill a buffer";
+  tx.push_run(b_.id, run.data() + 30, kRun - 30, table, 0, counters);
+  EXPECT_EQ(rte_ring_count(a_.tx), kBurstSize) << "the full buffer went out";
+  EXPECT_EQ(tx.pending(b_.id), kRun - kBurstSize);
+  tx.flush_all(table, 0, counters);
+  const auto out = drain(a_.tx);
+  ASSERT_EQ(out.size(), kRun);
+  for (uint16_t i = 0; i < kRun; ++i) EXPECT_EQ(out[i].back(), i) << "in push order";
+  EXPECT_EQ(counters.ports[b_.id].tx_packets.get(), kRun);
+}
+
 // One queue per port, as for single-queue ports.
 std::vector<RxqLoad> own_ports(const std::vector<uint64_t>& cycles) {
   std::vector<RxqLoad> queues;

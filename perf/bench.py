@@ -802,13 +802,22 @@ def close_cpus_round_trip_ns():
 
 
 def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None):
-    """Runs every scenario once on one switch, starting it once per mode its scenarios need:
-    one repetition of that switch. Scenarios the switch cannot run are left out. podvs's rows
-    print their cycles per packet against `reference` (bench_reference.py)."""
+    """Runs every scenario once on one switch: one repetition of that switch. Each scenario is a
+    session of its own (the switch started, its path checked and warmed, the scenario measured,
+    the switch stopped), so that the CPUs' placement read before and after it brackets that one
+    measurement: the host moves the vCPUs within minutes, and a move seen after a session of six
+    scenarios spoiled all six. Scenarios the switch cannot run are left out. podvs's rows print
+    their cycles per packet against `reference` (bench_reference.py)."""
     out = {}
-    for mode in dict.fromkeys(MODE[s[4]] for s in scenarios):
+    skipped = set()
+    for scenario in scenarios:
+        label, size, flows, tcp, path = scenario
+        mode = MODE[path]
         if mode not in sw.modes:
-            print(f"{sw.name:12} skips the {mode} scenarios (it cannot encapsulate or NAT)", flush=True)
+            if mode not in skipped:
+                print(f"{sw.name:12} skips the {mode} scenarios (it cannot encapsulate or NAT)",
+                      flush=True)
+                skipped.add(mode)
             continue
         # Where the host has the two vCPUs, before the switch starts and after it stops: a run
         # is comparable with another only under the same placement (perf/core_probe.cc).
@@ -816,33 +825,29 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
         session = []
         try:
             ends = sw.start(mode)
-            for path in dict.fromkeys(s[4] for s in scenarios if MODE[s[4]] == mode):
-                verify_forwarding(sw, procs, work, path_ends(ends, path), path)
-                pktgen(procs, work, check_ends(path_ends(ends, path)), 64, 1, 2, 1)  # warm the path once
-            for label, size, flows, tcp, path in scenarios:
-                if MODE[path] != mode:
-                    continue
-                sw.clear()
-                r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp,
-                           sw=sw, kind="max_rate")
-                r["cycles_per_packet"] = sw.cycles_per_packet()
-                if path == "svc-new":
-                    # Every packet sent is a connection the switch must have created.
-                    r["connections"] = sw.connection_stats()
-                out[label] = r
-                session.append(r)
-                cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference,
-                                                        invalid=r.get("invalid", ["no evidence"]))
-                        if sw.name == "podvs" else "")
-                print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
-                      f"{cost} {describe(r)}", flush=True)
+            verify_forwarding(sw, procs, work, path_ends(ends, path), path)
+            pktgen(procs, work, check_ends(path_ends(ends, path)), 64, 1, 2, 1)  # warm the path once
+            sw.clear()
+            r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp,
+                       sw=sw, kind="max_rate")
+            r["cycles_per_packet"] = sw.cycles_per_packet()
+            if path == "svc-new":
+                # Every packet sent is a connection the switch must have created.
+                r["connections"] = sw.connection_stats()
+            out[label] = r
+            session.append(r)
         finally:
             sw.stop()
             rtt_after = core_round_trip_ns()
             placed(session, rtt_before, rtt_after)
-            print(f"{sw.name:12} {mode}: cache-line round trip between the measured CPUs "
-                  f"{rtt_before} ns before, {rtt_after} ns after (the runs above are judged "
-                  "again with it in results.md)", flush=True)
+        if label in out:
+            r = out[label]
+            cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference,
+                                                    invalid=r.get("invalid", ["no evidence"]))
+                    if sw.name == "podvs" else "")
+            print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
+                  f"{cost} {describe(r)} [CPUs {rtt_before} ns before, {rtt_after} ns after]",
+                  flush=True)
     return out
 
 

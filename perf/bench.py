@@ -801,18 +801,27 @@ def close_cpus_round_trip_ns():
     return rtt
 
 
+SESSION_PER_SCENARIO = False  # set from --session-per-scenario
+
+
+def sessions(scenarios):
+    """The switch sessions of one repetition, as (mode, scenarios) in order: one per mode (the
+    switch started once for all its scenarios), or with --session-per-scenario one per scenario,
+    so that the placement probes bracket a single measurement (each costs a start, a check and a
+    warm-up: some 25 s a scenario, about three times the run)."""
+    if SESSION_PER_SCENARIO:
+        return [(MODE[s[4]], [s]) for s in scenarios]
+    return [(mode, [s for s in scenarios if MODE[s[4]] == mode])
+            for mode in dict.fromkeys(MODE[s[4]] for s in scenarios)]
+
+
 def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None):
-    """Runs every scenario once on one switch: one repetition of that switch. Each scenario is a
-    session of its own (the switch started, its path checked and warmed, the scenario measured,
-    the switch stopped), so that the CPUs' placement read before and after it brackets that one
-    measurement: the host moves the vCPUs within minutes, and a move seen after a session of six
-    scenarios spoiled all six. Scenarios the switch cannot run are left out. podvs's rows print
-    their cycles per packet against `reference` (bench_reference.py)."""
+    """Runs every scenario once on one switch, session by session (sessions()): one repetition of
+    that switch. Scenarios the switch cannot run are left out. podvs's rows print their cycles
+    per packet against `reference` (bench_reference.py)."""
     out = {}
     skipped = set()
-    for scenario in scenarios:
-        label, size, flows, tcp, path = scenario
-        mode = MODE[path]
+    for mode, group in sessions(scenarios):
         if mode not in sw.modes:
             if mode not in skipped:
                 print(f"{sw.name:12} skips the {mode} scenarios (it cannot encapsulate or NAT)",
@@ -825,29 +834,32 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
         session = []
         try:
             ends = sw.start(mode)
-            verify_forwarding(sw, procs, work, path_ends(ends, path), path)
-            pktgen(procs, work, check_ends(path_ends(ends, path)), 64, 1, 2, 1)  # warm the path once
-            sw.clear()
-            r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp,
-                       sw=sw, kind="max_rate")
-            r["cycles_per_packet"] = sw.cycles_per_packet()
-            if path == "svc-new":
-                # Every packet sent is a connection the switch must have created.
-                r["connections"] = sw.connection_stats()
-            out[label] = r
-            session.append(r)
+            for path in dict.fromkeys(s[4] for s in group):
+                verify_forwarding(sw, procs, work, path_ends(ends, path), path)
+                pktgen(procs, work, check_ends(path_ends(ends, path)), 64, 1, 2, 1)  # warm the path once
+            for label, size, flows, tcp, path in group:
+                sw.clear()
+                r = pktgen(procs, work, path_ends(ends, path), size, flows, duration, warmup, tcp=tcp,
+                           sw=sw, kind="max_rate")
+                r["cycles_per_packet"] = sw.cycles_per_packet()
+                if path == "svc-new":
+                    # Every packet sent is a connection the switch must have created.
+                    r["connections"] = sw.connection_stats()
+                out[label] = r
+                session.append((label, r))
         finally:
             sw.stop()
             rtt_after = core_round_trip_ns()
-            placed(session, rtt_before, rtt_after)
-        if label in out:
-            r = out[label]
+            placed([r for _, r in session], rtt_before, rtt_after)
+        # Printed once the placement after the session is known: the verdict includes it.
+        for label, r in session:
             cost = (" " + bench_reference.describe(label, r["cycles_per_packet"], reference,
                                                     invalid=r.get("invalid", ["no evidence"]))
                     if sw.name == "podvs" else "")
             print(f"{sw.name:12} {label:18} {r['rx_mpps']:.2f} Mpps (loss {r['loss_pct']:.2f} %)"
-                  f"{cost} {describe(r)} [CPUs {rtt_before} ns before, {rtt_after} ns after]",
-                  flush=True)
+                  f"{cost} {describe(r)}", flush=True)
+        print(f"{sw.name:12} {mode}: cache-line round trip between the measured CPUs "
+              f"{rtt_before} ns before, {rtt_after} ns after", flush=True)
     return out
 
 
@@ -952,6 +964,9 @@ def main():
                     help="seconds to wait before each switch session for the host to place the "
                          "generator's and the switch's CPUs close (perf/core_probe.cc); a session "
                          "that starts with them apart is invalid (default: 180)")
+    ap.add_argument("--session-per-scenario", action="store_true",
+                    help="start the switch for each scenario, not once per mode, so that the "
+                         "placement probes bracket one measurement (about three times as long)")
     ap.add_argument("--out", default=os.path.join(TOP, "perf", "results"))
     ap.add_argument("--reference", default=os.path.join(TOP, "perf", "results", "reference.json"),
                     help="the README run's cycles per packet (its DIR/reference.json), which podvs's "
@@ -970,7 +985,8 @@ def main():
     scenarios = [s for s in SCENARIOS if not wanted or s[0] in wanted]
     switches = {"podvs": Podvs, "testpmd": Testpmd, "ovs": Ovs}
     os.makedirs(opts.out, exist_ok=True)
-    global BOOST, VIRTIO_ARGS, PLACEMENT_WAIT_S
+    global BOOST, VIRTIO_ARGS, PLACEMENT_WAIT_S, SESSION_PER_SCENARIO
+    SESSION_PER_SCENARIO = opts.session_per_scenario
     VIRTIO_ARGS = opts.virtio_args
     PLACEMENT_WAIT_S = opts.placement_wait
     BOOST = opts.boost
@@ -978,7 +994,7 @@ def main():
     machine = bench_evidence.machine(MEASURED_CPUS)
     machine.update(generator_cpu=GEN_CPU, switch_cpu=SWITCH_CPU, harness_cpus=harness_cpus, boost=BOOST,
                    repetitions=reps, duration_s=duration, warmup_s=warmup,
-                   placement_wait_s=PLACEMENT_WAIT_S)
+                   placement_wait_s=PLACEMENT_WAIT_S, session_per_scenario=SESSION_PER_SCENARIO)
     print(machine_line(machine), flush=True)
     # Read before this run writes its own (DIR/reference.json may be the same file).
     reference = bench_reference.load(opts.reference)

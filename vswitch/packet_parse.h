@@ -1,10 +1,8 @@
 // Stage 1 of the pipeline: classify a received frame and extract its flow key, with every length
 // checked against the bytes actually received. Nothing here writes to the packet.
 //
-// Inline, and the key built as two 64-bit words: as an out-of-line call returning the 48-byte
-// ParsedPacket, the caller's 16-byte copy of a result written by narrower stores could not be
-// forwarded from the store buffer, and that one stall held a fifth of process_burst's samples in
-// perf/stage_bench (issue measured in docs/cycle_budget.md).
+// Inline, writing into the caller's record, with the flow key built as two 64-bit words: see
+// parse_packet_into() and docs/cycle_budget.md (Store-forwarding stalls).
 #pragma once
 
 #include <rte_arp.h>
@@ -89,9 +87,11 @@ inline uint16_t min_l4_header(uint8_t proto) {
 // `l3_len` bytes of the first segment do.
 void parse_arp_into(uint32_t l3_len, ParsedPacket& out);
 
-// Classifies `m` into `out`, field by field. The pipeline's form: the fields are stored straight
-// into the burst's array, never built in a temporary and copied (a copy of a record written by
-// narrower stores stalls on store forwarding; it cost a fifth of process_burst's samples).
+// Classifies `m` into `out` (a default-constructed record: only the fields its class uses are
+// written), field by field. The pipeline's form: the fields are stored straight into the burst's
+// array, never built in a temporary and copied (a wide copy of a record written by narrower
+// stores stalls on store forwarding; as an out-of-line call returning its record by value, it
+// held a fifth of process_burst's samples).
 inline void parse_packet_into(rte_mbuf* m, PortId in_port, ParsedPacket& out) {
   auto drop = [&out](DropReason reason) {
     out.cls = PacketClass::drop;

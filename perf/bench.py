@@ -863,13 +863,19 @@ def run_switch_once(sw, procs, work, duration, warmup, scenarios, reference=None
     return out
 
 
+def judge_again(r):
+    """Judges a run's recorded evidence (if it has any) with perf/bench_validity.py's rules."""
+    if r and r.get("evidence"):
+        r["invalid"] = bench_validity.judge(r["evidence"])
+
+
 def placed(reports, before, after):
     """Adds the CPUs' placement around a switch's session to the evidence of the runs measured in
     it, and judges them again with it (perf/bench_validity.py's placement rule)."""
     for r in reports:
         if r.get("evidence") is not None:
             r["evidence"].update(core_round_trip_ns_before=before, core_round_trip_ns_after=after)
-            r["invalid"] = bench_validity.judge(r["evidence"])
+            judge_again(r)
 
 
 def describe(r):
@@ -1067,15 +1073,13 @@ def rejudge(out, reference):
     results = []
     for old in data["results"]:
         for r in old["runs"]:
-            if r.get("evidence"):
-                r["invalid"] = bench_validity.judge(r["evidence"])
+            judge_again(r)
         row = make_row(old["switch"], scenarios[old["scenario"]], old["runs"])
         for key in ("latency_us_at_half_rate", "latency_run", "ndr_mpps", "ndr_run"):
             if key in old:
                 row[key] = old[key]
-        for key in ("latency_run", "ndr_run"):
-            if row.get(key, {}).get("evidence"):
-                row[key]["invalid"] = bench_validity.judge(row[key]["evidence"])
+        judge_again(row.get("latency_run"))
+        judge_again(row.get("ndr_run"))
         results.append(row)
     data["machine"]["rejudged_utc"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     write_outputs(out, data["machine"], results, data.get("control_plane"), reference)

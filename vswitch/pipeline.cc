@@ -86,10 +86,8 @@ void forward_ipv4(rte_mbuf* m, const ParsedPacket& p, uint32_t hash, PortId in_p
   const ForwardAction& action = cached != nullptr ? *cached : fresh;
   if (action.next == NextStage::local && !carries_offload_work(m)) [[likely]] {
     // deliver_local() without the transmit: staged for the burst's hand-over.
-    if (!decrement_ttl(p.ip)) [[unlikely]]
-      return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-    rewrite_l2(p.eth, table.gateway_mac(), action);
-    return staged.add(m, action.out_port);
+    if (rewrite_for_local(m, p, action, in_port, ctx)) staged.add(m, action.out_port);
+    return;
   }
   staged.hand_over(ctx);
   switch (action.next) {

@@ -55,15 +55,24 @@ inline void send(rte_mbuf* m, PortId port, BurstContext& ctx) {
   queue_tx(m, port, ctx);
 }
 
+// deliver_local() up to the transmit: TTL and MACs. False when the packet was dropped (its TTL
+// ran out); the pipeline's staged path transmits the rest itself (pipeline.cc).
+inline bool rewrite_for_local(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action,
+                              PortId in_port, BurstContext& ctx) {
+  if (!decrement_ttl(p.ip)) [[unlikely]] {
+    drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
+    return false;
+  }
+  rewrite_l2(p.eth, ctx.table.gateway_mac(), action);
+  return true;
+}
+
 // deliver()'s case for a local port (a pod or the host): TTL, MACs, transmit. Inline because
 // nearly every packet of the pod-to-pod path takes it: as part of the out-of-line deliver() it
 // cost a call per packet.
 inline void deliver_local(rte_mbuf* m, const ParsedPacket& p, const ForwardAction& action,
                           PortId in_port, BurstContext& ctx) {
-  if (!decrement_ttl(p.ip)) [[unlikely]]
-    return drop(m, in_port, DropReason::ttl_exceeded, ctx.counters);
-  rewrite_l2(p.eth, ctx.table.gateway_mac(), action);
-  send(m, action.out_port, ctx);
+  if (rewrite_for_local(m, p, action, in_port, ctx)) send(m, action.out_port, ctx);
 }
 
 void process_burst(PortId in_port, rte_mbuf** pkts, uint16_t count, BurstContext& ctx);

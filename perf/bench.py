@@ -8,8 +8,8 @@ min/median/max.
 The VXLAN scenarios put the generator on both sides of the overlay: "encap" sends from a pod to
 a pod of a remote node (the switch routes, encapsulates and sends on its uplink, where pktgen
 plays the remote node's VTEP and answers its ARP), "decap" sends VXLAN from that remote VTEP to
-the switch's uplink (the switch decapsulates and routes to the pod). podvs runs with a net_vhost
-uplink; OVS-DPDK with a VXLAN tunnel port on an integration bridge and userspace tunnelling over
+the switch's uplink (the switch decapsulates and routes to the pod). podvs runs with its own
+vhost-user uplink (uplink_vhost_socket); OVS-DPDK with a VXLAN tunnel port on an integration bridge and userspace tunnelling over
 an underlay bridge that owns the vhost-user uplink. testpmd-io cannot encapsulate or
 decapsulate: it has no VXLAN rows. Frame sizes are the inner frame's (the uplink frames are 50
 bytes longer; the uplink MTU is 1600 on both switches so that 1518-byte inner frames fit).
@@ -243,10 +243,9 @@ class Podvs:
             shutil.rmtree(os.path.join(self.work, d), ignore_errors=True)
         overlay = []
         if mode == "vxlan":
-            # The uplink is a net_vhost port in client mode: pktgen's virtio_user serves the
-            # socket, as it does the pods' sockets.
-            overlay = ["--uplink-device",
-                       f"net_vhost0,iface={os.path.join(self.work, 'uplink.sock')},client=1,queues=1",
+            # The uplink is podvs's own vhost-user port (uplink_vhost_socket), as OVS-DPDK's is
+            # a dpdkvhostuserclient: pktgen's virtio_user serves the socket, as it does the pods'.
+            overlay = ["--uplink-vhost-socket", os.path.join(self.work, "uplink.sock"),
                        "--node-ip", f"{NODE_IP}/{UNDERLAY_LEN}", "--uplink-mtu", str(UPLINK_MTU),
                        "--vxlan-port", str(VXLAN_PORT), "--vxlan-vni", str(VNI),
                        "--pod-cidr", "10.244.0.0/24", "--cluster-cidr", "10.244.0.0/16"]

@@ -50,8 +50,10 @@ class VhostDevice {
   // connects to the pod's socket and reconnects whenever the pod restarts. Server mode: the
   // socket is created here (a stale one is removed first) and the pod connects. `workers` is the
   // workers' RCU, waited on when the pod goes. `mtu`: the pod's, which bounds the frames it may
-  // send other than super-frames. Throws with the reason on failure.
-  VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* workers, uint32_t mtu);
+  // send other than super-frames. `offloads`: whether checksum offload and TSO are offered at all
+  // (off for the uplink: vhost_device.cc says why). Throws with the reason on failure.
+  VhostDevice(std::string socket_path, bool server, rte_rcu_qsbr* workers, uint32_t mtu,
+              bool offloads);
   // Unregisters the socket: a connected pod is destroyed first (destroy_device, on this thread).
   ~VhostDevice();
   VhostDevice(const VhostDevice&) = delete;

@@ -79,7 +79,8 @@ log_level: info
 # ClusterIPs without kube-proxy, and every ClusterIP must lie in it. "" = no route, any ClusterIP.
 service_cidr: ""
 
-# The VXLAN overlay between nodes: off while neither uplink_interface nor uplink_device is set.
+# The VXLAN overlay between nodes: off while no uplink is set (uplink_interface, uplink_device or
+# uplink_vhost_socket).
 # The cluster's pod network (all nodes' pod CIDRs), e.g. 10.244.0.0/16: an address in it that no
 # node owns is dropped (no_route) instead of leaving through the host port. "" = not known.
 cluster_cidr: ""
@@ -87,6 +88,10 @@ cluster_cidr: ""
 uplink_interface: ""
 # Or the uplink as DPDK device arguments (a NIC's PCI address); overrides uplink_interface.
 uplink_device: ""
+# Or the uplink as a vhost-user port: podvsd connects to this socket (and reconnects), served by
+# the underlay's user-space switch or a DPDK virtio-user process. Its MAC is 0a:58 and node_ip's
+# four bytes; it offers no offloads. Not together with uplink_interface or uplink_device.
+uplink_vhost_socket: ""
 # This node's address and subnet on the underlay, e.g. 192.168.1.10/24 (podvsd answers ARP for it).
 node_ip: ""
 # Underlay next hop for node IPs outside node_ip's subnet; "" = all nodes are on that subnet.
@@ -323,7 +328,8 @@ constexpr Key kKeys[] = {
      set_u32<&Config::flow_cache_entries>},
     {"max_ports", "N", "Port capacity (pods, host port, uplink), 8 to 16384",
      set_u32<&Config::max_ports>},
-    {"max_pods", "N", "Pods this node takes, 1 to 16384; the pod CIDR's free addresses bound it too",
+    {"max_pods", "N",
+     "Pods this node takes, 1 to 16384; the pod CIDR's free addresses bound it too",
      set_u32<&Config::max_pods>},
     {"idle_backoff_polls", "N", "Empty polls in a row after which a worker sleeps; 0 never sleeps",
      set_u32<&Config::idle_backoff_polls>},
@@ -349,6 +355,8 @@ constexpr Key kKeys[] = {
      set_string<&Config::uplink_interface>, false, "none: no overlay"},
     {"uplink_device", "DEVARGS", "DPDK devargs of the uplink, e.g. a NIC's PCI address",
      set_string<&Config::uplink_device>, false, "none"},
+    {"uplink_vhost_socket", "PATH", "vhost-user socket of the uplink (podvsd connects to it)",
+     set_string<&Config::uplink_vhost_socket>, false, "none"},
     {"node_ip", "IP/LEN", "This node's underlay address and subnet, e.g. 192.168.1.10/24",
      set_node_ip, false, "none"},
     {"uplink_gateway", "IP", "Underlay next hop for nodes outside node_ip's subnet",
@@ -505,6 +513,16 @@ static void validate_overlay(const Config& config) {
   if (config.uplink_interface.size() > kInterfaceNameMax)
     throw ConfigError("uplink_interface " + quoted(config.uplink_interface) +
                       " is longer than 15 characters");
+  if (!config.uplink_vhost_socket.empty()) {
+    if (!config.uplink_interface.empty() || !config.uplink_device.empty())
+      throw ConfigError("uplink_vhost_socket " + quoted(config.uplink_vhost_socket) +
+                        " names a second uplink; set only one of uplink_interface, uplink_device "
+                        "and uplink_vhost_socket");
+    if (config.uplink_vhost_socket.size() >= kUnixPathMax)
+      throw ConfigError("uplink_vhost_socket " + quoted(config.uplink_vhost_socket) + " is " +
+                        std::to_string(config.uplink_vhost_socket.size()) +
+                        " bytes; a unix socket path needs 1 to 107 bytes");
+  }
   if (config.node_ip == 0)
     throw ConfigError(
         "an uplink needs node_ip: this node's underlay address such as "
@@ -589,8 +607,8 @@ void validate(const Config& config) {
     throw ConfigError("max_ports " + std::to_string(config.max_ports) + " is out of range; use " +
                       std::to_string(kMinPortCapacity) + " to " + std::to_string(kMaxPortCapacity));
   if (config.max_pods == 0 || config.max_pods > kMaxPods)
-    throw ConfigError("max_pods " + std::to_string(config.max_pods) + " is out of range; use 1 to " +
-                      std::to_string(kMaxPods));
+    throw ConfigError("max_pods " + std::to_string(config.max_pods) +
+                      " is out of range; use 1 to " + std::to_string(kMaxPods));
   if (config.tap_queues > kMaxTapQueues)
     throw ConfigError("tap_queues " + std::to_string(config.tap_queues) +
                       " is out of range; use 0 (one per worker) or 1 to " +
@@ -612,12 +630,11 @@ PodLimit pod_limit(const Config& config, uint64_t usable_addresses) {
 }
 
 std::string pod_limit_error(const Config& config, const PodLimit& limit, uint64_t pods) {
-  const std::string head = "node is full: " + std::to_string(pods) + " pods attached, the limit is " +
-                           std::to_string(limit.limit);
+  const std::string head = "node is full: " + std::to_string(pods) +
+                           " pods attached, the limit is " + std::to_string(limit.limit);
   if (limit.bound == "pod_cidr")
     return head + ", the usable addresses of pod_cidr " + config.pod_cidr.str() +
-           " (below max_pods " + std::to_string(config.max_pods) +
-           "); a larger pod_cidr raises it";
+           " (below max_pods " + std::to_string(config.max_pods) + "); a larger pod_cidr raises it";
   return head + " (max_pods); raise max_pods to take more";
 }
 

@@ -35,8 +35,8 @@ struct Config {
   uint32_t max_ports = 1024;           // port capacity: pods, the host port and the uplink
   uint32_t max_pods = 250;             // pods on this node; the pod CIDR's addresses bound it too
   uint32_t tap_queues = 1;  // most queues of a kernel pod's tap (to kMaxTapQueues); 0: per worker
-  uint32_t idle_backoff_polls = 0;     // 0 = never sleep; else sleep after this many empty polls
-  uint32_t idle_backoff_us = 200;      // sleep length
+  uint32_t idle_backoff_polls = 0;  // 0 = never sleep; else sleep after this many empty polls
+  uint32_t idle_backoff_us = 200;   // sleep length
   bool vhost_server = false;  // default vhost-user mode for new DPDK pods (false: podvsd connects)
   bool no_huge = false;       // run DPDK without hugepages (tests, tiny machines)
   std::vector<std::string> eal_args;  // extra EAL arguments appended verbatim
@@ -44,13 +44,15 @@ struct Config {
   // Kubernetes' Service network: routed to the host port; every ClusterIP lies in it. none: off.
   std::optional<Ipv4Prefix> service_cidr;
 
-  // The VXLAN overlay (off while neither uplink_interface nor uplink_device is set).
+  // The VXLAN overlay (off while no uplink is set: uplink_interface, uplink_device or
+  // uplink_vhost_socket).
   std::optional<Ipv4Prefix> cluster_cidr;  // every node's pod CIDR lies in it; none: unknown
   std::string uplink_interface;            // kernel interface opened with net_af_packet
-  std::string uplink_device;       // or DPDK devargs of the uplink (PCI address, vdev string)
-  Ipv4 node_ip = 0;                // our underlay address...
-  uint8_t node_prefix_length = 0;  // ...and its subnet's length (next hops on it are on-link)
-  Ipv4 uplink_gateway = 0;         // underlay next hop for nodes outside that subnet; 0 = none
+  std::string uplink_device;        // or DPDK devargs of the uplink (PCI address, vdev string)
+  std::string uplink_vhost_socket;  // or a vhost-user socket that podvsd connects to
+  Ipv4 node_ip = 0;                 // our underlay address...
+  uint8_t node_prefix_length = 0;   // ...and its subnet's length (next hops on it are on-link)
+  Ipv4 uplink_gateway = 0;          // underlay next hop for nodes outside that subnet; 0 = none
   uint32_t uplink_mtu = 1500;
   uint32_t vxlan_port = 0;  // 0: 4789, or 8472 with flannel_compat
   uint32_t vxlan_vni = 1;
@@ -63,7 +65,9 @@ struct Config {
   uint32_t conntrack_entries = 65536;  // per worker
   uint32_t maglev_table_size = 4099;   // prime
 
-  bool overlay_enabled() const { return !uplink_interface.empty() || !uplink_device.empty(); }
+  bool overlay_enabled() const {
+    return !uplink_interface.empty() || !uplink_device.empty() || !uplink_vhost_socket.empty();
+  }
   uint16_t effective_vxlan_port() const {
     return static_cast<uint16_t>(vxlan_port != 0 ? vxlan_port : flannel_compat ? 8472 : 4789);
   }

@@ -133,18 +133,24 @@ PortHandle PortManager::create_tap(const std::string& dev_name, const std::strin
 
 PortHandle PortManager::create_vhost(const std::string& dev_name, const std::string& socket_path,
                                      bool server, uint16_t queues, uint32_t mtu) {
+  return vhost_port(dev_name, PortKind::vhost_user, socket_path, server, queues, mtu, true);
+}
+
+PortHandle PortManager::vhost_port(const std::string& dev_name, PortKind kind,
+                                   const std::string& socket_path, bool server, uint16_t queues,
+                                   uint32_t mtu, bool offloads) {
   const PortId id = take_id(dev_name);
   std::unique_ptr<VhostDevice> device;
   try {
-    device = std::make_unique<VhostDevice>(socket_path, server, workers_, mtu);
+    device = std::make_unique<VhostDevice>(socket_path, server, workers_, mtu, offloads);
   } catch (...) {
     ids_.release(id);
     throw;
   }
-  // `queues` queue pairs the pod may enable. Sends start on the first alone (workers beyond the
+  // `queues` queue pairs the peer may enable. Sends start on the first alone (workers beyond the
   // first share it under a lock, see PortIo::tx_lock); the controller widens tx_queues to the
-  // pairs the pod has enabled, and polls each enabled rx queue, as rte_vhost reports them.
-  PortHandle handle{id, dev_name, PortKind::vhost_user, {}, queues};
+  // pairs the peer has enabled, and polls each enabled rx queue, as rte_vhost reports them.
+  PortHandle handle{id, dev_name, kind, {}, queues};
   handle.io.backend = PortBackend::vhost_user;
   handle.io.tx_queues = 1;
   handle.io.pool = pool_;
@@ -155,10 +161,14 @@ PortHandle PortManager::create_vhost(const std::string& dev_name, const std::str
   return handle;
 }
 
-PortHandle PortManager::create_uplink(const std::string& devargs, const std::string& ifname,
-                                      uint16_t queues) {
-  if (!devargs.empty()) {
-    // A NIC: its ethdev name is what the bus reports for these devargs (e.g. the PCI address).
+PortHandle PortManager::create_uplink(const Config& config, uint16_t queues) {
+  if (!config.uplink_vhost_socket.empty())
+    return vhost_port("vhost_uplink", PortKind::uplink, config.uplink_vhost_socket, false, queues,
+                      config.uplink_mtu, false);
+  const std::string& devargs = config.uplink_device;
+  const std::string& ifname = config.uplink_interface;
+  if (!devargs.empty()) {  // A NIC: its ethdev name is what the bus reports for these devargs (e.g.
+                           // the PCI address).
     const std::string dev_name = devargs.substr(0, devargs.find(','));
     return probe_and_start(devargs, dev_name, PortKind::uplink, queues, queues);
   }

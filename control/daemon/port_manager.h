@@ -57,10 +57,12 @@ class PortManager {
   // for a pod whose MTU is `mtu`; client mode reconnects when the pod restarts.
   PortHandle create_vhost(const std::string& dev_name, const std::string& socket_path, bool server,
                           uint16_t queues, uint32_t mtu);
-  // The node's uplink: a DPDK device by `devargs` (a NIC's PCI address) or, when empty,
-  // net_af_packet on the kernel interface `ifname`; `queues` rx/tx queue pairs (one per worker:
-  // rx spread by the NIC's RSS or the kernel's fanout, tx without locks).
-  PortHandle create_uplink(const std::string& devargs, const std::string& ifname, uint16_t queues);
+  // The node's uplink, as `config` names it: a vhost-user port in client mode on
+  // uplink_vhost_socket (no offloads, up to `queues` queue pairs, followed as the peer enables
+  // them, as a DPDK pod's); else a DPDK device by uplink_device (a NIC's PCI address) or
+  // net_af_packet on the kernel interface uplink_interface, with `queues` rx/tx queue pairs (one
+  // per worker: rx spread by the NIC's RSS or the kernel's fanout, tx without locks).
+  PortHandle create_uplink(const Config& config, uint16_t queues);
   void destroy(const PortHandle& port);
   static bool link_up(const PortHandle& port);
   uint16_t capacity() const { return ids_.capacity(); }
@@ -73,6 +75,9 @@ class PortManager {
   PortHandle probe_and_start(const std::string& devargs, const std::string& dev_name, PortKind kind,
                              uint16_t tx_queues, uint16_t rx_queues = 1);
 
+  // A port of `kind` on a new VhostDevice (vhost_device.h).
+  PortHandle vhost_port(const std::string& dev_name, PortKind kind, const std::string& socket_path,
+                        bool server, uint16_t queues, uint32_t mtu, bool offloads);
   PortId take_id(const std::string& dev_name);
 
   rte_mempool* pool_;

@@ -135,9 +135,12 @@ class SwitchController : public ControlPlane {
   void unassign_rxq(const PortHandle& port, uint16_t queue, int worker);
   void unassign_rxqs(const PortHandle& port, std::vector<int>& workers);
   void rebalance_rxqs();
-  // Follows what each multi-queue DPDK pod enabled: polls its enabled rx queues and spreads sends
-  // over its enabled queue pairs. Run on every tick of the control loop.
+  // Follows what each multi-queue DPDK pod and a vhost-user uplink enabled: polls its enabled rx
+  // queues and spreads sends over its enabled queue pairs. Run on every tick of the control loop.
   void sync_vhost_queues();
+  // One port's, whose rx queues' workers are `workers`; `kind` and `name` say which in the log.
+  void sync_vhost_queues(PortHandle& port, std::vector<int>& workers, const char* kind,
+                         const std::string& name);
   void change_tx_queues(PortHandle& port, uint16_t tx_queues);
   // Its rx poll is a syscall (a tap's readv): poll it lazily when idle.
   static bool lazy_rx(const PortHandle& port);
@@ -157,6 +160,7 @@ class SwitchController : public ControlPlane {
     Ipv4 next_hop = 0;  // the node itself, or uplink_gateway when it is off our subnet
   };
   void start_overlay(const std::vector<RemoteNodeSpec>& saved_nodes);
+  void start_ethdev_uplink(uint16_t queues);  // its MAC, promiscuity and the rte_flow probe
   void stop_overlay();
   void overlay_tick();  // learn from punted ARP, send ARP requests, republish on MAC changes
   bool send_on_uplink(rte_mbuf* m);
@@ -220,6 +224,9 @@ class SwitchController : public ControlPlane {
   bool state_dirty_ = false;  // the last save failed: the file may still list deleted pods
 
   std::optional<PortHandle> uplink_port_;
+  // Its rx queues' workers, as Pod::workers: queue i worker i on a DPDK device, placed by load
+  // and followed as the peer enables them on vhost-user.
+  std::vector<int> uplink_workers_;
   MacAddr uplink_mac_;          // our VTEP MAC
   std::string uplink_offload_;  // "rte_flow" or why not
   rte_flow* uplink_flow_ = nullptr;

@@ -32,23 +32,21 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
     return;
   }
   const auto queues = static_cast<uint16_t>(workers_.size());
-  uplink_port_ = ports_->create_uplink(config_.uplink_device, config_.uplink_interface, queues);
-  const uint16_t port = uplink_port_->io.ethdev;  // a DPDK device: MAC, promiscuity, rte_flow
-  rte_ether_addr mac;
-  if (rte_eth_macaddr_get(port, &mac) != 0)
-    throw std::runtime_error("cannot read the MAC of uplink " + uplink_port_->dev_name);
-  std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), uplink_mac_.bytes.begin());
-  rte_eth_promiscuous_enable(port);  // a NIC must pass frames for our VTEP MAC and broadcasts
-
-  VxlanFlowSpec spec{rte_cpu_to_be_32(config_.node_ip),
-                     config_.effective_vxlan_port(),
-                     config_.vxlan_vni,
-                     kVxlanFlowMark,
-                     {}};
-  for (uint16_t q = 0; q < queues; ++q) spec.queues.push_back(q);
-  OffloadProbe probe = probe_vxlan_offload(port, spec);
-  uplink_flow_ = probe.flow;
-  uplink_offload_ = probe.offloaded ? "rte_flow" : "software (" + probe.reason + ")";
+  uplink_port_ = ports_->create_uplink(config_, queues);
+  if (uplink_port_->io.backend == PortBackend::vhost_user) {
+    // A vhost-user device has no MAC of its own: ours is derived from the node IP, as
+    // Kubernetes' CNI plugins derive a pod's (0a:58 and the four bytes of the address), so it is
+    // stable across restarts and unique on the underlay. No NIC steers anything here.
+    uplink_mac_.bytes = {0x0a,
+                         0x58,
+                         static_cast<uint8_t>(config_.node_ip >> 24),
+                         static_cast<uint8_t>(config_.node_ip >> 16),
+                         static_cast<uint8_t>(config_.node_ip >> 8),
+                         static_cast<uint8_t>(config_.node_ip)};
+    uplink_offload_ = "software (a vhost-user uplink has no rte_flow)";
+  } else {
+    start_ethdev_uplink(queues);
+  }
   PODVS_LOG(info, "uplink %s (id %u, %s, %u queues): VXLAN steering %s",
             uplink_port_->dev_name.c_str(), uplink_port_->port_id, uplink_mac_.str().c_str(),
             queues, uplink_offload_.c_str());
@@ -71,17 +69,46 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
       PODVS_LOG(warning, "saved remote node %s not restored: %s", node.name.c_str(),
                 r.error.message.c_str());
   publish_table();
-  // One worker per uplink queue: queue i belongs to worker i, so its tx queue i needs no lock.
-  for (uint16_t q = 0; q < queues; ++q)
-    workers_[q]->post(
-        WorkerCommand::Kind::add_rxq,
-        RxQueue{.port = uplink_port_->port_id, .queue = q, .lazy = false, .io = uplink_port_->io});
+  if (uplink_port_->io.backend == PortBackend::vhost_user) {
+    // Polled as a DPDK pod's port: its queues placed by load, the others once the peer enables
+    // them (sync_vhost_queues).
+    assign_initial_rxqs(*uplink_port_, uplink_workers_);
+  } else {
+    // One worker per uplink queue: queue i belongs to worker i, so its tx queue i needs no lock.
+    uplink_workers_.clear();
+    for (uint16_t q = 0; q < queues; ++q) {
+      workers_[q]->post(
+          WorkerCommand::Kind::add_rxq,
+          RxQueue{
+              .port = uplink_port_->port_id, .queue = q, .lazy = false, .io = uplink_port_->io});
+      uplink_workers_.push_back(q);
+    }
+  }
   // Announce our node IP, so underlay neighbours that cached another MAC for it learn ours.
   if (rte_mbuf* m = rte_pktmbuf_alloc(pool_)) {
     if (!build_gratuitous_arp(m, to_rte(uplink_mac_), rte_cpu_to_be_32(config_.node_ip)) ||
         !send_on_uplink(m))
       rte_pktmbuf_free(m);
   }
+}
+
+void SwitchController::start_ethdev_uplink(uint16_t queues) {
+  const uint16_t port = uplink_port_->io.ethdev;  // a DPDK device: MAC, promiscuity, rte_flow
+  rte_ether_addr mac;
+  if (rte_eth_macaddr_get(port, &mac) != 0)
+    throw std::runtime_error("cannot read the MAC of uplink " + uplink_port_->dev_name);
+  std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), uplink_mac_.bytes.begin());
+  rte_eth_promiscuous_enable(port);  // a NIC must pass frames for our VTEP MAC and broadcasts
+
+  VxlanFlowSpec spec{rte_cpu_to_be_32(config_.node_ip),
+                     config_.effective_vxlan_port(),
+                     config_.vxlan_vni,
+                     kVxlanFlowMark,
+                     {}};
+  for (uint16_t q = 0; q < queues; ++q) spec.queues.push_back(q);
+  OffloadProbe probe = probe_vxlan_offload(port, spec);
+  uplink_flow_ = probe.flow;
+  uplink_offload_ = probe.offloaded ? "rte_flow" : "software (" + probe.reason + ")";
 }
 
 void SwitchController::stop_overlay() {
@@ -93,6 +120,7 @@ void SwitchController::stop_overlay() {
   }
   ports_->destroy(*uplink_port_);
   uplink_port_.reset();
+  uplink_workers_.clear();
 }
 
 bool SwitchController::send_on_uplink(rte_mbuf* m) {
@@ -188,7 +216,8 @@ Result<RemoteNodeSpec> SwitchController::do_add_node(const RemoteNodeSpec& spec)
   using R = Result<RemoteNodeSpec>;
   if (!uplink_port_)
     return R::fail(ErrorCode::invalid_argument,
-                   "this podvsd has no uplink (set uplink_interface or uplink_device and node_ip)"
+                   "this podvsd has no uplink (set node_ip and uplink_interface, uplink_device or "
+                   "uplink_vhost_socket)"
                    ": remote nodes need the overlay");
   if (!valid_pod_id(spec.name))
     return R::fail(

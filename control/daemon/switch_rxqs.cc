@@ -23,6 +23,10 @@ bool SwitchController::lazy_rx(const PortHandle& port) {
 void SwitchController::for_each_polled_port(
     const std::function<void(const PortHandle&, std::vector<int>&)>& fn) {
   if (host_port_) fn(*host_port_, host_workers_);
+  // A DPDK device's uplink queues are pinned, one per worker (switch_overlay.cc); a vhost-user
+  // uplink's are placed like a pod's.
+  if (uplink_port_ && uplink_port_->io.backend == PortBackend::vhost_user)
+    fn(*uplink_port_, uplink_workers_);
   for (auto& [id, pod] : pods_)
     if (pod.port) fn(*pod.port, pod.workers);
 }
@@ -70,7 +74,7 @@ void SwitchController::assign_initial_rxqs(const PortHandle& port, std::vector<i
   workers.assign(port.rx_queues, -1);
   // Queue 0 is polled from the start, as a single-queue port's; a DPDK pod's others once it
   // enables them (sync_vhost_queues), a tap's at once.
-  const uint16_t now = port.kind == PortKind::vhost_user ? 1 : port.rx_queues;
+  const uint16_t now = port.io.backend == PortBackend::vhost_user ? 1 : port.rx_queues;
   for (uint16_t q = 0; q < now; ++q) assign_rxq(port, q, workers);
 }
 
@@ -129,27 +133,31 @@ void SwitchController::unassign_rxqs(const PortHandle& port, std::vector<int>& w
 }
 
 void SwitchController::sync_vhost_queues() {
-  for (auto& [id, pod] : pods_) {
-    if (!pod.port || pod.port->kind != PortKind::vhost_user || pod.port->rx_queues < 2) continue;
-    PortHandle& port = *pod.port;
-    const uint64_t rings = port.io.vhost->enabled_rings();
-    // Rx: poll the queues the pod enabled (queue 0 always, see assign_initial_rxqs).
-    for (uint16_t q = 1; q < port.rx_queues && q < pod.workers.size(); ++q) {
-      const bool enabled = vhost_rx_queue_enabled(rings, q);
-      if (enabled && pod.workers[q] < 0) {
-        assign_rxq(port, q, pod.workers);
-        PODVS_LOG(info, "pod %s: rx queue %u enabled, polled by worker %d", id.c_str(), q,
-                  pod.workers[q]);
-      } else if (!enabled && pod.workers[q] >= 0) {
-        unassign_rxq(port, q, pod.workers[q]);
-        pod.workers[q] = -1;
-        PODVS_LOG(info, "pod %s: rx queue %u disabled, no longer polled", id.c_str(), q);
-      }
+  for (auto& [id, pod] : pods_)
+    if (pod.port) sync_vhost_queues(*pod.port, pod.workers, "pod", id);
+  if (uplink_port_) sync_vhost_queues(*uplink_port_, uplink_workers_, "port", "uplink");
+}
+
+void SwitchController::sync_vhost_queues(PortHandle& port, std::vector<int>& workers,
+                                         const char* kind, const std::string& name) {
+  if (port.io.backend != PortBackend::vhost_user || port.rx_queues < 2) return;
+  const uint64_t rings = port.io.vhost->enabled_rings();
+  // Rx: poll the queues the peer enabled (queue 0 always, see assign_initial_rxqs).
+  for (uint16_t q = 1; q < port.rx_queues && q < workers.size(); ++q) {
+    const bool enabled = vhost_rx_queue_enabled(rings, q);
+    if (enabled && workers[q] < 0) {
+      assign_rxq(port, q, workers);
+      PODVS_LOG(info, "%s %s: rx queue %u enabled, polled by worker %d", kind, name.c_str(), q,
+                workers[q]);
+    } else if (!enabled && workers[q] >= 0) {
+      unassign_rxq(port, q, workers[q]);
+      workers[q] = -1;
+      PODVS_LOG(info, "%s %s: rx queue %u disabled, no longer polled", kind, name.c_str(), q);
     }
-    // Tx: spread the workers over the queue pairs enabled.
-    const uint16_t tx_queues = vhost_tx_queues_enabled(rings, port.rx_queues);
-    if (tx_queues != port.io.tx_queues) change_tx_queues(port, tx_queues);
   }
+  // Tx: spread the workers over the queue pairs enabled.
+  const uint16_t tx_queues = vhost_tx_queues_enabled(rings, port.rx_queues);
+  if (tx_queues != port.io.tx_queues) change_tx_queues(port, tx_queues);
 }
 
 void SwitchController::change_tx_queues(PortHandle& port, uint16_t tx_queues) {

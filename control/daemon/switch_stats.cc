@@ -81,9 +81,7 @@ std::vector<PortStats> SwitchController::port_stats(
   };
   if (host_port_) add(*host_port_, "", host_workers_);
   if (uplink_port_) {
-    std::vector<int> workers(uplink_port_->rx_queues);  // queue i belongs to worker i
-    for (size_t q = 0; q < workers.size(); ++q) workers[q] = static_cast<int>(q);
-    add(*uplink_port_, "", std::move(workers));
+    add(*uplink_port_, "", uplink_workers_);
   }
   for (const auto& [id, pod] : pods_)
     if (pod.port) add(*pod.port, id, pod.workers);

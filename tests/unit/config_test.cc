@@ -454,6 +454,34 @@ TEST(ConfigOverlay, BadOverlaySettingsNameTheKey) {
   EXPECT_THROW(validate(no_ip), ConfigError);
 }
 
+TEST(ConfigOverlay, VhostUserUplinkIsTheOnlyUplink) {
+  Config c = config_from_yaml(
+      "uplink_vhost_socket: /run/podvs/uplink.sock\nnode_ip: 192.168.1.10/24\n", Config{});
+  fill_cpu_defaults(c);
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_TRUE(c.overlay_enabled());
+  EXPECT_EQ(c.pod_mtu(), 1450u);
+  auto error = [](const std::string& yaml) {
+    try {
+      Config bad = config_from_yaml(yaml + "node_ip: 192.168.1.10/24\n", Config{});
+      fill_cpu_defaults(bad);
+      validate(bad);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("uplink_vhost_socket: /u.sock\nuplink_interface: eth1\n"),
+            "uplink_vhost_socket '/u.sock' names a second uplink; set only one of "
+            "uplink_interface, uplink_device and uplink_vhost_socket");
+  EXPECT_NE(error("uplink_vhost_socket: /u.sock\nuplink_device: 0000:01:00.0\n")
+                .find("names a second uplink"),
+            std::string::npos);
+  EXPECT_NE(error("uplink_vhost_socket: /" + std::string(107, 'x') + "\n")
+                .find("is 108 bytes; a unix socket path needs 1 to 107 bytes"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace podvs
 

@@ -167,8 +167,8 @@ PortHandle PortManager::create_uplink(const Config& config, uint16_t queues) {
                       config.uplink_mtu, false);
   const std::string& devargs = config.uplink_device;
   const std::string& ifname = config.uplink_interface;
-  if (!devargs.empty()) {  // A NIC: its ethdev name is what the bus reports for these devargs (e.g.
-                           // the PCI address).
+  if (!devargs.empty()) {
+    // A NIC: its ethdev name is what the bus reports for these devargs (e.g. the PCI address).
     const std::string dev_name = devargs.substr(0, devargs.find(','));
     return probe_and_start(devargs, dev_name, PortKind::uplink, queues, queues);
   }

@@ -177,6 +177,23 @@ iperf_gbps() {
     echo 0
 }
 
+# check_tcp_both_ways NS1 IP1 NS2 IP2 SECONDS: iperf3 TCP from the pod in NS1 to the one in NS2
+# (runs tcp12, port 5201) and back (tcp21, 5202), each above 10 Mbit/s, and neither kernel counts
+# a checksum error meanwhile: a transfer that completes so carried correct checksums.
+check_tcp_both_ways() {
+  local ns1=$1 ip1=$2 ns2=$3 ip2=$4 secs=$5 r
+  local errors_before
+  errors_before="$(csum_errors "$ns1") $(csum_errors "$ns2")"
+  check "TCP pod 1 -> pod 2 (iperf3, $secs s)" iperf tcp12 "$ns1" "$ns2" "$ip2" 5201 "$secs"
+  check "TCP pod 2 -> pod 1 (iperf3, $secs s)" iperf tcp21 "$ns2" "$ns1" "$ip1" 5202 "$secs"
+  log "TCP: pod 1 -> pod 2 $(iperf_gbps tcp12) Gbit/s, pod 2 -> pod 1 $(iperf_gbps tcp21) Gbit/s"
+  check_eq "no checksum error counted in either pod" "$errors_before" \
+    "$(csum_errors "$ns1") $(csum_errors "$ns2")"
+  for r in tcp12 tcp21; do
+    check "$r: throughput above 10 Mbit/s" test "$(json_get 'j["end"]["sum_received"]["bits_per_second"] > 1e7' 2>/dev/null <"$WORK/$r.json")" = True
+  done
+}
+
 # add_kernel_node NODE_NS POD_NS NODE_IP N PORT: a Linux node as flannel's vxlan backend sets it
 # up, in namespaces NODE_NS and POD_NS (both must exist): underlay veth k<NODE_NS> with NODE_IP/24,
 # flannel.1 (VNI 1, UDP PORT, no learning, MTU 1450, 10.244.N.0/32) and one pod 10.244.N.2/24

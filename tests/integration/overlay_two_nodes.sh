@@ -89,15 +89,7 @@ check "pod m's kernel cached path MTU 1450 towards pod 2" \
 
 # TCP both ways and UDP at a fixed rate; super-frames are segmented in software before
 # encapsulation, and neither kernel may count a checksum error.
-errors_before="$(csum_errors "${ID}p1") $(csum_errors "${ID}p2")"
-check "TCP pod 1 -> pod 2 (iperf3, 3 s)" iperf tcp12 "${ID}p1" "${ID}p2" "$ip2" 5201 3
-check "TCP pod 2 -> pod 1 (iperf3, 3 s)" iperf tcp21 "${ID}p2" "${ID}p1" "$ip1" 5202 3
-log "TCP over the overlay: pod 1 -> pod 2 $(iperf_gbps tcp12) Gbit/s, pod 2 -> pod 1 $(iperf_gbps tcp21) Gbit/s"
-check_eq "no checksum error counted in either pod" "$errors_before" \
-  "$(csum_errors "${ID}p1") $(csum_errors "${ID}p2")"
-for r in tcp12 tcp21; do
-  check "$r: throughput above 10 Mbit/s" test "$(json_get 'j["end"]["sum_received"]["bits_per_second"] > 1e7' 2>/dev/null <"$WORK/$r.json")" = True
-done
+check_tcp_both_ways "${ID}p1" "$ip1" "${ID}p2" "$ip2" 3
 check "UDP pod 1 -> pod 2 at 50 Mbit/s (iperf3, 3 s)" iperf udp12 "${ID}p1" "${ID}p2" "$ip2" 5203 3 -u -b 50M
 udp=$(json_get '"%.2f %d %d" % (j["end"]["sum"]["lost_percent"], j["end"]["sum"]["lost_packets"], j["end"]["sum"]["packets"])' 2>/dev/null <"$WORK/udp12.json")
 log "UDP 50 Mbit/s: lost % / lost / sent: $udp"

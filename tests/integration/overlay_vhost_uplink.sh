@@ -78,15 +78,7 @@ check "n2 resolved n1's node IP over ARP: REACHABLE" wait_node_state "$n2_SOCK" 
 check_eq "n1's next-hop MAC for n2 is n2's VTEP MAC" "$vtep2" \
   "$(node_field "$n1_SOCK" n2 next_hop_mac | tr A-F a-f)"
 
-errors_before="$(csum_errors "${ID}p1") $(csum_errors "${ID}p2")"
-check "TCP pod 1 -> pod 2 (iperf3, 2 s)" iperf tcp12 "${ID}p1" "${ID}p2" "$ip2" 5201 2
-check "TCP pod 2 -> pod 1 (iperf3, 2 s)" iperf tcp21 "${ID}p2" "${ID}p1" "$ip1" 5202 2
-log "TCP over vhost-user uplinks: $(iperf_gbps tcp12) and $(iperf_gbps tcp21) Gbit/s"
-check_eq "no checksum error counted in either pod" "$errors_before" \
-  "$(csum_errors "${ID}p1") $(csum_errors "${ID}p2")"
-for r in tcp12 tcp21; do
-  check "$r: throughput above 10 Mbit/s" test "$(json_get 'j["end"]["sum_received"]["bits_per_second"] > 1e7' 2>/dev/null <"$WORK/$r.json")" = True
-done
+check_tcp_both_ways "${ID}p1" "$ip1" "${ID}p2" "$ip2" 2
 for n in n1 n2; do
   sock_var="${n}_SOCK"
   counts=$(ctl "${!sock_var}" --json port list |

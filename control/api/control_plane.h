@@ -187,6 +187,8 @@ struct NodeStatus {
   // usable addresses; pods_bound names which ("max_pods" or "pod_cidr").
   uint64_t pods = 0, pods_max = 0;
   std::string pods_bound;
+  // Gratuitous ARPs for node_ip sent out of the uplink: one each time its link came up.
+  uint64_t uplink_announcements = 0;
 };
 
 // A remote node of the overlay. The last three fields are podvsd's answer, ignored in requests.

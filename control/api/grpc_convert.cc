@@ -198,7 +198,8 @@ Result<PodSpec> from_proto(const v1::PodSpec& spec) {
   out.k8s_name = spec.k8s_name();
   out.owner = spec.owner();
   // Beyond uint16_t it is out of range all the same: validation names the limit.
-  out.queues = spec.queues() == 0 ? 1 : static_cast<uint16_t>(std::min<uint32_t>(spec.queues(), 0xffff));
+  out.queues =
+      spec.queues() == 0 ? 1 : static_cast<uint16_t>(std::min<uint32_t>(spec.queues(), 0xffff));
   return Result<PodSpec>::ok(std::move(out));
 }
 
@@ -302,6 +303,7 @@ v1::NodeStatus to_proto(const NodeStatus& status) {
   out.set_pods(status.pods);
   out.set_pods_max(status.pods_max);
   out.set_pods_bound(status.pods_bound);
+  out.set_uplink_announcements(status.uplink_announcements);
   for (const AgentSeen& agent : status.agents) {
     v1::AgentSeen* seen = out.add_agents();
     *seen->mutable_report() = to_proto(agent.report);
@@ -476,7 +478,8 @@ NodeStatus from_proto(const v1::NodeStatus& status) {
                     agents_from_proto(status),
                     status.pods(),
                     status.pods_max(),
-                    status.pods_bound()};
+                    status.pods_bound(),
+                    status.uplink_announcements()};
 }
 
 Result<SwitchStats> from_proto(const v1::SwitchStats& stats) {

@@ -220,7 +220,9 @@ void print_status(std::ostream& out, const NodeStatus& status) {
   print_key_values(out, {{"underlay address:", status.node_ip},
                          {"uplink:", status.uplink + " (mtu " + std::to_string(status.uplink_mtu) +
                                          ", offload: " + status.uplink_offload + ")"},
-                         {"VTEP MAC:", status.vtep_mac},
+                         {"VTEP MAC:", status.vtep_mac + " (announced " +
+                                           std::to_string(status.uplink_announcements) +
+                                           " times)"},
                          {"VXLAN:", "udp port " + std::to_string(status.vxlan_port) + ", vni " +
                                         std::to_string(status.vni)}});
 }
@@ -415,6 +417,7 @@ void to_json(nlohmann::json& j, const NodeStatus& status) {
        {"uplink_mtu", status.uplink_mtu},
        {"uplink", status.uplink},
        {"uplink_offload", status.uplink_offload},
+       {"uplink_announcements", status.uplink_announcements},
        {"instance_id", status.instance_id},
        {"agents", status.agents}};
 }

@@ -164,6 +164,7 @@ class SwitchController : public ControlPlane {
   void stop_overlay();
   void overlay_tick();  // learn from punted ARP, send ARP requests, republish on MAC changes
   bool send_on_uplink(rte_mbuf* m);
+  void announce_node_ip();  // a gratuitous ARP out of the uplink
   Ipv4 next_hop_for(Ipv4 node_ip) const;
   OverlayState overlay_state() const;
   Result<RemoteNodeSpec> do_add_node(const RemoteNodeSpec& spec);
@@ -227,8 +228,10 @@ class SwitchController : public ControlPlane {
   // Its rx queues' workers, as Pod::workers: queue i worker i on a DPDK device, placed by load
   // and followed as the peer enables them on vhost-user.
   std::vector<int> uplink_workers_;
-  MacAddr uplink_mac_;          // our VTEP MAC
-  std::string uplink_offload_;  // "rte_flow" or why not
+  MacAddr uplink_mac_;           // our VTEP MAC
+  std::string uplink_offload_;   // "rte_flow" or why not
+  bool uplink_link_up_ = false;  // at the last overlay_tick: each rise sends an announcement
+  uint64_t uplink_announcements_ = 0;
   rte_flow* uplink_flow_ = nullptr;
   std::map<std::string, RemoteNodeEntry> nodes_;
   std::map<Ipv4, int> next_hop_users_;  // remote nodes per next hop

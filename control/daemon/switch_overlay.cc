@@ -84,12 +84,22 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
       uplink_workers_.push_back(q);
     }
   }
-  // Announce our node IP, so underlay neighbours that cached another MAC for it learn ours.
-  if (rte_mbuf* m = rte_pktmbuf_alloc(pool_)) {
-    if (!build_gratuitous_arp(m, to_rte(uplink_mac_), rte_cpu_to_be_32(config_.node_ip)) ||
-        !send_on_uplink(m))
-      rte_pktmbuf_free(m);
+  uplink_link_up_ = false;  // the first overlay_tick that sees the link up announces us
+}
+
+void SwitchController::announce_node_ip() {
+  // Underlay neighbours that cached another MAC for our node IP, or none, learn ours. Sent each
+  // time the uplink's link comes up, at start and again when it comes back (a vhost-user peer
+  // that restarted, a NIC's cable), as Linux does with arp_notify: sent while the link is down
+  // it would be lost.
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return;
+  if (!build_gratuitous_arp(m, to_rte(uplink_mac_), rte_cpu_to_be_32(config_.node_ip)) ||
+      !send_on_uplink(m)) {
+    rte_pktmbuf_free(m);
+    return;
   }
+  ++uplink_announcements_;
 }
 
 void SwitchController::start_ethdev_uplink(uint16_t queues) {
@@ -176,6 +186,13 @@ OverlayState SwitchController::overlay_state() const {
 
 void SwitchController::overlay_tick() {
   if (!uplink_port_) return;
+  const bool link_up = PortManager::link_up(*uplink_port_);
+  if (link_up && !uplink_link_up_) {
+    PODVS_LOG(info, "uplink %s: link up, announcing %s", uplink_port_->dev_name.c_str(),
+              ipv4_str(config_.node_ip).c_str());
+    announce_node_ip();
+  }
+  uplink_link_up_ = link_up;
   const auto now = NeighbourClock::now();
   for (auto& worker : workers_) {
     while (rte_mbuf* m = worker->take_punted()) {
@@ -329,6 +346,7 @@ void SwitchController::fill_overlay_status(NodeStatus& s) const {
   s.uplink_mtu = config_.uplink_mtu;
   s.uplink = uplink_port_->dev_name;
   s.uplink_offload = uplink_offload_;
+  s.uplink_announcements = uplink_announcements_;
 }
 
 }  // namespace podvs

@@ -164,7 +164,7 @@ class SwitchController : public ControlPlane {
   void stop_overlay();
   void overlay_tick();  // learn from punted ARP, send ARP requests, republish on MAC changes
   bool send_on_uplink(rte_mbuf* m);
-  void announce_node_ip();  // a gratuitous ARP out of the uplink
+  bool announce_node_ip();  // a gratuitous ARP out of the uplink; false if it could not be sent
   Ipv4 next_hop_for(Ipv4 node_ip) const;
   OverlayState overlay_state() const;
   Result<RemoteNodeSpec> do_add_node(const RemoteNodeSpec& spec);

@@ -87,19 +87,20 @@ void SwitchController::start_overlay(const std::vector<RemoteNodeSpec>& saved_no
   uplink_link_up_ = false;  // the first overlay_tick that sees the link up announces us
 }
 
-void SwitchController::announce_node_ip() {
+bool SwitchController::announce_node_ip() {
   // Underlay neighbours that cached another MAC for our node IP, or none, learn ours. Sent each
   // time the uplink's link comes up, at start and again when it comes back (a vhost-user peer
   // that restarted, a NIC's cable), as Linux does with arp_notify: sent while the link is down
   // it would be lost.
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-  if (m == nullptr) return;
+  if (m == nullptr) return false;
   if (!build_gratuitous_arp(m, to_rte(uplink_mac_), rte_cpu_to_be_32(config_.node_ip)) ||
       !send_on_uplink(m)) {
     rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   ++uplink_announcements_;
+  return true;
 }
 
 void SwitchController::start_ethdev_uplink(uint16_t queues) {
@@ -186,11 +187,13 @@ OverlayState SwitchController::overlay_state() const {
 
 void SwitchController::overlay_tick() {
   if (!uplink_port_) return;
-  const bool link_up = PortManager::link_up(*uplink_port_);
+  bool link_up = PortManager::link_up(*uplink_port_);
   if (link_up && !uplink_link_up_) {
-    PODVS_LOG(info, "uplink %s: link up, announcing %s", uplink_port_->dev_name.c_str(),
-              ipv4_str(config_.node_ip).c_str());
-    announce_node_ip();
+    if (announce_node_ip())
+      PODVS_LOG(info, "uplink %s: link up, announced %s", uplink_port_->dev_name.c_str(),
+                ipv4_str(config_.node_ip).c_str());
+    else
+      link_up = false;  // out of mbufs, or worker 0's queue full: the next tick tries again
   }
   uplink_link_up_ = link_up;
   const auto now = NeighbourClock::now();

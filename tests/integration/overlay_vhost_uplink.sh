@@ -113,7 +113,7 @@ start_underlay
 check "n1's uplink reconnects" wait_uplink "$n1_SOCK" up
 check "n2's uplink reconnects" wait_uplink "$n2_SOCK" up
 check "n1 announced its node IP again on reconnecting" wait_announcements "$n1_SOCK" 2
-grep -q "uplink vhost_uplink: link up, announcing $UL.1" "$WORK/n1/log" &&
+grep -q "uplink vhost_uplink: link up, announced $UL.1" "$WORK/n1/log" &&
   pass "n1 logged its announcement" || fail "n1 did not log its announcement"
 check "ping pod 1 -> pod 2 after the underlay restarts (within 10 s)" ping_within 10 "${ID}p1" "$ip2"
 check "ping pod 2 -> pod 1 after the underlay restarts" ip netns exec "${ID}p2" ping -c 3 -i 0.2 -W 2 "$ip1"

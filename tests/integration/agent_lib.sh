@@ -79,13 +79,6 @@ flannel_node() {
     "$1" "$4" "$3" "$2" "$2" "$3"
 }
 
-# wait_for SECONDS COMMAND...: the command succeeds within SECONDS.
-wait_for() {
-  local end=$((SECONDS + $1)); shift
-  while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  "$@"
-}
-
 # rbac_covers REQUESTS_JSON RESOURCE:VERB...: every request of the agent in the API server's log
 # uses a verb control/agent/rbac.json lists for its API group and resource, and each
 # RESOURCE:VERB given was used.

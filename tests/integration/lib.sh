@@ -28,6 +28,12 @@ check() {
   if "$@" >"$WORK/last.out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/    /' "$WORK/last.out" | tail -20; fi
 }
 matches() { [[ "$1" == $2 ]]; }  # matches VALUE GLOB
+# wait_for SECONDS COMMAND...: the command succeeds within SECONDS.
+wait_for() {
+  local end=$((SECONDS + $1)); shift
+  while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  "$@"
+}
 check_eq() {  # check_eq "what" expected actual
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
 }

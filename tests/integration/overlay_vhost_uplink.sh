@@ -96,13 +96,12 @@ if [ "$QUEUES" -gt 1 ]; then
     pass "n1 logged its uplink's second rx queue" || fail "n1 did not log its uplink's rx queue 1"
 fi
 
-announcements() { ctl "$1" --json status | json_get 'j["uplink_announcements"]'; }
-wait_announcements() {  # wait_announcements SOCK N: N gratuitous ARPs sent, within 5 s
-  for _ in $(seq 50); do [ "$(announcements "$1")" = "$2" ] && return 0; sleep 0.1; done
-  echo "announcements: $(announcements "$1"), wanted $2" >&2
-  return 1
+announced() {  # announced SOCK N: the node has sent N gratuitous ARPs
+  local n
+  n=$(ctl "$1" --json status | json_get 'j["uplink_announcements"]')
+  [ "$n" = "$2" ] || { echo "announcements: $n, wanted $2"; return 1; }
 }
-check "n1 announced its node IP once, when its uplink came up" wait_announcements "$n1_SOCK" 1
+check "n1 announced its node IP once, when its uplink came up" wait_for 5 announced "$n1_SOCK" 1
 
 # The underlay process restarts: the uplinks go down, reconnect on their own, and traffic flows.
 stop_underlay
@@ -112,7 +111,7 @@ check "ping pod 1 -> pod 2 fails without the underlay" \
 start_underlay
 check "n1's uplink reconnects" wait_uplink "$n1_SOCK" up
 check "n2's uplink reconnects" wait_uplink "$n2_SOCK" up
-check "n1 announced its node IP again on reconnecting" wait_announcements "$n1_SOCK" 2
+check "n1 announced its node IP again on reconnecting" wait_for 5 announced "$n1_SOCK" 2
 grep -q "uplink vhost_uplink: link up, announced $UL.1" "$WORK/n1/log" &&
   pass "n1 logged its announcement" || fail "n1 did not log its announcement"
 check "ping pod 1 -> pod 2 after the underlay restarts (within 10 s)" ping_within 10 "${ID}p1" "$ip2"
